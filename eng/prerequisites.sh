@@ -1,0 +1,17 @@
+# Installs the machine-level programs the system needs when they are missing:
+# redis-server (Debian package) and the PostgreSQL 15 server binaries.
+# Sourced by test.sh and called by the AppHost, so both commands set up a fresh machine.
+
+ensure_prerequisites() {
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing ${missing[*]} ..." >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2 || {
+    echo "Could not install ${missing[*]}; install them and run again." >&2
+    return 1
+  }
+}
