@@ -1,0 +1,30 @@
+namespace Scalelite.Core.Bbb;
+
+/// <summary>A BBB API failure: the <c>messageKey</c> and <c>message</c> a client sees in a FAILED answer.</summary>
+public sealed record BbbError(string MessageKey, string Message)
+{
+    public static readonly BbbError ChecksumError = new("checksumError", "You did not pass the checksum security check");
+    public static readonly BbbError MissingMeetingId = new("missingParamMeetingID", "You must specify a meeting ID for the meeting.");
+    public static readonly BbbError MissingFullName = new("missingParamFullName", "You must specify a name for the attendee who will be joining the meeting.");
+    public static readonly BbbError MissingRecordId = new("missingParamRecordID", "You must specify a recordID.");
+    public static readonly BbbError MissingPublish = new("missingParamPublish", "You must specify a publish value true or false.");
+    public static readonly BbbError MeetingNotFound = new("notFound", "We could not find a meeting with that meeting ID - perhaps the meeting is not yet running?");
+    public static readonly BbbError RecordingsNotFound = new("notFound", "We could not find recordings");
+    public static readonly BbbError UnsupportedRequest = new("unsupportedRequest", "This request is not supported.");
+    public static readonly BbbError UnsupportedContentType = new("unsupportedContentType", "POST request Content-Type is missing or unsupported");
+    public static readonly BbbError ServerUnavailable = new("serverUnavailable", "The server for this meeting is disabled/offline.");
+    public static readonly BbbError NoAvailableServers = new("internalError", "Could not find any available servers.");
+    public static readonly BbbError BackendUnreachable = new("internalError", "The server for this meeting did not answer.");
+    public static readonly BbbError InvalidParameters = new("invalidParameters", "A parameter is malformed (invalid UTF-8 or too long).");
+    public static readonly BbbError DuplicateParameter = new("invalidParameters", "A parameter was given both in the query string and in the body.");
+
+    public static BbbError ServerTagUnavailable(string tag) => new("serverTagUnavailable", $"There is no available server with the required tag={tag}.");
+
+    public static BbbError Internal(string message) => new("internalError", message);
+}
+
+/// <summary>Thrown where a BBB failure ends the request; the endpoint turns it into FAILED XML.</summary>
+public sealed class BbbException(BbbError error) : Exception(error.Message)
+{
+    public BbbError Error { get; } = error;
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Scalelite.Core.Configuration;
+
+/// <summary>
+/// One setting as an operator sees it: our configuration key, the Scalelite environment variable
+/// that also sets it (so an existing Scalelite <c>.env</c> keeps working), its default and meaning.
+/// </summary>
+public sealed record SettingDescriptor(string Key, string? ScaleliteName, string Default, string Description);
+
+/// <summary>
+/// The table of every setting. It is the single source for configuration binding of Scalelite's
+/// environment variable names and for the configuration reference in the docs.
+/// </summary>
+public static class Settings
+{
+    public static readonly IReadOnlyList<SettingDescriptor> All =
+    [
+        new("Scalelite:Secrets", "LOADBALANCER_SECRET", "(required)", "Shared secret(s) that LMSs sign their API calls with. Several may be given, separated by ':' (rollover)."),
+        new("Scalelite:AdditionalSecrets", "LOADBALANCER_SECRETS", "(empty)", "More accepted secrets, separated by ':'."),
+        new("Scalelite:ChecksumAlgorithms", "LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA256:SHA384:SHA512", "Accepted checksum algorithms, separated by ':'. Backend calls are signed with SHA256 unless set, else with the strongest listed."),
+        new("Scalelite:UrlHost", "URL_HOST", "(the host the client called)", "Host name used in URLs we hand out."),
+        new("Scalelite:MaxMeetingDuration", "MAX_MEETING_DURATION", "0 (no cap)", "Caps the create duration parameter, in minutes."),
+        new("Scalelite:MeetingTtl", "DEFAULT_MEETING_TTL", "86400", "Seconds a meeting's ownership is kept without being seen by the poller."),
+        new("Scalelite:CreateExcludeParams", "CREATE_EXCLUDE_PARAMS", "(empty)", "Comma-separated create parameters that are dropped before the call reaches a server."),
+        new("Scalelite:JoinExcludeParams", "JOIN_EXCLUDE_PARAMS", "(empty)", "Comma-separated join parameters that are dropped."),
+        new("Scalelite:DefaultCreateParams", "DEFAULT_CREATE_PARAMS", "(empty)", "Comma-separated key=value pairs added to create unless the request has them."),
+        new("Scalelite:OverrideCreateParams", "OVERRIDE_CREATE_PARAMS", "(empty)", "Comma-separated key=value pairs that replace the request's create parameters."),
+        new("Scalelite:DefaultJoinParams", "DEFAULT_JOIN_PARAMS", "(empty)", "Comma-separated key=value pairs added to join unless the request has them."),
+        new("Scalelite:OverrideJoinParams", "OVERRIDE_JOIN_PARAMS", "(empty)", "Comma-separated key=value pairs that replace the request's join parameters."),
+        new("Scalelite:GetMeetingsApiDisabled", "GET_MEETINGS_API_DISABLED", "false", "Answer getMeetings with an empty list (for large pools that do not need it)."),
+        new("Scalelite:VoiceBridgeLength", "VOICE_BRIDGE_LEN", "9", "Digits of generated voice bridge numbers."),
+        new("Scalelite:UseExternalVoiceBridge", "USE_EXTERNAL_VOICE_BRIDGE", "false", "Keep the voiceBridge the LMS passes (still checked for uniqueness) instead of generating one."),
+        new("Scalelite:MultitenancyEnabled", "MULTITENANCY_ENABLED", "false", "Resolve a tenant from the first label of the host name."),
+        new("Scalelite:CreateDedupWindow", null, "30", "Seconds during which an identical repeated create is answered from the first answer (duplicateWarning) without a backend call."),
+        new("Scalelite:MaxQueryLength", null, "131072", "Longest accepted query string or form body, in bytes; longer ones get a FAILED answer."),
+        new("Load:MinUserCount", "LOAD_MIN_USER_COUNT", "15", "A young meeting counts at least this many users."),
+        new("Load:JoinBufferTime", "LOAD_JOIN_BUFFER_TIME", "15", "Minutes a meeting counts as young."),
+        new("Poller:Interval", "POLL_INTERVAL", "60", "Seconds between poll cycles."),
+        new("Poller:HealthyThreshold", "SERVER_HEALTHY_THRESHOLD", "1", "Consecutive successful polls that bring an offline server online."),
+        new("Poller:UnhealthyThreshold", "SERVER_UNHEALTHY_THRESHOLD", "2", "Consecutive failed polls that take an online server offline (its meetings are forgotten)."),
+        new("Poller:ReconcileGrace", null, "60", "Seconds a newly placed meeting is protected from being forgotten when a poll does not list it yet."),
+        new("Backend:ConnectTimeout", "CONNECT_TIMEOUT", "5", "Seconds to connect to a BBB server."),
+        new("Backend:ResponseTimeout", "RESPONSE_TIMEOUT", "10", "Seconds to wait for a BBB server's answer."),
+        new("Backend:FanOutTimeout", null, "(RESPONSE_TIMEOUT)", "Seconds getMeetings waits for each server before leaving it out of the answer."),
+        new("ConnectionStrings:scalelite", "DATABASE_URL", "(required)", "PostgreSQL. DATABASE_URL may be a postgres:// URL as Scalelite takes it."),
+        new("ConnectionStrings:redis", "REDIS_URL", "(required)", "Redis. REDIS_URL may be a redis:// URL as Scalelite takes it."),
+        new("Recording:SpoolDir", "RECORDING_SPOOL_DIR", "/var/bigbluebutton/spool", "Where BBB nodes drop recording archives."),
+        new("Recording:WorkDir", "RECORDING_WORK_DIR", "/var/bigbluebutton/recording/scalelite", "Scratch space for imports."),
+        new("Recording:PublishDir", "RECORDING_PUBLISH_DIR", "/var/bigbluebutton/published", "Published recordings."),
+        new("Recording:UnpublishDir", "RECORDING_UNPUBLISH_DIR", "/var/bigbluebutton/unpublished", "Unpublished recordings."),
+        new("Recording:ImportPollInterval", "RECORDING_IMPORT_POLL_INTERVAL", "60", "Seconds between rescans of the spool directory."),
+    ];
+
+    /// <summary>
+    /// Adds a configuration source that maps Scalelite's environment variable names onto our keys.
+    /// Our own keys (environment <c>Poller__Interval</c>, appsettings, command line) win when both are set.
+    /// </summary>
+    public static IConfigurationBuilder AddScaleliteEnvironment(this IConfigurationBuilder builder, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var setting in All)
+        {
+            if (setting.ScaleliteName is null || environment(setting.ScaleliteName) is not { Length: > 0 } value)
+            {
+                continue;
+            }
+
+            values[setting.Key] = setting.ScaleliteName switch
+            {
+                "DATABASE_URL" => ConnectionStrings.FromPostgresUrl(value),
+                "REDIS_URL" => ConnectionStrings.FromRedisUrl(value),
+                _ => value,
+            };
+        }
+
+        // Inserted first so that every later source (our own names) takes precedence.
+        var source = new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = values };
+        if (builder.Sources.Count > 0)
+        {
+            builder.Sources.Insert(0, source);
+        }
+        else
+        {
+            builder.Sources.Add(source);
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,223 @@
+using StackExchange.Redis;
+
+namespace Scalelite.Core.State;
+
+/// <summary>Which server owns a meeting, as the registry remembers it.</summary>
+public sealed record MeetingRecord(
+    string TenantId,
+    string MeetingId,
+    string ServerId,
+    DateTimeOffset CreatedAt,
+    string? InternalMeetingId = null,
+    string? VoiceBridge = null,
+    string? ModeratorPassword = null,
+    string? CreateHash = null,
+    byte[]? CreateResponse = null)
+{
+    public string Key => MeetingRegistry.MeetingKey(TenantId, MeetingId);
+}
+
+/// <summary>
+/// Meeting → server ownership in Redis: fast shared state that every API replica and the poller agree on.
+/// It is derived state: after a Redis loss it is healed from the backends (see <see cref="IsAuthoritativeAsync"/>).
+/// </summary>
+/// <remarks>
+/// Keys: <c>sl:m:{tenant}:{meetingID}</c> hash (s = server, t = created ms, i, vb, mp, h, r);
+/// <c>sl:srv:{server}:m</c> set of meeting keys; <c>sl:vb:{number}</c> voice bridge reservation;
+/// <c>sl:lock:create:{key}</c> create lock; <c>sl:ready</c> written by the poller once its view is complete.
+/// </remarks>
+public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider time)
+{
+    private const string ReadyKey = "sl:ready";
+
+    private static readonly LuaScript ForgetScript = LuaScript.Prepare("""
+        local s = redis.call('HGET', @key, 's')
+        if not s then return 0 end
+        if @server ~= '' and s ~= @server then return 0 end
+        if tonumber(@cutoff) > 0 then
+          local t = tonumber(redis.call('HGET', @key, 't') or '0')
+          if t > tonumber(@cutoff) then return 0 end
+        end
+        local vb = redis.call('HGET', @key, 'vb')
+        redis.call('DEL', @key)
+        redis.call('SREM', 'sl:srv:' .. s .. ':m', @member)
+        if vb then
+          local vbKey = 'sl:vb:' .. vb
+          if redis.call('GET', vbKey) == @member then redis.call('DEL', vbKey) end
+        end
+        return 1
+        """);
+
+    private static readonly LuaScript AdoptScript = LuaScript.Prepare("""
+        if redis.call('EXISTS', @key) == 1 then return 0 end
+        redis.call('HSET', @key, 's', @server, 't', @created, 'i', @internal)
+        redis.call('EXPIRE', @key, @ttl)
+        redis.call('SADD', 'sl:srv:' .. @server .. ':m', @member)
+        return 1
+        """);
+
+    private static readonly LuaScript ReleaseLockScript = LuaScript.Prepare("""
+        if redis.call('GET', @key) == @token then return redis.call('DEL', @key) end
+        return 0
+        """);
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public static string MeetingKey(string tenantId, string meetingId) => $"{tenantId}:{meetingId}";
+
+    private static RedisKey HashKey(string member) => "sl:m:" + member;
+
+    private static RedisKey ServerSetKey(string serverId) => $"sl:srv:{serverId}:m";
+
+    /// <summary>The owner of a meeting: one round trip, the join hot path.</summary>
+    public async Task<string?> FindServerIdAsync(string tenantId, string meetingId)
+    {
+        var value = await Db.HashGetAsync(HashKey(MeetingKey(tenantId, meetingId)), "s");
+        return value.IsNullOrEmpty ? null : value.ToString();
+    }
+
+    public async Task<MeetingRecord?> FindAsync(string tenantId, string meetingId)
+    {
+        var entries = await Db.HashGetAllAsync(HashKey(MeetingKey(tenantId, meetingId)));
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var map = entries.ToDictionary(e => e.Name.ToString(), e => e.Value);
+        if (!map.TryGetValue("s", out var server) || server.IsNullOrEmpty)
+        {
+            return null;
+        }
+
+        string? Str(string f) => map.TryGetValue(f, out var v) && !v.IsNullOrEmpty ? v.ToString() : null;
+        var created = map.TryGetValue("t", out var t) && long.TryParse(t.ToString(), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
+        return new MeetingRecord(tenantId, meetingId, server.ToString(), created, Str("i"), Str("vb"), Str("mp"), Str("h"),
+            map.TryGetValue("r", out var r) && !r.IsNullOrEmpty ? (byte[]?)r : null);
+    }
+
+    /// <summary>Records a meeting's owner (after a successful create, or when healing).</summary>
+    public async Task RecordAsync(MeetingRecord record, TimeSpan ttl)
+    {
+        var member = record.Key;
+        var fields = new List<HashEntry>
+        {
+            new("s", record.ServerId),
+            new("t", record.CreatedAt.ToUnixTimeMilliseconds()),
+        };
+        if (record.InternalMeetingId is not null) fields.Add(new("i", record.InternalMeetingId));
+        if (record.VoiceBridge is not null) fields.Add(new("vb", record.VoiceBridge));
+        if (record.ModeratorPassword is not null) fields.Add(new("mp", record.ModeratorPassword));
+        if (record.CreateHash is not null) fields.Add(new("h", record.CreateHash));
+        if (record.CreateResponse is not null) fields.Add(new("r", record.CreateResponse));
+
+        var tx = Db.CreateTransaction();
+        _ = tx.KeyDeleteAsync(HashKey(member));
+        _ = tx.HashSetAsync(HashKey(member), [.. fields]);
+        _ = tx.KeyExpireAsync(HashKey(member), ttl);
+        _ = tx.SetAddAsync(ServerSetKey(record.ServerId), member);
+        await tx.ExecuteAsync();
+    }
+
+    /// <summary>Keeps a meeting seen by the poller alive in the registry.</summary>
+    public Task TouchAsync(string member, TimeSpan ttl) => Db.KeyExpireAsync(HashKey(member), ttl);
+
+    /// <summary>Records an owner found on a backend, unless the registry already has one (a create in flight wins).</summary>
+    public async Task<bool> AdoptAsync(string tenantId, string meetingId, string serverId, DateTimeOffset createdAt, string? internalMeetingId, TimeSpan ttl)
+    {
+        var member = MeetingKey(tenantId, meetingId);
+        var result = await Db.ScriptEvaluateAsync(AdoptScript, new
+        {
+            key = HashKey(member),
+            member,
+            server = serverId,
+            created = createdAt.ToUnixTimeMilliseconds(),
+            @internal = internalMeetingId ?? string.Empty,
+            ttl = (long)ttl.TotalSeconds,
+        });
+        return (int)result == 1;
+    }
+
+    /// <summary>Forgets a meeting, whoever owns it.</summary>
+    public Task ForgetAsync(string tenantId, string meetingId) => ForgetCoreAsync(MeetingKey(tenantId, meetingId), string.Empty, 0);
+
+    /// <summary>
+    /// Forgets a meeting only if <paramref name="serverId"/> still owns it and it was placed before <paramref name="placedBefore"/>,
+    /// so that the poller never forgets a meeting a create has just placed or re-placed (Scalelite #320).
+    /// </summary>
+    public Task<bool> ForgetIfStaleAsync(string member, string serverId, DateTimeOffset placedBefore) =>
+        ForgetCoreAsync(member, serverId, placedBefore.ToUnixTimeMilliseconds());
+
+    private async Task<bool> ForgetCoreAsync(string member, string serverId, long cutoff)
+    {
+        var result = await Db.ScriptEvaluateAsync(ForgetScript, new { key = HashKey(member), member, server = serverId, cutoff });
+        return (int)result == 1;
+    }
+
+    /// <summary>The meeting keys a server owns (as <c>{tenant}:{meetingID}</c>).</summary>
+    public async Task<IReadOnlyList<string>> ServerMeetingsAsync(string serverId)
+    {
+        var members = await Db.SetMembersAsync(ServerSetKey(serverId));
+        return [.. members.Select(m => m.ToString())];
+    }
+
+    /// <summary>Forgets every meeting of a server (it went offline, or an operator panicked it).</summary>
+    public async Task<IReadOnlyList<string>> ForgetServerAsync(string serverId)
+    {
+        var members = await ServerMeetingsAsync(serverId);
+        foreach (var member in members)
+        {
+            await ForgetCoreAsync(member, serverId, 0);
+        }
+
+        await Db.KeyDeleteAsync(ServerSetKey(serverId));
+        return members;
+    }
+
+    /// <summary>Drops set entries whose meeting hash expired (TTL), keeping the per-server sets tidy.</summary>
+    public async Task PruneServerSetAsync(string serverId, IEnumerable<string> members)
+    {
+        foreach (var member in members)
+        {
+            if (!await Db.KeyExistsAsync(HashKey(member)))
+            {
+                await Db.SetRemoveAsync(ServerSetKey(serverId), member);
+            }
+        }
+    }
+
+    /// <summary>Reserves a voice bridge number for a meeting; false when another meeting holds it.</summary>
+    public async Task<bool> TryReserveVoiceBridgeAsync(string number, string member, TimeSpan ttl)
+    {
+        var key = (RedisKey)("sl:vb:" + number);
+        if (await Db.StringSetAsync(key, member, ttl, When.NotExists))
+        {
+            return true;
+        }
+
+        var holder = await Db.StringGetAsync(key);
+        return holder == member;
+    }
+
+    public Task ReleaseVoiceBridgeAsync(string number) => Db.KeyDeleteAsync("sl:vb:" + number);
+
+    /// <summary>Takes the create lock of a meeting; returns a token to release it with, or null if another caller holds it.</summary>
+    public async Task<string?> TryLockCreateAsync(string member, TimeSpan ttl)
+    {
+        var token = Guid.NewGuid().ToString("N");
+        return await Db.StringSetAsync("sl:lock:create:" + member, token, ttl, When.NotExists) ? token : null;
+    }
+
+    public Task<bool> IsCreateLockedAsync(string member) => Db.KeyExistsAsync("sl:lock:create:" + member);
+
+    public Task ReleaseCreateLockAsync(string member, string token) =>
+        Db.ScriptEvaluateAsync(ReleaseLockScript, new { key = (RedisKey)("sl:lock:create:" + member), token });
+
+    /// <summary>
+    /// True when the registry can be trusted to know every running meeting: the poller has completed a
+    /// full cycle since Redis last lost its data. When false, a miss must be checked against the backends.
+    /// </summary>
+    public Task<bool> IsAuthoritativeAsync() => Db.KeyExistsAsync(ReadyKey);
+
+    public Task MarkAuthoritativeAsync() => Db.StringSetAsync(ReadyKey, time.GetUtcNow().ToUnixTimeMilliseconds());
+}
