@@ -53,6 +53,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<LoadRanking>();
         services.AddSingleton<LoadCalculator>();
         services.AddSingleton<HealthPolicy>();
+        services.AddSingleton<ServerAdministration>();
         services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();
         return builder;

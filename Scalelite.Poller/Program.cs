@@ -1,1 +1,13 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using Scalelite.Core;
+using Scalelite.Poller.Polling;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddScaleliteCore();
+builder.Services.AddSingleton<ServerProbe>();
+builder.Services.AddSingleton<PollCycle>();
+builder.Services.AddHostedService<PollerService>();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

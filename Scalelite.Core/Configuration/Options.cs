@@ -58,7 +58,7 @@ public sealed class PollerOptions
     [Range(1, 1000)] public int UnhealthyThreshold { get; set; } = 2;
 
     /// <summary>Seconds.</summary>
-    [Range(0, 86400)] public double ReconcileGrace { get; set; } = 60;
+    [Range(0, 86400)] public double ReconcileGrace { get; set; } = 5;
 }
 
 public sealed class BackendOptions

@@ -14,10 +14,13 @@ namespace Scalelite.Core.Persistence;
 public sealed partial class DatabaseMigrator(IServiceProvider services, ILogger<DatabaseMigrator> logger) : BackgroundService, IHealthCheck
 {
     private const long LockKey = 0x5CA1E11E;
-    private volatile bool _migrated;
+    private readonly TaskCompletionSource _migrated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the schema is up to date; services that need the tables wait on it.</summary>
+    public Task Migrated => _migrated.Task;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_migrated ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Database migrations have not been applied yet."));
+        Task.FromResult(_migrated.Task.IsCompletedSuccessfully ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Database migrations have not been applied yet."));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,7 +30,7 @@ public sealed partial class DatabaseMigrator(IServiceProvider services, ILogger<
             try
             {
                 await MigrateAsync(stoppingToken);
-                _migrated = true;
+                _migrated.TrySetResult();
                 return;
             }
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)

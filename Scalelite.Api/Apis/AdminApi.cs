@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using Scalelite.Api.Bbb;
+using Scalelite.Core.Bbb;
+using Scalelite.Core.Configuration;
+using Scalelite.Core.Persistence;
+using Scalelite.Core.Pool;
+
+namespace Scalelite.Api.Apis;
+
+/// <summary>
+/// Scalelite's admin API (<c>/scalelite/api/</c>), for existing operator tooling. Checksum-protected with the
+/// load-balancer secret like the BBB API (the call name plus the query string), with JSON bodies.
+/// </summary>
+public static class AdminApi
+{
+    public const string Prefix = "/scalelite/api";
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup(Prefix).AddEndpointFilter(VerifyChecksum);
+        api.MapGet("/getServers", GetServers);
+        api.MapGet("/getServerInfo", GetServerInfo);
+        api.MapPost("/addServer", AddServer);
+        api.MapPost("/updateServer", UpdateServer);
+        api.MapPost("/deleteServer", DeleteServer);
+        api.MapPost("/panicServer", PanicServer);
+        app.Map(Prefix + "/{**rest}", () => BbbResults.Failed(BbbError.UnsupportedRequest));
+        return app;
+    }
+
+    public static async Task<IResult> GetServers(ServerAdministration admin, CancellationToken ct)
+    {
+        var servers = await admin.ListAsync(ct);
+        return servers.Count == 0
+            ? Results.Json(new { error = "No servers are configured" }, statusCode: StatusCodes.Status404NotFound)
+            : Results.Json(servers.Select(ServerJson.From));
+    }
+
+    public static async Task<IResult> GetServerInfo(string? id, ServerAdministration admin, CancellationToken ct) =>
+        await admin.FindAsync(id ?? string.Empty, ct) is { } server ? Results.Json(ServerJson.From(server)) : NotFound(id);
+
+    public static async Task<IResult> AddServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
+    {
+        var body = await ReadAsync<AddServerBody>(context);
+        if (body?.Server is not { } s)
+        {
+            return BadRequest("Server needs a URL and a secret");
+        }
+
+        var (server, error) = await admin.AddAsync(s.Url ?? string.Empty, s.Secret ?? string.Empty, s.LoadMultiplier, s.Tag, ct);
+        if (server is null)
+        {
+            return BadRequest(error!);
+        }
+
+        await directory.RefreshAsync(ct);
+        return Results.Json(ServerJson.From(server), statusCode: StatusCodes.Status201Created);
+    }
+
+    public static async Task<IResult> UpdateServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
+    {
+        var body = await ReadAsync<UpdateServerBody>(context);
+        var id = body?.Id ?? body?.Server?.Id;
+        if (body?.Server is not { } s || string.IsNullOrEmpty(id))
+        {
+            return BadRequest("Expected {\"id\": ..., \"server\": {...}}");
+        }
+
+        var (server, error) = await admin.UpdateAsync(id, new ServerAdministration.Update(s.State, s.LoadMultiplier, s.Secret, s.Tag, s.Tag is not null), ct);
+        if (server is null)
+        {
+            return error!.StartsWith("Couldn't find", StringComparison.Ordinal) ? NotFound(id) : BadRequest(error);
+        }
+
+        await directory.RefreshAsync(ct);
+        return Results.Json(ServerJson.From(server));
+    }
+
+    public static async Task<IResult> DeleteServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
+    {
+        var body = await ReadAsync<IdBody>(context);
+        if (string.IsNullOrEmpty(body?.Id))
+        {
+            return BadRequest("Expected {\"id\": ...}");
+        }
+
+        if (!await admin.DeleteAsync(body.Id, ct))
+        {
+            return NotFound(body.Id);
+        }
+
+        await directory.RefreshAsync(ct);
+        return Results.Json(new { success = $"Server id={body.Id} was destroyed" });
+    }
+
+    public static async Task<IResult> PanicServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
+    {
+        var body = await ReadAsync<PanicBody>(context);
+        var id = body?.Id ?? body?.Server?.Id;
+        if (string.IsNullOrEmpty(id))
+        {
+            return BadRequest("Expected {\"id\": ...}");
+        }
+
+        var keepState = body?.KeepState ?? body?.Server?.KeepState ?? false;
+        var (_, error) = await admin.PanicAsync(id, keepState, ct);
+        if (error is not null)
+        {
+            return NotFound(id);
+        }
+
+        await directory.RefreshAsync(ct);
+        return Results.Json(new { success = $"Server id={id} has been disabled and the meetings have been destroyed" });
+    }
+
+    private static async ValueTask<object?> VerifyChecksum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var options = http.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value;
+        var call = http.Request.Path.Value![(Prefix.Length + 1)..];
+        var raw = http.Request.QueryString.HasValue ? http.Request.QueryString.Value![1..] : string.Empty;
+        var (query, checksum) = Checksum.SplitChecksum(raw);
+        if (checksum is null || !Checksum.Verify(call, query, checksum, options.SecretList(), options.AcceptedAlgorithms()))
+        {
+            return BbbResults.Failed(BbbError.ChecksumError);
+        }
+
+        return await next(context);
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowReadingFromString };
+
+    private static async Task<T?> ReadAsync<T>(HttpContext context) where T : class
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, context.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult BadRequest(string error) => Results.Json(new { error }, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult NotFound(string? id) => Results.Json(new { error = $"Couldn't find server with id={id}" }, statusCode: StatusCodes.Status404NotFound);
+
+    private sealed record ServerFields(
+        string? Id,
+        string? Url,
+        string? Secret,
+        string? Tag,
+        string? State,
+        [property: JsonPropertyName("load_multiplier")] double? LoadMultiplier,
+        [property: JsonPropertyName("keep_state")] bool? KeepState);
+
+    private sealed record AddServerBody(ServerFields? Server);
+
+    private sealed record UpdateServerBody(string? Id, ServerFields? Server);
+
+    private sealed record IdBody(string? Id);
+
+    private sealed record PanicBody(string? Id, [property: JsonPropertyName("keep_state")] bool? KeepState, ServerFields? Server);
+}
+
+/// <summary>A server as Scalelite's admin API shows it.</summary>
+public sealed record ServerJson(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("secret")] string Secret,
+    [property: JsonPropertyName("tag")] string? Tag,
+    [property: JsonPropertyName("bbb_version")] string? BbbVersion,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("load")] object Load,
+    [property: JsonPropertyName("load_multiplier")] double LoadMultiplier,
+    [property: JsonPropertyName("online")] string Online)
+{
+    public static ServerJson From(Server s) => new(
+        s.Id, s.Url, s.Secret, s.Tag, s.BbbVersion, s.State.ToString().ToLowerInvariant(),
+        s.Load is { } load && s.Online ? load : "unavailable", s.LoadMultiplier, s.Online ? "online" : "offline");
+}

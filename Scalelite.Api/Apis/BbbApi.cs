@@ -1,0 +1,202 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
+using Scalelite.Api.Bbb;
+using Scalelite.Api.Meetings;
+using Scalelite.Core.Bbb;
+using Scalelite.Core.Configuration;
+using Scalelite.Core.Pool;
+using Scalelite.Core.State;
+
+namespace Scalelite.Api.Apis;
+
+/// <summary>The BBB API facade: one route table mirroring BBB's, each call a small static handler.</summary>
+public static class BbbApi
+{
+    public const string Prefix = "/bigbluebutton/api";
+
+    [Flags]
+    private enum Verbs { Get = 1, Post = 2, Both = Get | Post }
+
+    private sealed record BbbCall(Verbs Verbs, Func<BbbRequest, BbbServices, Task<IResult>> Handle);
+
+    private static readonly FrozenDictionary<string, BbbCall> Calls = new Dictionary<string, BbbCall>(StringComparer.Ordinal)
+    {
+        ["create"] = new(Verbs.Both, Create),
+        ["join"] = new(Verbs.Get, Join),
+        ["end"] = new(Verbs.Both, End),
+        ["isMeetingRunning"] = new(Verbs.Both, IsMeetingRunning),
+        ["getMeetingInfo"] = new(Verbs.Both, GetMeetingInfo),
+        ["getMeetings"] = new(Verbs.Both, GetMeetings),
+        ["insertDocument"] = new(Verbs.Post, InsertDocument),
+        ["sendChatMessage"] = new(Verbs.Get, SendChatMessage),
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    public static IEndpointRouteBuilder MapBbbApi(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods(Prefix, [HttpMethods.Get, HttpMethods.Head], Index);
+        app.MapMethods(Prefix + "/", [HttpMethods.Get, HttpMethods.Head], Index);
+        app.Map(Prefix + "/{call}", Dispatch);
+        app.Map(Prefix + "/{**rest}", () => BbbResults.Failed(BbbError.UnsupportedRequest));
+        return app;
+    }
+
+    private static IResult Index() => BbbResults.Xml(BbbXml.Success(w =>
+    {
+        w.WriteElementString("version", "2.0");
+        w.WriteElementString("apiVersion", "2.0");
+        w.WriteElementString("bbbVersion", string.Empty);
+    }));
+
+    private static async Task<IResult> Dispatch(string call, HttpContext context, [AsParameters] BbbServices services)
+    {
+        if (!Calls.TryGetValue(call, out var handler) || !Allows(handler.Verbs, context.Request.Method))
+        {
+            return BbbResults.Failed(BbbError.UnsupportedRequest);
+        }
+
+        var (request, error) = await services.Reader.ReadAsync(context, call);
+        if (error is not null)
+        {
+            return BbbResults.Failed(error);
+        }
+
+        return await handler.Handle(request!, services);
+    }
+
+    private static bool Allows(Verbs verbs, string method) =>
+        (HttpMethods.IsGet(method) && verbs.HasFlag(Verbs.Get)) || (HttpMethods.IsPost(method) && verbs.HasFlag(Verbs.Post));
+
+    private static Task<IResult> Create(BbbRequest request, BbbServices s) => s.Creator.CreateAsync(request, request.HttpContext.RequestAborted);
+
+    private static async Task<IResult> Join(BbbRequest request, BbbServices s)
+    {
+        if (request.Required("meetingID") is not { } meetingId)
+        {
+            return BbbResults.Failed(BbbError.MissingMeetingId);
+        }
+
+        if (request.Required("fullName") is null)
+        {
+            return BbbResults.Failed(BbbError.MissingFullName);
+        }
+
+        var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
+        switch (outcome)
+        {
+            case MeetingLocator.Outcome.NotFound:
+                return BbbResults.Failed(BbbError.MeetingNotFound);
+            case MeetingLocator.Outcome.Unavailable:
+                return BbbResults.Failed(BbbError.ServerUnavailable);
+        }
+
+        var parameters = s.Rules.ApplyJoin(request.Parameters);
+        s.Ranking.Bump(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
+        if (string.Equals(parameters["redirect"], "false", StringComparison.OrdinalIgnoreCase))
+        {
+            return BbbResults.PassThrough(await s.Client.GetAsync(server, "join", parameters, ct: request.HttpContext.RequestAborted));
+        }
+
+        return Results.Redirect(s.Client.BuildUrl(server, "join", parameters));
+    }
+
+    private static async Task<IResult> End(BbbRequest request, BbbServices s)
+    {
+        if (request.Required("meetingID") is not { } meetingId)
+        {
+            return BbbResults.Failed(BbbError.MissingMeetingId);
+        }
+
+        var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
+        if (outcome != MeetingLocator.Outcome.Found)
+        {
+            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            return BbbResults.Failed(BbbError.MeetingNotFound);
+        }
+
+        var response = await s.Client.GetAsync(server!, "end", request.Parameters, ct: request.HttpContext.RequestAborted);
+        if (response.IsSuccess || response.MessageKey == "notFound")
+        {
+            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+        }
+
+        return BbbResults.PassThrough(response);
+    }
+
+    private static async Task<IResult> IsMeetingRunning(BbbRequest request, BbbServices s)
+    {
+        if (request.Required("meetingID") is not { } meetingId)
+        {
+            return BbbResults.Failed(BbbError.MissingMeetingId);
+        }
+
+        var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
+        if (outcome == MeetingLocator.Outcome.Found)
+        {
+            var response = await s.Client.GetAsync(server!, "isMeetingRunning", request.Parameters, ct: request.HttpContext.RequestAborted);
+            if (response.IsSuccess)
+            {
+                return BbbResults.Xml(response.Body);
+            }
+        }
+
+        return BbbResults.Xml(BbbXml.Success(w => w.WriteElementString("running", "false")));
+    }
+
+    private static Task<IResult> GetMeetingInfo(BbbRequest request, BbbServices s) => ForwardToOwner(request, s);
+
+    private static Task<IResult> SendChatMessage(BbbRequest request, BbbServices s) => ForwardToOwner(request, s);
+
+    private static async Task<IResult> InsertDocument(BbbRequest request, BbbServices s)
+    {
+        if (request.XmlBody is null)
+        {
+            return BbbResults.Failed(BbbError.UnsupportedContentType);
+        }
+
+        return await ForwardToOwner(request, s);
+    }
+
+    private static async Task<IResult> GetMeetings(BbbRequest request, BbbServices s) =>
+        BbbResults.Xml(await s.Meetings.GetMeetingsAsync(request.Tenant.Id, s.Options.Value.MultitenancyEnabled, request.HttpContext.RequestAborted));
+
+    /// <summary>Sends the call, as it came, to the meeting's owner and passes its answer through.</summary>
+    private static async Task<IResult> ForwardToOwner(BbbRequest request, BbbServices s)
+    {
+        if (request.Required("meetingID") is not { } meetingId)
+        {
+            return BbbResults.Failed(BbbError.MissingMeetingId);
+        }
+
+        var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
+        if (outcome != MeetingLocator.Outcome.Found)
+        {
+            return BbbResults.Failed(BbbError.MeetingNotFound);
+        }
+
+        BackendResponse response;
+        if (request.XmlBody is { } body)
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.TryAddWithoutValidation("Content-Type", request.XmlContentType ?? "application/xml");
+            response = await s.Client.PostAsync(server!, request.Call, request.Parameters, content, ct: request.HttpContext.RequestAborted);
+        }
+        else
+        {
+            response = await s.Client.GetAsync(server!, request.Call, request.Parameters, ct: request.HttpContext.RequestAborted);
+        }
+
+        return BbbResults.PassThrough(response);
+    }
+}
+
+/// <summary>What the BBB handlers depend on, bound in one go.</summary>
+public sealed record BbbServices(
+    BbbRequestReader Reader,
+    MeetingCreator Creator,
+    MeetingLocator Locator,
+    MeetingList Meetings,
+    MeetingRegistry Registry,
+    LoadRanking Ranking,
+    ParameterRules Rules,
+    BbbClient Client,
+    IOptions<ScaleliteOptions> Options);

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Scalelite.Api.Apis;
+using Scalelite.Api.Bbb;
+using Scalelite.Api.Meetings;
+using Scalelite.Core;
+using Scalelite.Core.Bbb;
+using Scalelite.Core.Configuration;
+
+namespace Scalelite.Api.Extensions;
+
+public static class Extensions
+{
+    /// <summary>Everything the API needs besides the service defaults.</summary>
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddScaleliteCore();
+        builder.AddServerDirectory();
+        builder.Services.AddOptions<ScaleliteOptions>()
+            .Validate(o => o.SecretList().Count > 0, "No load-balancer secret: set LOADBALANCER_SECRET.");
+
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+        {
+            // Long create calls (many meta_ parameters) must reach our own length check, which answers
+            // with BBB XML, instead of Kestrel's bare 414/431.
+            kestrel.Limits.MaxRequestLineSize = 1024 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 1024 * 1024 + 32 * 1024;
+            kestrel.AddServerHeader = false;
+        });
+
+        builder.Services.AddSingleton<BbbRequestReader>();
+        builder.Services.AddSingleton<ParameterRules>();
+        builder.Services.AddSingleton<VoiceBridges>();
+        builder.Services.AddSingleton<MeetingLocator>();
+        builder.Services.AddSingleton<MeetingCreator>();
+        builder.Services.AddSingleton<MeetingList>();
+        return builder;
+    }
+
+    /// <summary>The API's routes, and a last-resort error answer that stays BBB XML on BBB paths.</summary>
+    public static WebApplication MapApplicationEndpoints(this WebApplication app)
+    {
+        app.UseExceptionHandler(errors => errors.Run(async context =>
+        {
+            var path = context.Request.Path;
+            if (path.StartsWithSegments(BbbApi.Prefix) || path.StartsWithSegments(AdminApi.Prefix))
+            {
+                var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentType = BbbResults.XmlContentType;
+                var error = failure is BbbException bbb ? bbb.Error : BbbError.Internal("An internal error occurred.");
+                await context.Response.Body.WriteAsync(BbbXml.Failed(error));
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        }));
+
+        app.MapBbbApi();
+        app.MapAdminApi();
+        return app;
+    }
+}

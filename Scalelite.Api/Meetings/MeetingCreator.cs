@@ -1,0 +1,257 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Xml.Linq;
+using Microsoft.Extensions.Options;
+using Scalelite.Api.Bbb;
+using Scalelite.Core.Bbb;
+using Scalelite.Core.Configuration;
+using Scalelite.Core.Pool;
+using Scalelite.Core.State;
+
+namespace Scalelite.Api.Meetings;
+
+/// <summary>The create call: idempotent, race-free across API replicas, placed on the least-loaded server.</summary>
+/// <remarks>
+/// A Redis lock per meeting makes exactly one caller place and create it; callers that wait on the lock
+/// then find the owner. A repeat of the same create (same parameters) within <c>CreateDedupWindow</c> is
+/// answered from the first answer as BBB's duplicateWarning, without a backend call, so a herd of retries
+/// costs the backend one create. Other repeats are forwarded to the owner, which answers as BBB does
+/// (duplicateWarning, or idNotUnique for different passwords). A meeting whose server went away, or whose
+/// cordoned server no longer runs it, is placed anew.
+/// </remarks>
+public sealed partial class MeetingCreator(
+    MeetingRegistry registry,
+    LoadRanking ranking,
+    IServerDirectory directory,
+    IPlacementPolicy placement,
+    LoadCalculator load,
+    BbbClient client,
+    VoiceBridges voiceBridges,
+    MeetingLocator locator,
+    ParameterRules rules,
+    TimeProvider time,
+    IOptions<ScaleliteOptions> options,
+    IOptions<BackendOptions> backend,
+    ILogger<MeetingCreator> logger)
+{
+    private const string DuplicateKey = "duplicateWarning";
+    private const string DuplicateMessage = "This conference was already in existence and may currently be in progress.";
+
+    public async Task<IResult> CreateAsync(BbbRequest request, CancellationToken ct)
+    {
+        if (request.Required("meetingID") is not { } meetingId)
+        {
+            return BbbResults.Failed(BbbError.MissingMeetingId);
+        }
+
+        var o = options.Value;
+        var parameters = rules.ApplyCreate(request.Parameters);
+        if (o.MaxMeetingDuration > 0 && (!int.TryParse(parameters["duration"], out var duration) || duration <= 0 || duration > o.MaxMeetingDuration))
+        {
+            parameters.Set("duration", o.MaxMeetingDuration.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var tenantId = request.Tenant.Id;
+        var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
+        var hash = Fingerprint(parameters, request.XmlBody);
+        var lockTtl = TimeSpan.FromSeconds((backend.Value.ResponseTimeout * 2) + 5);
+        var deadline = time.GetUtcNow() + lockTtl + TimeSpan.FromSeconds(5);
+        var waited = false;
+
+        while (true)
+        {
+            var existing = await registry.FindAsync(tenantId, meetingId);
+            if (existing is not null)
+            {
+                var answer = await AnswerExistingAsync(existing, parameters, hash, waited, request, ct);
+                if (answer is not null)
+                {
+                    return answer;
+                }
+            }
+
+            var token = await registry.TryLockCreateAsync(member, lockTtl);
+            if (token is null)
+            {
+                if (time.GetUtcNow() > deadline)
+                {
+                    return BbbResults.Failed(BbbError.Internal("The meeting is being created by another request; try again."));
+                }
+
+                waited = true;
+                await Task.Delay(TimeSpan.FromMilliseconds(15), time, ct);
+                continue;
+            }
+
+            try
+            {
+                // Someone may have finished between our lookup and the lock.
+                if (await registry.FindAsync(tenantId, meetingId) is not null)
+                {
+                    waited = true;
+                    continue;
+                }
+
+                if (!await registry.IsAuthoritativeAsync() && await locator.HealAsync(tenantId, meetingId, ct) is not null)
+                {
+                    continue;
+                }
+
+                return await PlaceAndCreateAsync(request, parameters, tenantId, meetingId, member, hash, ct);
+            }
+            finally
+            {
+                await registry.ReleaseCreateLockAsync(member, token);
+            }
+        }
+    }
+
+    /// <summary>Answers a create for a meeting that already has an owner; null when it must be placed anew.</summary>
+    private async Task<IResult?> AnswerExistingAsync(MeetingRecord existing, Core.Bbb.BbbParameters parameters, string hash, bool waited, BbbRequest request, CancellationToken ct)
+    {
+        var server = directory.Find(existing.ServerId);
+        if (server is null || !server.Reachable)
+        {
+            await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
+            return null;
+        }
+
+        var fresh = time.GetUtcNow() - existing.CreatedAt < TimeSpan.FromSeconds(options.Value.CreateDedupWindow);
+        if (existing.CreateResponse is not null && existing.CreateHash == hash && (fresh || waited))
+        {
+            return BbbResults.Xml(AsDuplicate(existing.CreateResponse));
+        }
+
+        if (server.State == Core.Persistence.ServerState.Cordoned)
+        {
+            // A cordoned server keeps the meetings it runs, but one that ended there is placed elsewhere.
+            var info = await client.GetAsync(server, "isMeetingRunning", new Core.Bbb.BbbParameters().Add("meetingID", existing.MeetingId), ct: ct);
+            if (info.IsSuccess && info.Element("running") != "true")
+            {
+                await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
+                return null;
+            }
+        }
+
+        var response = await SendCreateAsync(server, parameters, request, ct);
+        return BbbResults.PassThrough(response);
+    }
+
+    private async Task<IResult> PlaceAndCreateAsync(BbbRequest request, Core.Bbb.BbbParameters parameters, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
+    {
+        var tags = TagRequirement.Parse(parameters["meta_server-tag"]);
+        var candidates = placement.Candidates(directory.All, new PlacementRequest(member, tags));
+        if (candidates.MissingTag is not null)
+        {
+            return BbbResults.Failed(BbbError.ServerTagUnavailable(candidates.MissingTag));
+        }
+
+        var voiceBridge = await voiceBridges.ReserveAsync(member, parameters["voiceBridge"]);
+        if (voiceBridge is null)
+        {
+            return BbbResults.Failed(BbbError.Internal("Could not allocate a unique voice bridge."));
+        }
+
+        parameters.Set("voiceBridge", voiceBridge);
+        var remaining = candidates.Servers.ToList();
+        // A server that does not answer is skipped once; the poller will take it out if it stays silent.
+        for (var attempt = 0; attempt < 2 && remaining.Count > 0; attempt++)
+        {
+            var chosenId = await ranking.ReserveAsync([.. remaining.Select(s => (s.Id, s.Load ?? 0, load.CreateBump(s.LoadMultiplier)))]);
+            var server = remaining.First(s => s.Id == chosenId);
+            remaining.Remove(server);
+
+            var response = await SendCreateAsync(server, parameters, request, ct);
+            if (response.IsSuccess)
+            {
+                var created = long.TryParse(response.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
+                await registry.RecordAsync(
+                    new MeetingRecord(tenantId, meetingId, server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
+                        response.Element("moderatorPW"), hash, response.Body),
+                    TimeSpan.FromSeconds(options.Value.MeetingTtl));
+                Log.Placed(logger, meetingId, server.Id, created);
+                return BbbResults.Xml(response.Body);
+            }
+
+            if (response.Answered)
+            {
+                await voiceBridges.ReleaseAsync(voiceBridge);
+                return BbbResults.Xml(response.Body);
+            }
+
+            Log.CreateFailed(logger, meetingId, server.Id, response.Error);
+        }
+
+        await voiceBridges.ReleaseAsync(voiceBridge);
+        return BbbResults.Failed(BbbError.NoAvailableServers);
+    }
+
+    private Task<BackendResponse> SendCreateAsync(ServerSnapshot server, Core.Bbb.BbbParameters parameters, BbbRequest request, CancellationToken ct)
+    {
+        if (request.XmlBody is { } body)
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.TryAddWithoutValidation("Content-Type", request.XmlContentType ?? "application/xml");
+            return client.PostAsync(server, "create", parameters, content, ct: ct);
+        }
+
+        return client.GetAsync(server, "create", parameters, ct: ct);
+    }
+
+    /// <summary>The first create's answer, worded as BBB words a repeat.</summary>
+    private static byte[] AsDuplicate(byte[] original)
+    {
+        try
+        {
+            var doc = XDocument.Parse(Encoding.UTF8.GetString(original));
+            var root = doc.Root!;
+            SetOrAdd(root, "messageKey", DuplicateKey);
+            SetOrAdd(root, "message", DuplicateMessage);
+            using var stream = new MemoryStream();
+            doc.Save(stream, SaveOptions.DisableFormatting);
+            return stream.ToArray();
+        }
+        catch (System.Xml.XmlException)
+        {
+            return original;
+        }
+    }
+
+    private static void SetOrAdd(XElement root, string name, string value)
+    {
+        if (root.Element(name) is { } element)
+        {
+            element.Value = value;
+        }
+        else
+        {
+            root.Add(new XElement(name, value));
+        }
+    }
+
+    private static string Fingerprint(Core.Bbb.BbbParameters parameters, byte[]? body)
+    {
+        var text = new StringBuilder();
+        foreach (var (key, value) in parameters.Where(p => p.Key != "voiceBridge").OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            text.Append(key).Append('\0').Append(value).Append('\0');
+        }
+
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
+        if (body is not null)
+        {
+            digest = SHA256.HashData([.. digest, .. SHA256.HashData(body)]);
+        }
+
+        return Convert.ToHexStringLower(digest);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Information, "Meeting {MeetingId} placed on server {ServerId} (created {CreatedAt})")]
+        public static partial void Placed(ILogger logger, string meetingId, string serverId, DateTimeOffset createdAt);
+
+        [LoggerMessage(LogLevel.Warning, "Create of {MeetingId} on server {ServerId} got no answer: {Error}")]
+        public static partial void CreateFailed(ILogger logger, string meetingId, string serverId, string? error);
+    }
+}

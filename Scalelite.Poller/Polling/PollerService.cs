@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+using Scalelite.Core.Configuration;
+using Scalelite.Core.Persistence;
+
+namespace Scalelite.Poller.Polling;
+
+/// <summary>Runs a <see cref="PollCycle"/> every <c>POLL_INTERVAL</c>, once the database is migrated.</summary>
+public sealed partial class PollerService(PollCycle cycle, DatabaseMigrator migrator, IOptions<PollerOptions> options, TimeProvider time, ILogger<PollerService> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await migrator.Migrated.WaitAsync(stoppingToken);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.Interval), time);
+        do
+        {
+            try
+            {
+                await cycle.RunAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A database or Redis outage fails this cycle only; the next one tries again.
+                Log.CycleFailed(logger, ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Error, "Poll cycle failed")]
+        public static partial void CycleFailed(ILogger logger, Exception ex);
+    }
+}

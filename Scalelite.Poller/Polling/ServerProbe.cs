@@ -1,0 +1,73 @@
+using System.Xml.Linq;
+using Scalelite.Core.Bbb;
+using Scalelite.Core.Pool;
+
+namespace Scalelite.Poller.Polling;
+
+/// <summary>What one getMeetings call on one server told: its meetings, or why it failed.</summary>
+public sealed record ProbeResult(bool Success, IReadOnlyList<ObservedMeeting> Meetings, string? Error, string? BbbVersion = null)
+{
+    public static ProbeResult Failure(string error) => new(false, [], error);
+}
+
+/// <summary>Asks one server for its meetings. A failed probe is a result, not an exception.</summary>
+public sealed class ServerProbe(BbbClient client)
+{
+    public async Task<ProbeResult> ProbeAsync(ServerSnapshot server, bool wantVersion, CancellationToken ct)
+    {
+        var response = await client.GetAsync(server, "getMeetings", new BbbParameters(), ct: ct);
+        if (!response.Answered)
+        {
+            return ProbeResult.Failure(response.Error ?? "No answer.");
+        }
+
+        if (!response.IsSuccess)
+        {
+            // A FAILED answer (checksumError: our secret is wrong) means we cannot manage it: unhealthy.
+            return ProbeResult.Failure($"{response.MessageKey}: {response.Message}");
+        }
+
+        var meetings = Parse(response.Xml!);
+        string? version = null;
+        if (wantVersion)
+        {
+            var index = await client.GetAsync(server, string.Empty, new BbbParameters(), ct: ct);
+            version = index.IsSuccess ? index.Element("bbbVersion") is { Length: > 0 } v ? v : index.Element("version") : null;
+        }
+
+        return new ProbeResult(true, meetings, null, version);
+    }
+
+    internal static List<ObservedMeeting> Parse(XDocument xml)
+    {
+        var list = new List<ObservedMeeting>();
+        var meetings = xml.Root?.Element("meetings");
+        if (meetings is null)
+        {
+            return list;
+        }
+
+        foreach (var m in meetings.Elements("meeting"))
+        {
+            var id = m.Element("meetingID")?.Value;
+            if (string.IsNullOrEmpty(id))
+            {
+                continue;
+            }
+
+            list.Add(new ObservedMeeting(
+                id,
+                m.Element("internalMeetingID")?.Value ?? string.Empty,
+                Int(m, "participantCount"),
+                Int(m, "moderatorCount"),
+                Int(m, "videoCount"),
+                string.Equals(m.Element("isBreakout")?.Value, "true", StringComparison.OrdinalIgnoreCase),
+                long.TryParse(m.Element("createTime")?.Value, out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UnixEpoch,
+                m.Element("metadata")?.Element("tenant-id")?.Value));
+        }
+
+        return list;
+    }
+
+    private static int Int(XElement meeting, string name) => int.TryParse(meeting.Element(name)?.Value, out var n) ? n : 0;
+}
