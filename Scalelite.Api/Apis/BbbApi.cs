@@ -34,7 +34,6 @@ public static class BbbApi
     public static IEndpointRouteBuilder MapBbbApi(this IEndpointRouteBuilder app)
     {
         app.MapMethods(Prefix, [HttpMethods.Get, HttpMethods.Head], Index);
-        app.MapMethods(Prefix + "/", [HttpMethods.Get, HttpMethods.Head], Index);
         app.Map(Prefix + "/{call}", Dispatch);
         app.Map(Prefix + "/{**rest}", () => BbbResults.Failed(BbbError.UnsupportedRequest));
         return app;

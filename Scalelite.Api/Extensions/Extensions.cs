@@ -23,7 +23,8 @@ public static class Extensions
             // Long create calls (many meta_ parameters) must reach our own length check, which answers
             // with BBB XML, instead of Kestrel's bare 414/431.
             kestrel.Limits.MaxRequestLineSize = 1024 * 1024;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 1024 * 1024 + 32 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 1024 * 1024 + (32 * 1024);
+            kestrel.Limits.MaxRequestBufferSize = 2 * 1024 * 1024;
             kestrel.AddServerHeader = false;
         });
 
@@ -55,6 +56,8 @@ public static class Extensions
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         }));
 
+        // Routing runs inside the handler above, so that even a routing failure answers in XML.
+        app.UseRouting();
         app.MapBbbApi();
         app.MapAdminApi();
         return app;

@@ -1,0 +1,139 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Scalelite.Api.Extensions;
+using Scalelite.BbbSimulator;
+using Scalelite.Core;
+using Scalelite.Core.Persistence;
+using Scalelite.Core.Pool;
+using Scalelite.Poller.Polling;
+using Scalelite.Tests.Infrastructure;
+
+namespace Scalelite.Tests.Support;
+
+/// <summary>
+/// A pool for integration tests, in this process: the API on a real port, simulated BBB servers, and the
+/// poller's cycle, which tests run on demand (<see cref="PollAsync"/>) instead of waiting for a timer.
+/// PostgreSQL and Redis are the real servers of <see cref="InfrastructureFixture"/>.
+/// </summary>
+public sealed class PoolHarness : IAsyncDisposable
+{
+    public const string Secret = "harness-secret-0123456789";
+
+    private PoolHarness(WebApplication api, IHost poller, BbbSimulatorHost simulators, string apiUrl, IReadOnlyList<string> serverIds, string redis)
+    {
+        Api = api;
+        Poller = poller;
+        Simulators = simulators;
+        Client = new BbbTestClient(apiUrl, Secret);
+        ServerIds = serverIds;
+        Redis = redis;
+    }
+
+    public WebApplication Api { get; }
+
+    public IHost Poller { get; }
+
+    public BbbSimulatorHost Simulators { get; }
+
+    public BbbTestClient Client { get; }
+
+    /// <summary>Our server ids, in the order of <see cref="BbbSimulatorHost.Servers"/>.</summary>
+    public IReadOnlyList<string> ServerIds { get; }
+
+    public string Redis { get; }
+
+    public static async Task<PoolHarness> StartAsync(
+        InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null)
+    {
+        var database = await infrastructure.CreateDatabaseAsync("pool");
+        redis ??= infrastructure.CreateRedisConnectionString();
+        var config = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:scalelite"] = database,
+            ["ConnectionStrings:redis"] = redis,
+            ["Scalelite:Secrets"] = Secret,
+            ["Poller:HealthyThreshold"] = "1",
+            ["Poller:UnhealthyThreshold"] = "2",
+            ["Poller:ReconcileGrace"] = "0",
+            ["Backend:ConnectTimeout"] = "1",
+            ["Backend:ResponseTimeout"] = "2",
+            ["Backend:FanOutTimeout"] = "1",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        var sims = await BbbSimulatorHost.StartAsync(new SimulatorHostOptions
+        {
+            Count = simulators,
+            ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Warning),
+        });
+
+        var apiBuilder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        apiBuilder.Configuration.AddInMemoryCollection(config);
+        apiBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        apiBuilder.AddServiceDefaults();
+        apiBuilder.AddApplicationServices();
+        var api = apiBuilder.Build();
+        api.MapDefaultEndpoints();
+        api.MapApplicationEndpoints();
+        await api.StartAsync();
+        var address = api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var pollerBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        pollerBuilder.Configuration.AddInMemoryCollection(config);
+        pollerBuilder.AddScaleliteCore();
+        pollerBuilder.Services.AddSingleton<ServerProbe>();
+        pollerBuilder.Services.AddSingleton<PollCycle>();
+        var poller = pollerBuilder.Build();
+        await poller.StartAsync();
+
+        await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
+        var admin = api.Services.GetRequiredService<ServerAdministration>();
+        var ids = new List<string>();
+        foreach (var sim in sims.Servers)
+        {
+            var (server, error) = await admin.AddAsync(sim.ApiUrl, sim.Secret, 1, null, CancellationToken.None);
+            Assert.True(server is not null, error);
+            await admin.UpdateAsync(server.Id, new ServerAdministration.Update("enable", null, null, null, false), CancellationToken.None);
+            ids.Add(server.Id);
+        }
+
+        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis);
+        await harness.PollAsync();
+        return harness;
+    }
+
+    public string ApiBase => Client.BaseUrl;
+
+    /// <summary>Runs one poll cycle, then makes the API see its verdicts at once.</summary>
+    public async Task PollAsync()
+    {
+        await Poller.Services.GetRequiredService<PollCycle>().RunAsync(CancellationToken.None);
+        await Api.Services.GetRequiredService<IServerDirectory>().RefreshAsync();
+    }
+
+    public SimulatedServer Simulator(string serverId) => Simulators.Servers[ServerIds.ToList().IndexOf(serverId)];
+
+    public string ServerIdOf(SimulatedServer simulator) => ServerIds[Simulators.Servers.ToList().IndexOf(simulator)];
+
+    public T ApiService<T>() where T : notnull => Api.Services.GetRequiredService<T>();
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Api.StopAsync();
+        await Api.DisposeAsync();
+        await Poller.StopAsync();
+        Poller.Dispose();
+        await Simulators.DisposeAsync();
+    }
+}
