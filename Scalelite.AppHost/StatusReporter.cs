@@ -142,11 +142,13 @@ public sealed class StatusReporter : IAsyncDisposable
             lines.Add("");
             lines.AddRange(_message.Split('\n'));
         }
-        var text = new StringBuilder();
+        // Auto-wrap off while drawing: a line wider than the terminal is clipped, so the cursor-up count stays right.
+        var text = new StringBuilder("\e[?7l");
         foreach (var line in lines)
         {
             text.Append(line).Append('\n');
         }
+        text.Append("\e[?7h");
         Erase();
         _out.Write(text.ToString());
         _out.Flush();
