@@ -160,6 +160,11 @@ public static class TestInfrastructure
             exec </dev/null >/dev/null 2>&1
             (
               while kill -0 {{Environment.ProcessId}}; do sleep 0.5; done
+              # Launchers started by tests record their children in pids/*.pid (pid, then the program's first argument).
+              for f in $(find '{{run}}' -path '*/pids/*.pid' 2>/dev/null); do
+                pid=$(head -n 1 "$f"); marker=$(sed -n 2p "$f")
+                tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker" && kill -TERM "$pid"
+              done
               for f in $(find '{{run}}' \( -name postmaster.pid -o -name redis.pid \) 2>/dev/null); do
                 pid=$(head -n 1 "$f")
                 # SIGINT is PostgreSQL's fast shutdown; SIGTERM stops Redis (it has no persistence here).

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Scalelite.AppHost;
+
+/// <summary>One simulated BBB server, as in the simulator's manifest and in endpoints.json.</summary>
+public sealed record SimulatorEndpoint(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("secret")] string Secret,
+    [property: JsonPropertyName("control")] string Control);
+
+/// <summary>The simulator process's manifest: <c>{"simulators":[...]}</c>, written once all listeners are bound.</summary>
+public sealed record SimulatorManifest([property: JsonPropertyName("simulators")] IReadOnlyList<SimulatorEndpoint> Simulators);
+
+public sealed record ApiEndpoint(
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("secret")] string Secret);
+
+public sealed record UrlEndpoint([property: JsonPropertyName("url")] string Url);
+
+/// <summary>
+/// What a running topology offers, written to <c>STATE/endpoints.json</c> for tools, benchmarks and tests.
+/// </summary>
+public sealed record ScaleliteEndpoints(
+    [property: JsonPropertyName("api")] ApiEndpoint Api,
+    [property: JsonPropertyName("admin")] UrlEndpoint Admin,
+    [property: JsonPropertyName("simulators")] IReadOnlyList<SimulatorEndpoint> Simulators,
+    [property: JsonPropertyName("postgres")] string Postgres,
+    [property: JsonPropertyName("redis")] string Redis,
+    [property: JsonPropertyName("poller")] UrlEndpoint Poller,
+    [property: JsonPropertyName("recordingsync")] UrlEndpoint RecordingSync,
+    [property: JsonPropertyName("stateDirectory")] string StateDirectory)
+{
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public static ScaleliteEndpoints? Read(string path) =>
+        JsonSerializer.Deserialize<ScaleliteEndpoints>(File.ReadAllText(path), JsonOptions);
+}
