@@ -25,6 +25,12 @@ public sealed class ScaleliteAdminClient(HttpClient http, string adminUrl, strin
     public async Task<IReadOnlyList<AdminServer>> GetServersAsync(CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(Url("getServers"), cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Scalelite answers an empty pool with 404 {"error":"No servers are configured"}.
+            return [];
+        }
+
         var body = await EnsureSuccessAsync(response, "getServers", cancellationToken);
         var node = JsonNode.Parse(body);
         // Accept a bare array or an envelope such as {"servers":[...]}.
@@ -72,7 +78,11 @@ public sealed class ScaleliteAdminClient(HttpClient http, string adminUrl, strin
         server["url"]?.ToString() ?? "",
         server["secret"]?.ToString(),
         server["state"]?.ToString(),
-        server["online"] is JsonValue online && online.TryGetValue<bool>(out var isOnline) && isOnline);
+        IsOnline(server["online"]));
+
+    // Scalelite writes "online"/"offline"; a boolean is accepted too.
+    private static bool IsOnline(JsonNode? value) => value is JsonValue v &&
+        ((v.TryGetValue<bool>(out var flag) && flag) || (v.TryGetValue<string>(out var text) && string.Equals(text, "online", StringComparison.OrdinalIgnoreCase)));
 
     private static async Task<string> EnsureSuccessAsync(HttpResponseMessage response, string call, CancellationToken cancellationToken)
     {
