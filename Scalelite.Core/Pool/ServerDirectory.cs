@@ -21,7 +21,11 @@ public interface IServerDirectory
 /// Keeps <see cref="IServerDirectory"/> fresh: a reload every second is cheap (one small query) and bounds how
 /// long another replica's admin change or the poller's health verdict takes to reach this one.
 /// </summary>
-internal sealed partial class ServerDirectory(IDbContextFactory<ScaleliteDbContext> dbFactory, TimeProvider time, ILogger<ServerDirectory> logger)
+internal sealed partial class ServerDirectory(
+    IDbContextFactory<ScaleliteDbContext> dbFactory,
+    DatabaseMigrator migrator,
+    TimeProvider time,
+    ILogger<ServerDirectory> logger)
     : BackgroundService, IServerDirectory
 {
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
@@ -52,6 +56,7 @@ internal sealed partial class ServerDirectory(IDbContextFactory<ScaleliteDbConte
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await migrator.Migrated.WaitAsync(stoppingToken);
         using var timer = new PeriodicTimer(RefreshEvery, time);
         do
         {
