@@ -249,8 +249,8 @@ public sealed class DistributedApplication : IAsyncDisposable
     private async Task StartPostgresAsync(int port, CancellationToken cancellationToken)
     {
         var name = ScaleliteTopology.PostgresName;
-        Set(name, s => s with { State = ResourceState.Starting, LogFile = State.LogFile(name) });
-        _postgres = new PostgresServer(new PostgresServerOptions { LogFile = State.LogFile(name) });
+        Set(name, s => s with { State = ResourceState.Starting, LogFile = State.PostgresLog });
+        _postgres = new PostgresServer(new PostgresServerOptions { LogFile = State.PostgresLog });
         try
         {
             await _postgres.StartAsync(State.PostgresData, port, cancellationToken);

@@ -38,7 +38,45 @@ public sealed class StateDirectory
 
     public string Root { get; }
 
-    public string PostgresData => Path.Combine(Root, "postgres", "data");
+    /// <summary>
+    /// PostgreSQL's data directory: <c>STATE/postgres/data</c>, unless PostgreSQL (which refuses root and so runs
+    /// as user <c>postgres</c>) could not reach it, as with a checkout under <c>/root</c>. Then the data lives in
+    /// <c>/var/lib/scalelite-apphost/&lt;hash of the state path&gt;/</c>, stable across runs, so the run command
+    /// works from any checkout.
+    /// </summary>
+    public string PostgresData => _postgresData ??= ChoosePostgresData();
+
+    private string? _postgresData;
+
+    /// <summary>PostgreSQL's own log: in <c>STATE/logs</c>, or beside its data when that had to move (see <see cref="PostgresData"/>).</summary>
+    public string PostgresLog => PostgresData.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        ? LogFile("postgres")
+        : Path.Combine(Path.GetDirectoryName(PostgresData)!, "postgres.log");
+
+    private string ChoosePostgresData()
+    {
+        var beside = Path.Combine(Root, "postgres", "data");
+        if (!Environment.IsPrivilegedProcess || OthersCanTraverse(Root))
+        {
+            return beside;
+        }
+
+        var key = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Root)))[..16];
+        return Path.Combine("/var/lib/scalelite-apphost", key, "data");
+    }
+
+    private static bool OthersCanTraverse(string path)
+    {
+        for (var dir = new DirectoryInfo(path); dir is not null; dir = dir.Parent)
+        {
+            if (dir.Exists && !dir.UnixFileMode.HasFlag(UnixFileMode.OtherExecute))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public string Redis => Path.Combine(Root, "redis");
 
