@@ -250,7 +250,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     {
         var name = ScaleliteTopology.PostgresName;
         Set(name, s => s with { State = ResourceState.Starting, LogFile = State.PostgresLog });
-        _postgres = new PostgresServer(new PostgresServerOptions { LogFile = State.PostgresLog });
+        _postgres = new PostgresServer(new PostgresServerOptions { LogFile = State.PostgresLog, Report = _options.Notice });
         try
         {
             await _postgres.StartAsync(State.PostgresData, port, cancellationToken);

@@ -46,12 +46,17 @@ public static class BbbApi
         w.WriteElementString("bbbVersion", string.Empty);
     }));
 
+    private static readonly System.Diagnostics.Metrics.Counter<long> CallCounter =
+        BbbResults.Meter.CreateCounter<long>("scalelite.api.calls", description: "BBB API calls received, by call.");
+
     private static async Task<IResult> Dispatch(string call, HttpContext context, [AsParameters] BbbServices services)
     {
         if (!Calls.TryGetValue(call, out var handler) || !Allows(handler.Verbs, context.Request.Method))
         {
             return BbbResults.Failed(BbbError.UnsupportedRequest);
         }
+
+        CallCounter.Add(1, new KeyValuePair<string, object?>("call", call));
 
         var (request, error) = await services.Reader.ReadAsync(context, call);
         if (error is not null)

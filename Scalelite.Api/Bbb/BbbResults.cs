@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Scalelite.Core.Bbb;
 
 namespace Scalelite.Api.Bbb;
@@ -7,9 +8,18 @@ public static class BbbResults
 {
     public const string XmlContentType = "text/xml; charset=utf-8";
 
+    public static readonly Meter Meter = new("Scalelite.Api");
+
+    /// <summary>Every FAILED answer we give, by messageKey: join failures and placement failures show up here.</summary>
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("scalelite.api.failures", description: "FAILED answers given, by messageKey.");
+
     public static IResult Xml(byte[] body) => Results.Bytes(body, XmlContentType);
 
-    public static IResult Failed(BbbError error) => Xml(BbbXml.Failed(error));
+    public static IResult Failed(BbbError error)
+    {
+        Failures.Add(1, new KeyValuePair<string, object?>("messageKey", error.MessageKey));
+        return Xml(BbbXml.Failed(error));
+    }
 
     /// <summary>A backend's answer, passed through as it came (SUCCESS or FAILED alike).</summary>
     public static IResult PassThrough(BackendResponse response) =>

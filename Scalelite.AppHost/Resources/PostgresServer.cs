@@ -18,8 +18,11 @@ public sealed record PostgresServerOptions
     /// <summary>The Unix socket directory; defaults to a directory next to the data directory.</summary>
     public string? SocketDirectory { get; init; }
 
-    /// <summary>The directory holding initdb and pg_ctl; defaults to <see cref="Prerequisites.FindPostgresBinDirectory"/>.</summary>
+    /// <summary>The directory holding initdb and pg_ctl; defaults to <see cref="Prerequisites.EnsurePostgresBinDirectoryAsync"/>.</summary>
     public string? BinDirectory { get; init; }
+
+    /// <summary>Receives a line before a slow install of the server programs starts.</summary>
+    public Action<string>? Report { get; init; }
 
     /// <summary>Extra <c>-c name=value</c> server settings.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
@@ -71,6 +74,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
         LogFile = Path.GetFullPath(_options.LogFile ?? Path.Combine(parent, "postgres.log"));
         var socketDirectory = ChooseSocketDirectory(parent);
 
+        _binDirectory ??= _options.BinDirectory ?? await Prerequisites.EnsurePostgresBinDirectoryAsync(_options.Report, cancellationToken);
         await StopStaleAsync(DataDirectory, cancellationToken);
 
         Directory.CreateDirectory(DataDirectory);

@@ -39,9 +39,33 @@ public static class Prerequisites
     /// The path of <c>redis-server</c>; installs the Debian package first when it is missing.
     /// </summary>
     /// <param name="report">Receives a line before a slow install starts, so the user knows why we wait.</param>
-    public static async Task<string> EnsureRedisServerAsync(Action<string>? report, CancellationToken cancellationToken)
+    public static Task<string> EnsureRedisServerAsync(Action<string>? report, CancellationToken cancellationToken) =>
+        EnsureInstalledAsync("redis-server", "redis-server", () => FindOnPath("redis-server"), report, cancellationToken);
+
+    /// <summary>
+    /// The directory holding initdb and pg_ctl; installs Debian's <c>postgresql</c> package first when none is found.
+    /// </summary>
+    public static Task<string> EnsurePostgresBinDirectoryAsync(Action<string>? report, CancellationToken cancellationToken) =>
+        Environment.GetEnvironmentVariable("SCALELITE_POSTGRES_BIN") is { Length: > 0 }
+            ? Task.FromResult(FindPostgresBinDirectory())
+            : EnsureInstalledAsync("PostgreSQL server programs", "postgresql", TryFindPostgresBinDirectory, report, cancellationToken);
+
+    private static string? TryFindPostgresBinDirectory()
     {
-        if (FindOnPath("redis-server") is string found)
+        try
+        {
+            return FindPostgresBinDirectory();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<string> EnsureInstalledAsync(
+        string what, string package, Func<string?> find, Action<string>? report, CancellationToken cancellationToken)
+    {
+        if (find() is string found)
         {
             return found;
         }
@@ -49,26 +73,27 @@ public static class Prerequisites
         await InstallGate.WaitAsync(cancellationToken);
         try
         {
-            if (FindOnPath("redis-server") is string installedMeanwhile)
+            if (find() is string installedMeanwhile)
             {
                 return installedMeanwhile;
             }
 
-            report?.Invoke("redis-server is not installed; installing it with apt-get (about 10 s) ...");
+            report?.Invoke($"{what} not installed; installing the {package} package with apt-get ...");
             var sudo = Environment.IsPrivilegedProcess ? null : "sudo";
             var environment = new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" };
             var update = await RunAsRootAsync(sudo, ["apt-get", "update", "-qq"], environment, cancellationToken);
             var install = update.Succeeded
-                ? await RunAsRootAsync(sudo, ["apt-get", "install", "-y", "-qq", "redis-server"], environment, cancellationToken)
+                ? await RunAsRootAsync(sudo, ["apt-get", "install", "-y", "-qq", package], environment, cancellationToken)
                 : update;
-            if (!install.Succeeded || FindOnPath("redis-server") is not string path)
+            if (find() is not string path)
             {
                 throw new InvalidOperationException(
-                    "redis-server is missing and could not be installed automatically " +
-                    $"({(sudo is null ? "" : "sudo ")}apt-get install -y redis-server failed with exit code {install.ExitCode}). " +
-                    $"Install Redis yourself and run again.{Environment.NewLine}{install.Output}");
+                    $"{what} missing and could not be installed automatically " +
+                    $"({(sudo is null ? "" : "sudo ")}apt-get install -y {package} exited with code {install.ExitCode}). " +
+                    $"Install it yourself and run again.{Environment.NewLine}{install.Output}");
             }
-            report?.Invoke($"Installed redis-server ({path}).");
+
+            report?.Invoke($"Installed {package} ({path}).");
             return path;
         }
         finally
