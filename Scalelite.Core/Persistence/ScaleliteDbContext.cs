@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Scalelite.Core.Persistence.Recordings;
 
 namespace Scalelite.Core.Persistence;
 
@@ -7,6 +8,22 @@ namespace Scalelite.Core.Persistence;
 public sealed class ScaleliteDbContext(DbContextOptions<ScaleliteDbContext> options) : DbContext(options)
 {
     public DbSet<Server> Servers => Set<Server>();
+
+    public DbSet<ServerEvent> ServerEvents => Set<ServerEvent>();
+
+    public DbSet<Recording> Recordings => Set<Recording>();
+
+    public DbSet<RecordingMetadata> RecordingMetadata => Set<RecordingMetadata>();
+
+    public DbSet<PlaybackFormat> PlaybackFormats => Set<PlaybackFormat>();
+
+    public DbSet<Thumbnail> Thumbnails => Set<Thumbnail>();
+
+    public DbSet<TextTrack> TextTracks => Set<TextTrack>();
+
+    public DbSet<Callback> Callbacks => Set<Callback>();
+
+    public DbSet<RecordingImport> RecordingImports => Set<RecordingImport>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ScaleliteDbContext).Assembly);
@@ -38,7 +55,26 @@ internal sealed class ServerConfiguration : IEntityTypeConfiguration<Server>
         builder.Property(s => s.LargestMeeting).HasColumnName("largest_meeting");
         builder.Property(s => s.Videos).HasColumnName("videos");
         builder.Property(s => s.Load).HasColumnName("load");
+        builder.Property(s => s.Capacity).HasColumnName("capacity");
         builder.Property(s => s.CreatedAt).HasColumnName("created_at");
         builder.Property(s => s.UpdatedAt).HasColumnName("updated_at");
+    }
+}
+
+internal sealed class ServerEventConfiguration : IEntityTypeConfiguration<ServerEvent>
+{
+    public void Configure(EntityTypeBuilder<ServerEvent> builder)
+    {
+        builder.ToTable("server_events");
+        builder.Property(e => e.Id).HasColumnName("id");
+        builder.Property(e => e.ServerId).HasColumnName("server_id").HasMaxLength(64);
+        builder.Property(e => e.Action).HasColumnName("action").HasMaxLength(32);
+        builder.Property(e => e.Actor).HasColumnName("actor").HasMaxLength(128);
+        builder.Property(e => e.Reason).HasColumnName("reason").HasMaxLength(1024);
+        builder.Property(e => e.FromState).HasColumnName("from_state").HasMaxLength(32);
+        builder.Property(e => e.ToState).HasColumnName("to_state").HasMaxLength(32);
+        builder.Property(e => e.At).HasColumnName("at");
+        builder.HasIndex(e => new { e.ServerId, e.At });
+        builder.HasIndex(e => e.At);
     }
 }

@@ -52,6 +52,9 @@ public sealed class Server
     /// <summary>The load computed at the last successful poll; null while unknown (offline or never polled).</summary>
     public double? Load { get; set; }
 
+    /// <summary>How many users the operator says it can hold; null when not declared.</summary>
+    public int? Capacity { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
