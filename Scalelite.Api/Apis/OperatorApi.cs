@@ -106,11 +106,11 @@ public static class OperatorApi
             await directory.RefreshAsync(ct);
         }
 
-        return progress is null ? NotFound(id) : TypedResults.Ok(progress);
+        return progress is null ? NotFound(id) : TypedResults.Ok(DrainView.From(progress));
     }
 
     public static async Task<IResult> DrainStatus(string id, ServerLifecycle lifecycle, CancellationToken ct) =>
-        await lifecycle.DrainProgressAsync(id, ct) is { } progress ? TypedResults.Ok(progress) : NotFound(id);
+        await lifecycle.DrainProgressAsync(id, ct) is { } progress ? TypedResults.Ok(DrainView.From(progress)) : NotFound(id);
 
     public static async Task<IResult> ProbeServer(string id, [FromBody] ProbeRequest? request, HttpContext context, ServerLifecycle lifecycle, IServerDirectory directory, CancellationToken ct)
     {
@@ -160,7 +160,7 @@ public static class OperatorApi
     public static async Task<IResult> Headroom(HeadroomService headroom, CancellationToken ct)
     {
         var report = await headroom.ReportAsync(ct);
-        return TypedResults.Ok(new HeadroomView(report, report.Summary));
+        return TypedResults.Ok(HeadroomView.From(report));
     }
 
     private static async Task<IResult> ChangeStateAsync(string id, ServerState target, StateRequest? request, HttpContext context, ServerLifecycle lifecycle, IServerDirectory directory, CancellationToken ct)
@@ -233,7 +233,27 @@ public sealed record AdmissionResponse(ServerStatus Server, bool Admitted, IRead
 
 public sealed record PanicResponse(ServerStatus Server, int Meetings, bool Ended);
 
-public sealed record HeadroomView(HeadroomReport Report, string Summary);
+/// <summary>Where a drain stands; <c>drained</c> once the server is disabled.</summary>
+public sealed record DrainView(string ServerId, string State, bool Online, int MeetingsReported, int MeetingsOwned, bool Drained, bool TimedOut)
+{
+    public static DrainView From(DrainProgress p) =>
+        new(p.ServerId, p.State.ToString().ToLowerInvariant(), p.Online, p.MeetingsReported, p.MeetingsOwned, p.Drained, p.TimedOut);
+}
+
+public sealed record HeadroomServerView(string Id, string Url, string State, bool Online, int? Capacity, int Users, bool Counted);
+
+public sealed record HeadroomReportView(
+    bool Judged, int Capacity, int Used, int Free, string? LargestServerId, int LargestCapacity, int CapacityWithoutLargest,
+    bool SurvivesLargestLoss, int Missing, IReadOnlyList<string> Undeclared, IReadOnlyList<HeadroomServerView> Servers);
+
+public sealed record HeadroomView(HeadroomReportView Report, string Summary)
+{
+    public static HeadroomView From(HeadroomReport r) => new(
+        new HeadroomReportView(r.Judged, r.Capacity, r.Used, r.Free, r.LargestServerId, r.LargestCapacity, r.CapacityWithoutLargest,
+            r.SurvivesLargestLoss, r.Missing, r.Undeclared,
+            [.. r.Servers.Select(s => new HeadroomServerView(s.Id, s.Url, s.State.ToString().ToLowerInvariant(), s.Online, s.Capacity, s.Users, s.Counted))]),
+        r.Summary);
+}
 
 /// <summary>A server as the operator API shows it: everything of <c>rake status</c> and more.</summary>
 public sealed record ServerStatus(
