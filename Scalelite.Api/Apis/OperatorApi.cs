@@ -48,6 +48,19 @@ public static class OperatorApi
         return app;
     }
 
+    /// <summary>The OpenAPI document describes this API only (the BBB and Scalelite APIs have their own specifications).</summary>
+    public static void ConfigureOpenApi(Microsoft.AspNetCore.OpenApi.OpenApiOptions options)
+    {
+        options.ShouldInclude = description => description.RelativePath?.StartsWith(Prefix[1..], StringComparison.Ordinal) == true;
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Scalelite operator API";
+            document.Info.Description = "Node lifecycle, admission, drain, audit trail and headroom. Send 'Authorization: Bearer LOADBALANCER_SECRET'; "
+                + $"name yourself for the audit trail in '{ActorHeader}'.";
+            return Task.CompletedTask;
+        });
+    }
+
     public static async Task<IResult> ListServers(ServerAdministration admin, CancellationToken ct) =>
         TypedResults.Ok((await admin.ListAsync(ct)).Select(ServerStatus.From).ToList());
 

@@ -37,7 +37,7 @@ public static class Extensions
         builder.Services.AddSingleton<MeetingList>();
 
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
-        builder.Services.AddOpenApi("v1");
+        builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }

@@ -184,5 +184,6 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
         var openApi = await http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/v1/servers/{id}/drain", openApi, StringComparison.Ordinal);
         Assert.Contains("/api/v1/headroom", openApi, StringComparison.Ordinal);
+        Assert.DoesNotContain("/bigbluebutton/api", openApi, StringComparison.Ordinal);
     }
 }
