@@ -7,6 +7,8 @@ using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Pool.Capacity;
+using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
 using StackExchange.Redis;
@@ -54,6 +56,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<LoadCalculator>();
         services.AddSingleton<HealthPolicy>();
         services.AddSingleton<ServerAdministration>();
+        services.AddScaleliteLifecycle();
         services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();
         return builder;
@@ -66,6 +69,19 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<IServerDirectory>(sp => sp.GetRequiredService<ServerDirectory>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerDirectory>());
         return builder;
+    }
+
+    /// <summary>The node lifecycle (guard rails, audit trail) and the capacity report.</summary>
+    private static IServiceCollection AddScaleliteLifecycle(this IServiceCollection services)
+    {
+        services.AddOptions<LifecycleOptions>().BindConfiguration(LifecycleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ServerEventLog>();
+        services.AddSingleton<AdmissionPolicy>();
+        services.AddSingleton<AdmissionProbe>();
+        services.AddSingleton<IRemovalGuard, MeetingsRemovalGuard>();
+        services.AddSingleton<ServerLifecycle>();
+        services.AddSingleton<HeadroomService>();
+        return services;
     }
 
     private static bool TryParse(Action parse)

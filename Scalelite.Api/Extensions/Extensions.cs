@@ -5,6 +5,7 @@ using Scalelite.Api.Meetings;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Pool.Capacity;
 
 namespace Scalelite.Api.Extensions;
 
@@ -36,6 +37,10 @@ public static class Extensions
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
+
+        // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
+        builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
+        builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }
 
@@ -64,6 +69,8 @@ public static class Extensions
         app.UseRouting();
         app.MapBbbApi();
         app.MapAdminApi();
+        app.MapOperatorApi();
+        app.MapOpenApi();
         return app;
     }
 }

@@ -40,6 +40,8 @@ public static class Settings
         new("Poller:HealthyThreshold", "SERVER_HEALTHY_THRESHOLD", "1", "Consecutive successful polls that bring an offline server online."),
         new("Poller:UnhealthyThreshold", "SERVER_UNHEALTHY_THRESHOLD", "2", "Consecutive failed polls that take an online server offline (its meetings are forgotten)."),
         new("Poller:ReconcileGrace", null, "5", "Seconds of clock skew allowed between API and poller hosts: a meeting placed less than this before a poll began is not forgotten when that poll does not list it."),
+        new("Pool:AdmissionTestMeeting", null, "false", "Before a server is enabled, create and end a test meeting on it; enabling is refused if that fails."),
+        new("Pool:MaxDrainWait", null, "300", "Longest wait, in seconds, one drain request through the operator API may ask for."),
         new("Backend:ConnectTimeout", "CONNECT_TIMEOUT", "5", "Seconds to connect to a BBB server."),
         new("Backend:ResponseTimeout", "RESPONSE_TIMEOUT", "10", "Seconds to wait for a BBB server's answer."),
         new("Backend:FanOutTimeout", null, "(RESPONSE_TIMEOUT)", "Seconds getMeetings waits for each server before leaving it out of the answer."),

@@ -1,16 +1,17 @@
 using Microsoft.EntityFrameworkCore;
-using Scalelite.Core.Bbb;
 using Scalelite.Core.Persistence;
-using Scalelite.Core.State;
+using Scalelite.Core.Pool.Lifecycle;
 
 namespace Scalelite.Core.Pool;
 
-/// <summary>The operator's actions on servers, shared by the admin APIs: add, update, delete, panic.</summary>
+/// <summary>
+/// The operator's actions on servers as Scalelite's admin API offers them: add, update, delete, panic.
+/// State changes go through <see cref="ServerLifecycle"/>, so its guard rails and audit trail apply here too.
+/// </summary>
 public sealed class ServerAdministration(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
-    MeetingRegistry registry,
-    LoadRanking ranking,
-    BbbClient client,
+    ServerLifecycle lifecycle,
+    ServerEventLog events,
     TimeProvider time)
 {
     public async Task<IReadOnlyList<Server>> ListAsync(CancellationToken ct)
@@ -25,8 +26,12 @@ public sealed class ServerAdministration(
         return await db.Servers.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
     }
 
-    /// <summary>Adds a server, disabled (as Scalelite): it takes meetings once an operator enables it.</summary>
-    public async Task<(Server? Server, string? Error)> AddAsync(string url, string secret, double? loadMultiplier, string? tag, CancellationToken ct)
+    /// <summary>
+    /// Adds a server, disabled (as Scalelite): it takes meetings once an operator enables it. It is probed at once,
+    /// so that its health and version are known without waiting for the next poll.
+    /// </summary>
+    public async Task<(Server? Server, string? Error)> AddAsync(
+        string url, string secret, double? loadMultiplier, string? tag, CancellationToken ct, int? capacity = null, Actor? actor = null)
     {
         if (string.IsNullOrWhiteSpace(url) || string.IsNullOrWhiteSpace(secret))
         {
@@ -39,6 +44,12 @@ public sealed class ServerAdministration(
             return (null, "The URL must be an absolute http(s) URL");
         }
 
+        if (capacity is < 0)
+        {
+            return (null, "capacity must be a number of users, 0 or more");
+        }
+
+        actor ??= Actor.AdminApi;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Servers.AnyAsync(s => s.Url == normalized, ct))
         {
@@ -52,110 +63,103 @@ public sealed class ServerAdministration(
             Secret = secret.Trim(),
             Tag = string.IsNullOrWhiteSpace(tag) ? null : tag.Trim(),
             LoadMultiplier = loadMultiplier is > 0 ? loadMultiplier.Value : 1.0,
+            Capacity = capacity,
             State = ServerState.Disabled,
             CreatedAt = now,
             UpdatedAt = now,
         };
         db.Servers.Add(server);
+        events.Add(db, server.Id, ServerActions.Add, actor.Name, actor.Reason, null, ServerState.Disabled);
         await db.SaveChangesAsync(ct);
-        return (server, null);
+
+        var (probed, _) = await lifecycle.ProbeAsync(server.Id, testMeeting: false, actor, ct);
+        return (probed.Server ?? server, null);
     }
 
-    public sealed record Update(string? State, double? LoadMultiplier, string? Secret, string? Tag, bool TagGiven);
+    public sealed record Update(string? State, double? LoadMultiplier, string? Secret, string? Tag, bool TagGiven, int? Capacity = null, bool CapacityGiven = false);
 
-    public async Task<(Server? Server, string? Error)> UpdateAsync(string id, Update update, CancellationToken ct)
+    /// <summary>Changes a server's settings, then its state (enabling only when the server is admitted).</summary>
+    public async Task<(Server? Server, string? Error)> UpdateAsync(string id, Update update, CancellationToken ct, Actor? actor = null)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var server = await db.Servers.FirstOrDefaultAsync(s => s.Id == id, ct);
-        if (server is null)
+        actor ??= Actor.AdminApi;
+        ServerState? state = null;
+        if (update.State is not null && (state = ServerLifecycle.ParseState(update.State)) is null)
         {
-            return (null, $"Couldn't find server with id={id}");
+            return (null, $"Invalid state: {update.State} (use enable, cordon or disable)");
         }
 
-        if (update.State is not null)
+        if (update.LoadMultiplier is <= 0)
         {
-            ServerState? state = update.State.Trim().ToLowerInvariant() switch
+            return (null, "load_multiplier must be a number greater than 0");
+        }
+
+        if (update.CapacityGiven && update.Capacity is < 0)
+        {
+            return (null, "capacity must be a number of users, 0 or more");
+        }
+
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var server = await db.Servers.FirstOrDefaultAsync(s => s.Id == id, ct);
+            if (server is null)
             {
-                "enable" or "enabled" => ServerState.Enabled,
-                "cordon" or "cordoned" => ServerState.Cordoned,
-                "disable" or "disabled" => ServerState.Disabled,
-                _ => null,
-            };
+                return (null, $"Couldn't find server with id={id}");
+            }
+
+            var changes = new List<string>();
+            if (update.LoadMultiplier is { } multiplier && multiplier != server.LoadMultiplier)
+            {
+                changes.Add($"load_multiplier {server.LoadMultiplier} -> {multiplier}");
+                server.LoadMultiplier = multiplier;
+            }
+
+            if (update.Secret is { Length: > 0 } secret && secret.Trim() != server.Secret)
+            {
+                changes.Add("secret changed");
+                server.Secret = secret.Trim();
+            }
+
+            var tag = string.IsNullOrWhiteSpace(update.Tag) ? null : update.Tag.Trim();
+            if (update.TagGiven && tag != server.Tag)
+            {
+                changes.Add($"tag {server.Tag ?? "(none)"} -> {tag ?? "(none)"}");
+                server.Tag = tag;
+            }
+
+            if (update.CapacityGiven && update.Capacity != server.Capacity)
+            {
+                changes.Add($"capacity {server.Capacity?.ToString() ?? "(none)"} -> {update.Capacity?.ToString() ?? "(none)"}");
+                server.Capacity = update.Capacity;
+            }
+
+            if (changes.Count > 0)
+            {
+                server.UpdatedAt = time.GetUtcNow();
+                events.Add(db, id, ServerActions.Update, actor.Name, string.Join(", ", changes) + (actor.Reason is { } r ? $" ({r})" : string.Empty));
+                await db.SaveChangesAsync(ct);
+            }
+
             if (state is null)
             {
-                return (null, $"Invalid state: {update.State} (use enable, cordon or disable)");
+                return (server, null);
             }
-
-            server.State = state.Value;
         }
 
-        if (update.LoadMultiplier is { } multiplier)
-        {
-            if (multiplier <= 0)
-            {
-                return (null, "load_multiplier must be a number greater than 0");
-            }
-
-            server.LoadMultiplier = multiplier;
-        }
-
-        if (update.Secret is { Length: > 0 } secret)
-        {
-            server.Secret = secret.Trim();
-        }
-
-        if (update.TagGiven)
-        {
-            server.Tag = string.IsNullOrWhiteSpace(update.Tag) ? null : update.Tag.Trim();
-        }
-
-        server.UpdatedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(ct);
-        if (server.State != ServerState.Enabled)
-        {
-            await ranking.RemoveAsync(server.Id);
-        }
-
-        return (server, null);
+        var result = await lifecycle.SetStateAsync(id, state.Value, actor, ct);
+        return result.Succeeded ? (result.Server, null) : (null, result.Error);
     }
 
-    public async Task<bool> DeleteAsync(string id, CancellationToken ct)
+    /// <summary>Deletes a server as Scalelite's deleteServer does: at once, forgetting any meetings it still had.</summary>
+    public async Task<bool> DeleteAsync(string id, CancellationToken ct, Actor? actor = null)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var deleted = await db.Servers.Where(s => s.Id == id).ExecuteDeleteAsync(ct);
-        if (deleted == 0)
-        {
-            return false;
-        }
-
-        await registry.ForgetServerAsync(id);
-        await ranking.RemoveAsync(id);
-        return true;
+        var result = await lifecycle.RemoveAsync(id, force: true, actor ?? Actor.AdminApi, ct, endMeetingsWhenForced: false);
+        return result.Succeeded;
     }
 
     /// <summary>Forgets every meeting of a server and ends them on it (best effort); disables it unless <paramref name="keepState"/>.</summary>
-    public async Task<(int Meetings, string? Error)> PanicAsync(string id, bool keepState, CancellationToken ct)
+    public async Task<(int Meetings, string? Error)> PanicAsync(string id, bool keepState, CancellationToken ct, Actor? actor = null)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var server = await db.Servers.FirstOrDefaultAsync(s => s.Id == id, ct);
-        if (server is null)
-        {
-            return (0, $"Couldn't find server with id={id}");
-        }
-
-        var snapshot = ServerSnapshot.From(server);
-        var members = await registry.ForgetServerAsync(id);
-        await Task.WhenAll(members.Select(member =>
-            client.GetAsync(snapshot, "end", new BbbParameters().Add("meetingID", member[(member.IndexOf(':', StringComparison.Ordinal) + 1)..]), ct: ct)));
-
-        if (!keepState)
-        {
-            server.State = ServerState.Disabled;
-            server.UpdatedAt = time.GetUtcNow();
-            await db.SaveChangesAsync(ct);
-            await ranking.RemoveAsync(id);
-        }
-
-        return (members.Count, null);
+        var (result, meetings) = await lifecycle.PanicAsync(id, endMeetings: true, keepState, actor ?? Actor.AdminApi, ct);
+        return (meetings, result.Succeeded ? null : result.Error);
     }
 }

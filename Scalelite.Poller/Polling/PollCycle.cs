@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.State;
 
 namespace Scalelite.Poller.Polling;
@@ -26,7 +27,8 @@ public sealed partial class PollCycle(
     TimeProvider time,
     IOptions<PollerOptions> options,
     IOptions<ScaleliteOptions> scalelite,
-    ILogger<PollCycle> logger)
+    ILogger<PollCycle> logger,
+    ServerEventLog events)
 {
     public static readonly Meter Meter = new("Scalelite.Poller");
     private static readonly Histogram<double> CycleSeconds = Meter.CreateHistogram<double>("scalelite.poller.cycle.duration", "s", "Time one poll cycle took.");
@@ -42,6 +44,7 @@ public sealed partial class PollCycle(
 
         var probes = await Task.WhenAll(servers.Select(s => probe.ProbeAsync(ServerSnapshot.From(s), s.BbbVersion is null, ct)));
 
+        var probeStates = servers.Select(s => (s.Online, s.State)).ToList();
         var complete = true;
         var meetingTtl = TimeSpan.FromSeconds(scalelite.Value.MeetingTtl);
         for (var i = 0; i < servers.Count; i++)
@@ -49,6 +52,7 @@ public sealed partial class PollCycle(
             var server = servers[i];
             var result = probes[i];
             await ApplyAsync(server, result, cycleStart, meetingTtl);
+            RecordLifecycleEvents(db, server, before: probeStates[i], result);
             complete &= result.Success || !server.Online;
         }
 
@@ -119,6 +123,20 @@ public sealed partial class PollCycle(
         else
         {
             await ranking.RemoveAsync(server.Id);
+        }
+    }
+
+    /// <summary>Lifecycle: the audit trail gets the poller's own changes (online, offline, a drain completed).</summary>
+    private void RecordLifecycleEvents(ScaleliteDbContext db, Server server, (bool Online, ServerState State) before, ProbeResult result)
+    {
+        if (before.Online != server.Online)
+        {
+            events.Add(db, server.Id, server.Online ? ServerActions.Online : ServerActions.Offline, "poller", server.Online ? null : result.Error, server.State, server.State);
+        }
+
+        if (before.State == ServerState.Cordoned && server.State == ServerState.Disabled)
+        {
+            events.Add(db, server.Id, ServerActions.Drained, "poller", "cordoned and no meetings left", before.State, server.State);
         }
     }
 

@@ -1,0 +1,444 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Scalelite.Cli;
+
+/// <summary>The <c>scalelite</c> command line: the command tree, and how each command talks to the API.</summary>
+/// <remarks>
+/// Exit codes: 0 done; 1 the API refused or failed (the reason is printed); 2 wrong arguments or missing
+/// configuration. Output goes to the writers given, so tests read exactly what an operator sees.
+/// </remarks>
+public sealed class CliApp(TextWriter output, TextWriter error, Func<string, string?>? environment = null, HttpMessageHandler? handler = null)
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int Usage = 2;
+
+    private readonly Func<string, string?> _environment = environment ?? Environment.GetEnvironmentVariable;
+
+    private readonly Option<string?> _url = new("--url") { Description = "The Scalelite API's base URL (default: $SCALELITE_URL).", Recursive = true };
+    private readonly Option<string?> _secret = new("--secret") { Description = "The load-balancer secret (default: $LOADBALANCER_SECRET).", Recursive = true };
+    private readonly Option<string?> _reason = new("--reason") { Description = "Why: kept in the server's audit trail.", Recursive = true };
+
+    public static Task<int> RunAsync(string[] args) => new CliApp(Console.Out, Console.Error).InvokeAsync(args);
+
+    public async Task<int> InvokeAsync(string[] args, CancellationToken ct = default)
+    {
+        var root = BuildCommands();
+        var parsed = root.Parse(args);
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
+    }
+
+    private RootCommand BuildCommands()
+    {
+        var root = new RootCommand("Operate a Scalelite for .NET pool of BigBlueButton servers.") { _url, _secret, _reason };
+        var servers = new Command("servers", "List, add, change and retire servers.");
+        root.Add(servers);
+
+        var list = new Command("list", "Servers with their id, URL, state and health.");
+        list.SetAction((p, ct) => WithClient(p, async c => { PrintList(await c.ListServersAsync(ct)); return Ok; }));
+        servers.Add(list);
+
+        var status = new Command("status", "The pool as a table, like Scalelite's 'rake status'.");
+        status.SetAction((p, ct) => WithClient(p, async c => { PrintStatus(await c.ListServersAsync(ct)); return Ok; }));
+        servers.Add(status);
+
+        var urlArg = new Argument<string>("url") { Description = "The server's BBB API URL (a bare host gets /bigbluebutton/api)." };
+        var secretOpt = new Option<string>("--server-secret") { Description = "The BBB server's own secret (bbb-conf --secret).", Required = true };
+        var multiplierOpt = new Option<double?>("--load-multiplier") { Description = "Load multiplier (bigger servers: smaller)." };
+        var tagOpt = new Option<string?>("--tag") { Description = "Tag (empty to clear on update)." };
+        var capacityOpt = new Option<int?>("--capacity") { Description = "How many users it can hold." };
+        var add = new Command("add", "Add a server; it starts disabled and is probed at once.") { urlArg, secretOpt, multiplierOpt, tagOpt, capacityOpt };
+        add.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            var added = await c.AddServerAsync(new
+            {
+                url = p.GetValue(urlArg),
+                secret = p.GetValue(secretOpt),
+                loadMultiplier = p.GetValue(multiplierOpt),
+                tag = p.GetValue(tagOpt),
+                capacity = p.GetValue(capacityOpt),
+                reason = p.GetValue(_reason),
+            }, ct);
+            output.WriteLine($"Added {added.Server.Id} ({added.Server.Url}), disabled.");
+            PrintAdmission(added);
+            return Ok;
+        }));
+        servers.Add(add);
+
+        var idArg = new Argument<string>("id") { Description = "The server id (see 'servers list')." };
+        var updateSecret = new Option<string?>("--server-secret") { Description = "The BBB server's new secret." };
+        var update = new Command("update", "Change a server's secret, load multiplier, tag or capacity.") { idArg, updateSecret, multiplierOpt, tagOpt, capacityOpt };
+        update.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            var changed = await c.UpdateServerAsync(p.GetValue(idArg)!, new
+            {
+                secret = p.GetValue(updateSecret),
+                loadMultiplier = p.GetValue(multiplierOpt),
+                tag = p.GetValue(tagOpt),
+                capacity = p.GetValue(capacityOpt),
+                reason = p.GetValue(_reason),
+            }, ct);
+            output.WriteLine($"Updated {changed.Id}.");
+            return Ok;
+        }));
+        servers.Add(update);
+
+        foreach (var (name, action, help) in new[]
+        {
+            ("enable", "enable", "Let a server take meetings; refused until it is healthy, accepts our secret and reports its version."),
+            ("cordon", "cordon", "Stop placing new meetings on a server; running ones continue."),
+            ("disable", "disable", "Take a server out at once (joins to its meetings fail)."),
+        })
+        {
+            var command = new Command(name, help) { idArg };
+            command.SetAction((p, ct) => WithClient(p, async c =>
+            {
+                var server = await c.SetStateAsync(p.GetValue(idArg)!, action, p.GetValue(_reason), ct);
+                output.WriteLine($"{server.Id} is {server.State}.");
+                return Ok;
+            }));
+            servers.Add(command);
+        }
+
+        var waitOpt = new Option<bool>("--wait") { Description = "Wait until the server is disabled (its last meeting ended)." };
+        var timeoutOpt = new Option<double>("--timeout") { Description = "Seconds to wait with --wait (default 3600).", DefaultValueFactory = _ => 3600 };
+        timeoutOpt.Validators.Add(r => { if (r.GetValueOrDefault<double>() <= 0) { r.AddError("--timeout must be a number of seconds greater than 0."); } });
+        var drain = new Command("drain", "Cordon a server and let its meetings end; then it is disabled.") { idArg, waitOpt, timeoutOpt };
+        drain.SetAction((p, ct) => WithClient(p, c => DrainAsync(c, p.GetValue(idArg)!, p.GetValue(_reason), p.GetValue(waitOpt), p.GetValue(timeoutOpt), ct)));
+        servers.Add(drain);
+
+        var admissionOpt = new Option<bool>("--admission-test") { Description = "Also create and end a test meeting on it." };
+        var probe = new Command("probe", "Probe a server now and say whether it may be enabled.") { idArg, admissionOpt };
+        probe.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            var result = await c.ProbeAsync(p.GetValue(idArg)!, p.GetValue(admissionOpt), ct);
+            PrintAdmission(result);
+            return result.Admitted ? Ok : Failed;
+        }));
+        servers.Add(probe);
+
+        var keepMeetingsOpt = new Option<bool>("--keep-meetings") { Description = "Only forget the meetings; do not end them on the server." };
+        var keepStateOpt = new Option<bool>("--keep-state") { Description = "Do not disable the server." };
+        var panic = new Command("panic", "Forget a server's meetings (ending them unless --keep-meetings) and disable it.") { idArg, keepMeetingsOpt, keepStateOpt };
+        panic.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            var result = await c.PanicAsync(p.GetValue(idArg)!, !p.GetValue(keepMeetingsOpt), p.GetValue(keepStateOpt), p.GetValue(_reason), ct);
+            output.WriteLine($"{result.Server.Id}: {result.Meetings} meeting(s) forgotten{(result.Ended ? " and ended" : string.Empty)}; it is {result.Server.State}.");
+            return Ok;
+        }));
+        servers.Add(panic);
+
+        var forceOpt = new Option<bool>("--force") { Description = "Remove even while it has meetings (they are ended)." };
+        var remove = new Command("remove", "Remove a server; refused while it has meetings unless --force.") { idArg, forceOpt };
+        remove.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            output.WriteLine((await c.RemoveAsync(p.GetValue(idArg)!, p.GetValue(forceOpt), p.GetValue(_reason), ct)).Message + ".");
+            return Ok;
+        }));
+        servers.Add(remove);
+
+        var eventsId = new Argument<string?>("id") { Description = "Only this server's events.", Arity = ArgumentArity.ZeroOrOne };
+        var limitOpt = new Option<int>("--limit") { Description = "How many events (newest first).", DefaultValueFactory = _ => 50 };
+        var events = new Command("events", "Who changed what, when and why.") { eventsId, limitOpt };
+        events.SetAction((p, ct) => WithClient(p, async c => { PrintEvents(await c.EventsAsync(p.GetValue(eventsId), p.GetValue(limitOpt), ct)); return Ok; }));
+        servers.Add(events);
+
+        var fileArg = new Argument<FileInfo>("file") { Description = "A YAML file in Scalelite's servers:sync format ('-' for standard input)." };
+        var modeOpt = new Option<SyncMode>("--mode") { Description = "keep: leave servers not in the file alone; cordon (default): cordon them; force: remove them and apply every difference at once.", DefaultValueFactory = _ => SyncMode.Cordon };
+        var dryRunOpt = new Option<bool>("--dry-run") { Description = "Print the plan, change nothing." };
+        var sync = new Command("sync", "Bring the pool in line with a declarative servers file.") { fileArg, modeOpt, dryRunOpt };
+        sync.SetAction((p, ct) => SyncAsync(p, p.GetValue(fileArg)!, p.GetValue(modeOpt), p.GetValue(dryRunOpt), ct));
+        servers.Add(sync);
+
+        var headroom = new Command("headroom", "Used and free capacity, and whether the pool survives losing its largest server.");
+        headroom.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            var h = await c.HeadroomAsync(ct);
+            output.WriteLine(h.Summary);
+            if (h.Report.Judged)
+            {
+                output.WriteLine($"capacity {h.Report.Capacity}, used {h.Report.Used}, free {h.Report.Free}, without the largest {h.Report.CapacityWithoutLargest}, missing {h.Report.Missing}");
+            }
+
+            if (h.Report.Undeclared.Count > 0)
+            {
+                output.WriteLine($"no capacity declared (left out): {string.Join(", ", h.Report.Undeclared)}");
+            }
+
+            return h.Report.SurvivesLargestLoss ? Ok : Failed;
+        }));
+        root.Add(headroom);
+
+        var meetings = new Command("meetings", "The pool's meetings.");
+        var meetingsList = new Command("list", "Running meetings, from every server.");
+        meetingsList.SetAction((p, ct) => WithClient(p, async c => { PrintMeetings(await c.MeetingsAsync(ct)); return Ok; }));
+        var meetingArg = new Argument<string>("meeting-id") { Description = "The meetingID the LMS gave." };
+        var meetingsEnd = new Command("end", "End a meeting.") { meetingArg };
+        meetingsEnd.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            await c.EndMeetingAsync(p.GetValue(meetingArg)!, ct);
+            output.WriteLine($"Ended {p.GetValue(meetingArg)}.");
+            return Ok;
+        }));
+        meetings.Add(meetingsList);
+        meetings.Add(meetingsEnd);
+        root.Add(meetings);
+        return root;
+    }
+
+    private async Task<int> WithClient(ParseResult parse, Func<OperatorClient, Task<int>> action)
+    {
+        var url = parse.GetValue(_url) ?? _environment("SCALELITE_URL");
+        var secret = parse.GetValue(_secret) ?? _environment("LOADBALANCER_SECRET");
+        if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        {
+            error.WriteLine(string.IsNullOrWhiteSpace(url)
+                ? "No API URL: pass --url http(s)://HOST or set SCALELITE_URL."
+                : $"--url must be an absolute http(s) URL, not '{url}'.");
+            return Usage;
+        }
+
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            error.WriteLine("No secret: pass --secret or set LOADBALANCER_SECRET.");
+            return Usage;
+        }
+
+        var actor = "cli:" + (_environment("USER") is { Length: > 0 } user ? user : Environment.UserName);
+        using var client = new OperatorClient(baseUrl, secret.Split(':')[0], actor, handler);
+        try
+        {
+            return await action(client);
+        }
+        catch (OperatorApiException e)
+        {
+            error.WriteLine(e.Message);
+            return Failed;
+        }
+        catch (HttpRequestException e)
+        {
+            error.WriteLine($"Cannot reach {baseUrl}: {e.Message}");
+            return Failed;
+        }
+    }
+
+    private async Task<int> DrainAsync(OperatorClient client, string id, string? reason, bool wait, double timeoutSeconds, CancellationToken ct)
+    {
+        var progress = await client.DrainAsync(id, reason, 0, ct);
+        PrintDrain(progress);
+        if (!wait || progress.Drained)
+        {
+            return Ok;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var last = progress;
+        while (!progress.Drained)
+        {
+            if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
+            {
+                error.WriteLine($"Timed out after {timeoutSeconds:0} s: {id} is still {progress.State} with {Math.Max(progress.MeetingsReported, progress.MeetingsOwned)} meeting(s).");
+                return Failed;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(2, timeoutSeconds)), ct);
+            progress = await client.DrainStatusAsync(id, ct);
+            if (progress != last)
+            {
+                PrintDrain(progress);
+                last = progress;
+            }
+        }
+
+        return Ok;
+    }
+
+    private async Task<int> SyncAsync(ParseResult parse, FileInfo file, SyncMode mode, bool dryRun, CancellationToken ct)
+    {
+        IReadOnlyList<DesiredServer> desired;
+        try
+        {
+            var text = file.Name == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(file.FullName, ct);
+            desired = ServerSync.Parse(text);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            error.WriteLine($"{file.Name}: {e.Message}");
+            return Usage;
+        }
+
+        return await WithClient(parse, async client =>
+        {
+            var plan = ServerSync.Plan(desired, await client.ListServersAsync(ct), mode);
+            if (plan.Count == 0)
+            {
+                output.WriteLine("In sync: nothing to do.");
+                return Ok;
+            }
+
+            var failures = 0;
+            foreach (var step in plan)
+            {
+                output.WriteLine((dryRun ? "would " : string.Empty) + step.Description);
+                if (step.Kind == "conflict")
+                {
+                    failures++;
+                }
+
+                if (dryRun || step.Kind == "conflict")
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await ApplyAsync(client, step, mode, parse.GetValue(_reason) ?? $"servers sync ({mode.ToString().ToLowerInvariant()})", ct);
+                }
+                catch (OperatorApiException e)
+                {
+                    failures++;
+                    error.WriteLine($"  failed: {e.Message}");
+                }
+            }
+
+            output.WriteLine(dryRun ? $"Dry run: {plan.Count} change(s) planned, none made." : $"{plan.Count - failures} of {plan.Count} change(s) made.");
+            return failures == 0 ? Ok : Failed;
+        });
+    }
+
+    private static async Task ApplyAsync(OperatorClient client, SyncStep step, SyncMode mode, string reason, CancellationToken ct)
+    {
+        switch (step.Kind)
+        {
+            case "add":
+                var want = step.Desired!;
+                if (string.IsNullOrEmpty(want.Secret))
+                {
+                    throw new OperatorApiException(System.Net.HttpStatusCode.BadRequest, $"servers.{want.Key}: a new server needs a secret");
+                }
+
+                var added = await client.AddServerAsync(new { url = want.Url, secret = want.Secret, loadMultiplier = want.LoadMultiplier, tag = want.Tag, capacity = want.Capacity, reason }, ct);
+                if (want.State is "enabled" or "cordoned")
+                {
+                    await client.SetStateAsync(added.Server.Id, want.State == "enabled" ? "enable" : "cordon", reason, ct);
+                }
+
+                break;
+            case "update":
+                await client.UpdateServerAsync(step.ServerId!, step.Changes!, ct);
+                break;
+            case "state":
+                await client.SetStateAsync(step.ServerId!, step.State switch { "enabled" => "enable", "cordoned" => "cordon", _ => "disable" }, reason, ct);
+                break;
+            case "remove":
+                await client.RemoveAsync(step.ServerId!, force: mode == SyncMode.Force, reason, ct);
+                break;
+            default:
+                throw new UnreachableException(step.Kind);
+        }
+    }
+
+    private IAnsiConsole Console2()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 240;
+        return console;
+    }
+
+    private void PrintStatus(List<ServerView> servers)
+    {
+        var table = new Table { Border = TableBorder.Simple };
+        foreach (var column in new[] { "HOSTNAME", "STATE", "STATUS", "MEETINGS", "USERS", "LARGEST MEETING", "VIDEOS", "LOAD", "CAPACITY", "BBB VERSION", "TAG" })
+        {
+            table.AddColumn(new TableColumn(column) { NoWrap = true });
+        }
+
+        foreach (var s in servers)
+        {
+            table.AddRow(
+                Markup.Escape(Uri.TryCreate(s.Url, UriKind.Absolute, out var u) ? u.Host : s.Url), s.State, s.Online ? "online" : "offline",
+                Num(s.Meetings), Num(s.Users), Num(s.LargestMeeting), Num(s.Videos),
+                s.Load is { } load ? load.ToString("0.##", CultureInfo.InvariantCulture) : "-",
+                s.Capacity?.ToString(CultureInfo.InvariantCulture) ?? "-", Markup.Escape(s.BbbVersion ?? "-"), Markup.Escape(s.Tag ?? ""));
+        }
+
+        Console2().Write(table);
+    }
+
+    private void PrintList(List<ServerView> servers)
+    {
+        if (servers.Count == 0)
+        {
+            output.WriteLine("No servers.");
+            return;
+        }
+
+        var table = new Table { Border = TableBorder.Simple };
+        foreach (var column in new[] { "ID", "URL", "STATE", "STATUS", "LOAD MULTIPLIER", "TAG", "LAST POLL ERROR" })
+        {
+            table.AddColumn(new TableColumn(column) { NoWrap = true });
+        }
+
+        foreach (var s in servers)
+        {
+            table.AddRow(s.Id, Markup.Escape(s.Url), s.State, s.Online ? "online" : "offline", s.LoadMultiplier.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(s.Tag ?? ""), Markup.Escape(s.LastPollError ?? ""));
+        }
+
+        Console2().Write(table);
+    }
+
+    private void PrintEvents(List<EventItem> events)
+    {
+        var table = new Table { Border = TableBorder.Simple };
+        foreach (var column in new[] { "AT (UTC)", "SERVER", "ACTION", "FROM", "TO", "BY", "WHY" })
+        {
+            table.AddColumn(new TableColumn(column) { NoWrap = true });
+        }
+
+        foreach (var e in events)
+        {
+            table.AddRow(e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), e.ServerId, e.Action, e.FromState ?? "", e.ToState ?? "",
+                Markup.Escape(e.Actor), Markup.Escape(e.Reason ?? ""));
+        }
+
+        Console2().Write(table);
+    }
+
+    private void PrintMeetings(List<MeetingItem> meetings)
+    {
+        var table = new Table { Border = TableBorder.Simple };
+        foreach (var column in new[] { "MEETING ID", "NAME", "PARTICIPANTS", "VIDEOS", "CREATED" })
+        {
+            table.AddColumn(new TableColumn(column) { NoWrap = true });
+        }
+
+        foreach (var m in meetings)
+        {
+            table.AddRow(Markup.Escape(m.MeetingId), Markup.Escape(m.Name), Num(m.Participants), Num(m.Videos), Markup.Escape(m.CreateDate));
+        }
+
+        Console2().Write(table);
+    }
+
+    private void PrintAdmission(AdmissionView result) =>
+        output.WriteLine(result.Admitted
+            ? $"{result.Server.Id} may be enabled: online, accepts our secret, BBB {result.Server.BbbVersion}."
+            : $"{result.Server.Id} may not be enabled yet: {string.Join("; ", result.Reasons)}.");
+
+    private void PrintDrain(DrainView p) =>
+        output.WriteLine(p.Drained
+            ? $"{p.ServerId} is drained ({p.State})."
+            : $"{p.ServerId} is {p.State}: {Math.Max(p.MeetingsReported, p.MeetingsOwned)} meeting(s) left.");
+
+    private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+}

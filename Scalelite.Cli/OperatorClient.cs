@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
+
+namespace Scalelite.Cli;
+
+/// <summary>A failed call to the API, with the message the API gave.</summary>
+public sealed class OperatorApiException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>Talks to a running Scalelite API: the operator JSON API (<c>/api/v1</c>) and, for meetings, the BBB API.</summary>
+public sealed class OperatorClient : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+    private readonly string _secret;
+
+    public OperatorClient(Uri baseUrl, string secret, string actor, HttpMessageHandler? handler = null)
+    {
+        _secret = secret;
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.BaseAddress = new Uri(baseUrl.ToString().TrimEnd('/') + "/");
+        _http.Timeout = TimeSpan.FromMinutes(10);
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        _http.DefaultRequestHeaders.Add("X-Scalelite-Actor", actor);
+    }
+
+    public Task<List<ServerView>> ListServersAsync(CancellationToken ct) => SendAsync<List<ServerView>>(HttpMethod.Get, "api/v1/servers", null, ct);
+
+    public Task<ServerView> GetServerAsync(string id, CancellationToken ct) => SendAsync<ServerView>(HttpMethod.Get, $"api/v1/servers/{Uri.EscapeDataString(id)}", null, ct);
+
+    public Task<AdmissionView> AddServerAsync(object body, CancellationToken ct) => SendAsync<AdmissionView>(HttpMethod.Post, "api/v1/servers", body, ct);
+
+    public Task<ServerView> UpdateServerAsync(string id, object body, CancellationToken ct) => SendAsync<ServerView>(HttpMethod.Patch, $"api/v1/servers/{Uri.EscapeDataString(id)}", body, ct);
+
+    public Task<ServerView> SetStateAsync(string id, string action, string? reason, CancellationToken ct) =>
+        SendAsync<ServerView>(HttpMethod.Post, $"api/v1/servers/{Uri.EscapeDataString(id)}/{action}", new { reason }, ct);
+
+    public Task<DrainView> DrainAsync(string id, string? reason, double waitSeconds, CancellationToken ct) =>
+        SendAsync<DrainView>(HttpMethod.Post, $"api/v1/servers/{Uri.EscapeDataString(id)}/drain", new { reason, waitSeconds }, ct);
+
+    public Task<DrainView> DrainStatusAsync(string id, CancellationToken ct) => SendAsync<DrainView>(HttpMethod.Get, $"api/v1/servers/{Uri.EscapeDataString(id)}/drain", null, ct);
+
+    public Task<AdmissionView> ProbeAsync(string id, bool admissionTest, CancellationToken ct) =>
+        SendAsync<AdmissionView>(HttpMethod.Post, $"api/v1/servers/{Uri.EscapeDataString(id)}/probe", new { admissionTest }, ct);
+
+    public Task<PanicView> PanicAsync(string id, bool endMeetings, bool keepState, string? reason, CancellationToken ct) =>
+        SendAsync<PanicView>(HttpMethod.Post, $"api/v1/servers/{Uri.EscapeDataString(id)}/panic", new { endMeetings, keepState, reason }, ct);
+
+    public Task<MessageView> RemoveAsync(string id, bool force, string? reason, CancellationToken ct) =>
+        SendAsync<MessageView>(HttpMethod.Delete, $"api/v1/servers/{Uri.EscapeDataString(id)}?force={(force ? "true" : "false")}&reason={Uri.EscapeDataString(reason ?? string.Empty)}", null, ct);
+
+    public Task<List<EventItem>> EventsAsync(string? serverId, int limit, CancellationToken ct) =>
+        SendAsync<List<EventItem>>(HttpMethod.Get, $"api/v1/events?limit={limit}{(serverId is null ? string.Empty : "&serverId=" + Uri.EscapeDataString(serverId))}", null, ct);
+
+    public Task<HeadroomResponse> HeadroomAsync(CancellationToken ct) => SendAsync<HeadroomResponse>(HttpMethod.Get, "api/v1/headroom", null, ct);
+
+    /// <summary>The pool's meetings, through the BBB API's getMeetings (signed with the same secret, SHA-256).</summary>
+    public async Task<List<MeetingItem>> MeetingsAsync(CancellationToken ct)
+    {
+        var xml = await BbbAsync("getMeetings", string.Empty, ct);
+        return [.. (xml.Root?.Element("meetings")?.Elements("meeting") ?? []).Select(m => new MeetingItem(
+            m.Element("meetingID")?.Value ?? string.Empty,
+            m.Element("meetingName")?.Value ?? string.Empty,
+            int.TryParse(m.Element("participantCount")?.Value, out var p) ? p : 0,
+            int.TryParse(m.Element("videoCount")?.Value, out var v) ? v : 0,
+            m.Element("createDate")?.Value ?? string.Empty))];
+    }
+
+    /// <summary>Ends a meeting through the BBB API.</summary>
+    public async Task EndMeetingAsync(string meetingId, CancellationToken ct) =>
+        await BbbAsync("end", "meetingID=" + Uri.EscapeDataString(meetingId), ct);
+
+    private async Task<XDocument> BbbAsync(string call, string query, CancellationToken ct)
+    {
+        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(call + query + _secret)));
+        var url = $"bigbluebutton/api/{call}?{(query.Length > 0 ? query + "&" : string.Empty)}checksum={checksum}";
+        var text = await _http.GetStringAsync(url, ct);
+        var xml = XDocument.Parse(text);
+        if (xml.Root?.Element("returncode")?.Value != "SUCCESS")
+        {
+            throw new OperatorApiException(HttpStatusCode.OK, $"{xml.Root?.Element("messageKey")?.Value}: {xml.Root?.Element("message")?.Value}");
+        }
+
+        return xml;
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+
+        using var response = await _http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            var message = await response.Content.ReadAsStringAsync(ct);
+            try
+            {
+                message = JsonDocument.Parse(message).RootElement.GetProperty("message").GetString() ?? message;
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                // Not our JSON error body (a proxy's page, say): show it as it came.
+            }
+
+            throw new OperatorApiException(response.StatusCode, $"{(int)response.StatusCode} {response.ReasonPhrase}: {message}");
+        }
+
+        return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+public sealed record ServerView(
+    string Id, string Url, string Secret, string? Tag, string State, bool Online, int Meetings, int Users, int LargestMeeting,
+    int Videos, double? Load, double LoadMultiplier, int? Capacity, string? BbbVersion, DateTimeOffset? LastPolledAt, string? LastPollError);
+
+public sealed record AdmissionView(ServerView Server, bool Admitted, List<string> Reasons);
+
+public sealed record DrainView(string ServerId, string State, bool Online, int MeetingsReported, int MeetingsOwned, bool Drained, bool TimedOut);
+
+public sealed record PanicView(ServerView Server, int Meetings, bool Ended);
+
+public sealed record MessageView(string Message);
+
+public sealed record EventItem(long Id, string ServerId, string Action, string Actor, string? Reason, string? FromState, string? ToState, DateTimeOffset At);
+
+public sealed record HeadroomReportView(
+    bool Judged, int Capacity, int Used, int Free, string? LargestServerId, int LargestCapacity, int CapacityWithoutLargest,
+    bool SurvivesLargestLoss, int Missing, List<string> Undeclared);
+
+public sealed record HeadroomResponse(HeadroomReportView Report, string Summary);
+
+public sealed record MeetingItem(string MeetingId, string Name, int Participants, int Videos, string CreateDate);

@@ -1,0 +1,1 @@
+return await Scalelite.Cli.CliApp.RunAsync(args);

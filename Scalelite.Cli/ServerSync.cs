@@ -1,0 +1,215 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Scalelite.Cli;
+
+/// <summary>What to do with servers that the file does not list, and how firmly to apply differences.</summary>
+public enum SyncMode
+{
+    /// <summary>Servers not in the file are left alone; differences are applied gently (enabled → disabled drains).</summary>
+    Keep,
+
+    /// <summary>As keep, and servers not in the file are cordoned (they drain and end up disabled). Scalelite's default.</summary>
+    Cordon,
+
+    /// <summary>The pool becomes exactly the file: servers not in it are removed (their meetings ended), states are set at once, a changed URL replaces the server.</summary>
+    Force,
+}
+
+/// <summary>One server as the sync file declares it.</summary>
+public sealed record DesiredServer(string Key, string Url, string? Secret, string? State, double? LoadMultiplier, string? Tag, bool TagGiven, int? Capacity);
+
+/// <summary>One step of a sync plan.</summary>
+public sealed record SyncStep(string Kind, string? ServerId, string Description, DesiredServer? Desired = null, string? State = null, object? Changes = null);
+
+/// <summary>Reads Scalelite's <c>servers:sync</c> YAML and plans the changes that bring the pool in line with it.</summary>
+/// <remarks>
+/// The file is a <c>servers:</c> map; each key is a server id or a label, each value has <c>url</c>, <c>secret</c>,
+/// <c>enabled</c> (true/false) or <c>state</c> (enabled/cordoned/disabled), <c>load_multiplier</c>, <c>tag</c>
+/// and, ours, <c>capacity</c>. A key that is a URL stands for <c>url</c> when none is given. An entry matches a
+/// server by id first, then by URL. Planning is pure, so the dry run shows exactly what a real run would do.
+/// </remarks>
+public static class ServerSync
+{
+    public static IReadOnlyList<DesiredServer> Parse(string yaml)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new FormatException($"Not valid YAML: {e.Message}", e);
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root
+            || !root.Children.TryGetValue(new YamlScalarNode("servers"), out var serversNode))
+        {
+            throw new FormatException("The file must have a top-level 'servers:' map.");
+        }
+
+        if (serversNode is YamlScalarNode { Value: null or "" or "~" })
+        {
+            return [];
+        }
+
+        if (serversNode is not YamlMappingNode servers)
+        {
+            throw new FormatException("'servers:' must be a map of server id (or label) to its settings.");
+        }
+
+        var list = new List<DesiredServer>();
+        foreach (var (keyNode, valueNode) in servers.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? string.Empty;
+            if (valueNode is not YamlMappingNode fields)
+            {
+                throw new FormatException($"servers.{key}: expected a map with url, secret, ...");
+            }
+
+            string? Field(string name) => fields.Children.TryGetValue(new YamlScalarNode(name), out var n) && n is YamlScalarNode s ? s.Value : null;
+            bool Has(string name) => fields.Children.ContainsKey(new YamlScalarNode(name));
+
+            var url = Field("url") ?? (Uri.TryCreate(key, UriKind.Absolute, out _) ? key : null)
+                ?? throw new FormatException($"servers.{key}: no url.");
+            string? state = Field("state");
+            if (state is not null && NormalizeState(state) is null)
+            {
+                throw new FormatException($"servers.{key}: state must be enabled, cordoned or disabled, not '{state}'.");
+            }
+
+            if (state is null && Field("enabled") is { } enabled)
+            {
+                state = enabled.Trim().ToLowerInvariant() switch
+                {
+                    "true" or "yes" or "on" => "enabled",
+                    "false" or "no" or "off" => "disabled",
+                    _ => throw new FormatException($"servers.{key}: enabled must be true or false, not '{enabled}'."),
+                };
+            }
+
+            double? multiplier = null;
+            if (Field("load_multiplier") is { } m)
+            {
+                multiplier = double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0
+                    ? v : throw new FormatException($"servers.{key}: load_multiplier must be a number greater than 0, not '{m}'.");
+            }
+
+            int? capacity = null;
+            if (Field("capacity") is { } c)
+            {
+                capacity = int.TryParse(c, out var v) && v >= 0 ? v : throw new FormatException($"servers.{key}: capacity must be a whole number of users, not '{c}'.");
+            }
+
+            list.Add(new DesiredServer(key, NormalizeUrl(url), Field("secret"), NormalizeState(state), multiplier, Field("tag"), Has("tag"), capacity));
+        }
+
+        return list;
+    }
+
+    public static IReadOnlyList<SyncStep> Plan(IReadOnlyList<DesiredServer> desired, IReadOnlyList<ServerView> current, SyncMode mode)
+    {
+        var steps = new List<SyncStep>();
+        var matched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var want in desired)
+        {
+            var byId = current.FirstOrDefault(s => s.Id == want.Key);
+            var server = byId ?? current.FirstOrDefault(s => NormalizeUrl(s.Url) == want.Url);
+            if (server is null)
+            {
+                steps.Add(new SyncStep("add", null, $"add {want.Url} ({want.State ?? "disabled"})", want, want.State));
+                continue;
+            }
+
+            matched.Add(server.Id);
+            if (NormalizeUrl(server.Url) != want.Url)
+            {
+                if (mode == SyncMode.Force)
+                {
+                    steps.Add(new SyncStep("remove", server.Id, $"remove {server.Id} ({server.Url}): its URL changed to {want.Url}"));
+                    steps.Add(new SyncStep("add", null, $"add {want.Url} ({want.State ?? "disabled"})", want, want.State));
+                }
+                else
+                {
+                    steps.Add(new SyncStep("conflict", server.Id, $"skip {server.Id}: the file gives url {want.Url} but the server has {server.Url} (use --mode force to replace it)"));
+                }
+
+                continue;
+            }
+
+            var changes = new Dictionary<string, object?>();
+            var described = new List<string>();
+            if (want.Secret is { Length: > 0 } secret && secret != server.Secret)
+            {
+                changes["secret"] = secret;
+                described.Add("secret");
+            }
+
+            if (want.LoadMultiplier is { } multiplier && Math.Abs(multiplier - server.LoadMultiplier) > 1e-9)
+            {
+                changes["loadMultiplier"] = multiplier;
+                described.Add($"load_multiplier {server.LoadMultiplier} -> {multiplier}");
+            }
+
+            if (want.TagGiven && (want.Tag ?? string.Empty) != (server.Tag ?? string.Empty))
+            {
+                changes["tag"] = want.Tag ?? string.Empty;
+                described.Add($"tag {server.Tag ?? "(none)"} -> {want.Tag ?? "(none)"}");
+            }
+
+            if (want.Capacity is { } capacity && capacity != server.Capacity)
+            {
+                changes["capacity"] = capacity;
+                described.Add($"capacity {server.Capacity?.ToString() ?? "(none)"} -> {capacity}");
+            }
+
+            if (changes.Count > 0)
+            {
+                steps.Add(new SyncStep("update", server.Id, $"update {server.Id}: {string.Join(", ", described)}", Changes: changes));
+            }
+
+            if (want.State is { } state && state != server.State)
+            {
+                // Outside force mode a server that is to stop taking meetings drains: its meetings are not cut off.
+                var target = mode != SyncMode.Force && state == "disabled" && server.State == "enabled" ? "cordoned" : state;
+                steps.Add(new SyncStep("state", server.Id, $"{Verb(target)} {server.Id} ({server.State} -> {target}{(target != state ? ", disabled once drained" : string.Empty)})", State: target));
+            }
+        }
+
+        foreach (var server in current.Where(s => !matched.Contains(s.Id)))
+        {
+            if (mode == SyncMode.Cordon && server.State == "enabled")
+            {
+                steps.Add(new SyncStep("state", server.Id, $"cordon {server.Id} ({server.Url}): not in the file", State: "cordoned"));
+            }
+            else if (mode == SyncMode.Force)
+            {
+                steps.Add(new SyncStep("remove", server.Id, $"remove {server.Id} ({server.Url}): not in the file"));
+            }
+        }
+
+        return steps;
+    }
+
+    public static string? NormalizeState(string? state) => state?.Trim().ToLowerInvariant() switch
+    {
+        "enable" or "enabled" => "enabled",
+        "cordon" or "cordoned" => "cordoned",
+        "disable" or "disabled" => "disabled",
+        _ => null,
+    };
+
+    /// <summary>As the server stores URLs: no trailing slash, <c>/bigbluebutton/api</c> added to a bare host.</summary>
+    public static string NormalizeUrl(string url)
+    {
+        var trimmed = url.Trim().TrimEnd('/');
+        return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) && uri.AbsolutePath is "" or "/" ? trimmed + "/bigbluebutton/api" : trimmed;
+    }
+
+    private static string Verb(string state) => state switch
+    {
+        "enabled" => "enable",
+        "cordoned" => "cordon",
+        _ => "disable",
+    };
+}
