@@ -16,12 +16,12 @@ public sealed class ArchiveRejectedException(string reason, Exception? inner = n
 /// <c>&lt;format&gt;/&lt;recordID&gt;/</c>. Links of any kind are refused rather than resolved, so no later write can
 /// follow one out. Files are created with <see cref="FileMode.CreateNew"/>, so a duplicate entry is an error rather
 /// than a silent overwrite. A tar that simply stops at an entry boundary would otherwise read as a shorter, valid
-/// archive: the end-of-archive marker (two zero blocks) is required, checked on the last bytes the reader consumed.
+/// archive: the end-of-archive marker (a zero block) is required, checked on the last block the reader consumed.
 /// xz carries its own integrity check, so a truncated <c>.tar.xz</c> fails in the decompressor.
 /// </remarks>
 public static class ArchiveExtractor
 {
-    private const int EndMarkerLength = 1024;
+    private const int EndMarkerLength = 512;
 
     /// <summary>Extracts <paramref name="archivePath"/> into <paramref name="target"/> (which must not exist yet).</summary>
     /// <returns>The <c>(format, recordID)</c> directories found.</returns>
