@@ -32,6 +32,7 @@ public static class Extensions
         builder.Services.AddSingleton<ParameterRules>();
         builder.Services.AddSingleton<VoiceBridges>();
         builder.Services.AddSingleton<MeetingLocator>();
+        builder.Services.AddSingleton<CallbackCapture>();
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         return builder;
