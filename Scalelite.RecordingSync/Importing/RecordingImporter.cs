@@ -159,6 +159,7 @@ public sealed partial class RecordingImporter(
         var recording = await db.Set<Recording>()
             .Include(r => r.Metadata)
             .Include(r => r.Formats).ThenInclude(f => f.Thumbnails)
+            .AsSplitQuery()
             .SingleOrDefaultAsync(r => r.RecordId == first.RecordId, ct);
         if (recording is null)
         {
