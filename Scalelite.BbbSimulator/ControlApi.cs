@@ -41,6 +41,11 @@ internal static class ControlApi
                 return FaultAsync(context, server);
         }
 
+        if (path.StartsWith(Recordings.Prefix, StringComparison.Ordinal))
+        {
+            return Recordings.HandleAsync(context, server);
+        }
+
         if (path.StartsWith(MeetingsPrefix, StringComparison.Ordinal))
         {
             if (!post)

@@ -1,10 +1,10 @@
 using Scalelite.Core;
+using Scalelite.RecordingSync;
 
-// The recording importer arrives with the recordings work; until then this host applies migrations
-// and answers its health endpoints, so the topology is complete.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddScaleliteCore();
+builder.AddRecordingSync();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -35,6 +35,7 @@ public static class Extensions
         builder.Services.AddSingleton<Scalelite.Core.State.MeetingOwnerCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
         builder.Services.AddSingleton<MeetingLocator>();
+        builder.Services.AddSingleton<CallbackCapture>();
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
 

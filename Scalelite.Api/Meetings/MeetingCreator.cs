@@ -29,6 +29,7 @@ public sealed partial class MeetingCreator(
     VoiceBridges voiceBridges,
     MeetingLocator locator,
     ParameterRules rules,
+    CallbackCapture callbacks,
     TimeProvider time,
     IOptions<ScaleliteOptions> options,
     IOptions<BackendOptions> backend,
@@ -46,6 +47,7 @@ public sealed partial class MeetingCreator(
 
         var o = options.Value;
         var parameters = rules.ApplyCreate(request.Parameters);
+        var captured = CallbackCapture.Take(parameters);
         if (o.MaxMeetingDuration > 0 && (!int.TryParse(parameters["duration"], out var duration) || duration <= 0 || duration > o.MaxMeetingDuration))
         {
             parameters.Set("duration", o.MaxMeetingDuration.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -97,7 +99,7 @@ public sealed partial class MeetingCreator(
                     continue;
                 }
 
-                return await PlaceAndCreateAsync(request, parameters, tenantId, meetingId, member, hash, ct);
+                return await PlaceAndCreateAsync(request, parameters, captured, tenantId, meetingId, member, hash, ct);
             }
             finally
             {
@@ -137,7 +139,7 @@ public sealed partial class MeetingCreator(
         return BbbResults.PassThrough(response);
     }
 
-    private async Task<IResult> PlaceAndCreateAsync(BbbRequest request, Core.Bbb.BbbParameters parameters, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
+    private async Task<IResult> PlaceAndCreateAsync(BbbRequest request, Core.Bbb.BbbParameters parameters, CapturedCallbacks captured, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
     {
         var tags = TagRequirement.Parse(parameters["meta_server-tag"]);
         var candidates = placement.Candidates(directory.All, new PlacementRequest(member, tags));
@@ -169,6 +171,7 @@ public sealed partial class MeetingCreator(
                     new MeetingRecord(tenantId, meetingId, server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
                         response.Element("moderatorPW"), hash, response.Body),
                     TimeSpan.FromSeconds(options.Value.MeetingTtl));
+                await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, ct);
                 Log.Placed(logger, meetingId, server.Id, created);
                 return BbbResults.Xml(response.Body);
             }

@@ -52,6 +52,12 @@ public static class Settings
         new("Recording:PublishDir", "RECORDING_PUBLISH_DIR", "/var/bigbluebutton/published", "Published recordings."),
         new("Recording:UnpublishDir", "RECORDING_UNPUBLISH_DIR", "/var/bigbluebutton/unpublished", "Unpublished recordings."),
         new("Recording:ImportPollInterval", "RECORDING_IMPORT_POLL_INTERVAL", "60", "Seconds between rescans of the spool directory."),
+        new("Recording:ImportUnpublished", "RECORDING_IMPORT_UNPUBLISHED", "false", "Import every recording as unpublished, whatever its metadata says."),
+        new("Recording:Disabled", "RECORDING_DISABLED", "false", "Recordings are off: RecordingSync leaves the spool alone."),
+        new("Recording:ImportParallelism", null, "2", "Archives imported at once."),
+        new("Recording:ImportSettleTime", null, "5", "Seconds after its last write after which an archive is taken as complete even if its size was seen only once."),
+        new("Recording:CallbackAttempts", null, "8", "Attempts at delivering a recording-ready callback before it is marked failed."),
+        new("Recording:CallbackRetryDelay", null, "10", "Seconds before the first retry of a callback; each later retry waits twice as long, at most an hour."),
     ];
 
     /// <summary>

@@ -1,0 +1,61 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Scalelite.Core.Recordings;
+
+/// <summary>
+/// Recording settings (section <c>Recording</c>), shared by the importer and the recording API; see
+/// <see cref="Configuration.Settings"/> for each one's Scalelite name.
+/// </summary>
+public sealed class RecordingOptions
+{
+    public const string Section = "Recording";
+
+    /// <summary>Where BBB nodes drop recording archives.</summary>
+    [Required] public string SpoolDir { get; set; } = "/var/bigbluebutton/spool";
+
+    /// <summary>Scratch space for extraction; best on the same file system as the publish directories, so moves are renames.</summary>
+    [Required] public string WorkDir { get; set; } = "/var/bigbluebutton/recording/scalelite";
+
+    [Required] public string PublishDir { get; set; } = "/var/bigbluebutton/published";
+
+    [Required] public string UnpublishDir { get; set; } = "/var/bigbluebutton/unpublished";
+
+    /// <summary>Seconds between rescans of the spool (file system notifications are not trusted alone, NFS may not send them).</summary>
+    [Range(0.05, 86400)] public double ImportPollInterval { get; set; } = 60;
+
+    /// <summary>Import every recording as unpublished, whatever its metadata says.</summary>
+    public bool ImportUnpublished { get; set; }
+
+    /// <summary>Recordings are off: the importer leaves the spool alone.</summary>
+    public bool Disabled { get; set; }
+
+    /// <summary>How many archives are imported at once.</summary>
+    [Range(1, 64)] public int ImportParallelism { get; set; } = 2;
+
+    /// <summary>Seconds after its last write after which an archive whose size has not been seen twice is taken as complete.</summary>
+    [Range(0, 3600)] public double ImportSettleTime { get; set; } = 5;
+
+    /// <summary>Attempts at delivering one recording-ready callback before it is marked failed.</summary>
+    [Range(1, 100)] public int CallbackAttempts { get; set; } = 8;
+
+    /// <summary>Seconds before the first retry of a callback; each later retry waits twice as long (capped at an hour).</summary>
+    [Range(0.01, 3600)] public double CallbackRetryDelay { get; set; } = 10;
+
+    public TimeSpan PollInterval => TimeSpan.FromSeconds(ImportPollInterval);
+
+    public TimeSpan SettleTime => TimeSpan.FromSeconds(ImportSettleTime);
+
+    /// <summary>The directory layout these settings describe.</summary>
+    public RecordingLayout Layout() => new(PublishDir, UnpublishDir);
+}
+
+public static class RecordingServiceExtensions
+{
+    /// <summary>Binds and validates <see cref="RecordingOptions"/> (both the importer and the API use them).</summary>
+    public static IServiceCollection AddRecordingOptions(this IServiceCollection services)
+    {
+        services.AddOptions<RecordingOptions>().BindConfiguration(RecordingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return services;
+    }
+}

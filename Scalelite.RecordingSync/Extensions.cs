@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalelite.Core.Recordings;
+using Scalelite.RecordingSync.Callbacks;
+using Scalelite.RecordingSync.Importing;
+
+namespace Scalelite.RecordingSync;
+
+public static class RecordingSyncExtensions
+{
+    /// <summary>The importer, the spool watcher and the callback sender.</summary>
+    public static IHostApplicationBuilder AddRecordingSync(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddRecordingOptions();
+        services.AddMetrics();
+        services.TryAddSingleton<IImportProbe, NoImportProbe>();
+        services.TryAddSingleton<ICallbackSecrets, LoadBalancerCallbackSecrets>();
+        services.AddSingleton<RecordingSyncMetrics>();
+        services.AddSingleton<RecordingImporter>();
+        services.AddHostedService<SpoolImportService>();
+        services.AddSingleton<CallbackSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
+        services.AddHttpClient(CallbackSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
+        return builder;
+    }
+}

@@ -1,0 +1,410 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Scalelite.Core.Persistence;
+using Scalelite.Core.Persistence.Recordings;
+using Scalelite.Core.Recordings;
+
+namespace Scalelite.RecordingSync.Importing;
+
+/// <summary>What became of one archive.</summary>
+public enum ImportOutcome
+{
+    /// <summary>Indexed, files in place, archive removed.</summary>
+    Imported,
+
+    /// <summary>Malformed: moved to <c>spool/failed/</c> with a reason file.</summary>
+    Rejected,
+
+    /// <summary>The archive was no longer there (another pass took it).</summary>
+    Gone,
+}
+
+/// <summary>Imports one recording archive from the spool.</summary>
+/// <remarks>
+/// The order of the steps is what makes a crash at any point harmless:
+/// <list type="number">
+/// <item>Extract into a private work directory <c>work/.&lt;archive&gt;.&lt;guid&gt;</c>, validating every entry, and parse
+/// every <c>&lt;format&gt;/&lt;recordID&gt;/metadata.xml</c>. A malformed archive stops here and is set aside; nothing outside
+/// the work directory has been touched.</item>
+/// <item>Open a transaction and write the rows (upsert by recordID: the archive's formats replace the same formats,
+/// others are kept, so per-format archives add up). Nothing is visible to readers yet.</item>
+/// <item>Put each format in place: move it next to its target under a dot-name (a rename, or a copy when the work
+/// directory is on another device), then rename it onto <c>&lt;format&gt;/&lt;recordID&gt;</c>. An earlier copy is first
+/// renamed aside and removed afterwards. Readers therefore see the old directory, briefly none, or the new one,
+/// never a partial one; the dot-names are swept at start-up.</item>
+/// <item>Commit. Only now does the index point at the files, which are already complete.</item>
+/// <item>Delete the archive.</item>
+/// </list>
+/// A crash before the commit rolls the transaction back and leaves the archive, so it is imported again from
+/// scratch (directories already placed are complete and are replaced). A crash between the commit and the
+/// deletion re-imports an identical recording: the upsert and the import log (keyed by archive and arrival time)
+/// make that a no-op for readers. Files are not fsynced: the guarantees hold for process crashes; after a power
+/// loss the retry from the kept archive repairs what the page cache lost.
+/// </remarks>
+public sealed partial class RecordingImporter(
+    IDbContextFactory<ScaleliteDbContext> databases,
+    IOptions<RecordingOptions> options,
+    IImportProbe probe,
+    RecordingSyncMetrics metrics,
+    TimeProvider time,
+    ILogger<RecordingImporter> logger)
+{
+    public const string FailedFolder = "failed";
+    private const int CrossDeviceLink = 18;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _recordGates = new(StringComparer.Ordinal);
+
+    public async Task<ImportOutcome> ImportAsync(string archivePath, CancellationToken ct)
+    {
+        var o = options.Value;
+        var name = Path.GetFileName(archivePath);
+        var info = new FileInfo(archivePath);
+        if (!info.Exists)
+        {
+            return ImportOutcome.Gone;
+        }
+
+        var arrivedAt = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
+        var work = Path.Combine(Path.GetFullPath(o.WorkDir), $".{name}.{Guid.NewGuid():N}");
+        try
+        {
+            List<ParsedRecording> parsed;
+            try
+            {
+                var directories = await ArchiveExtractor.ExtractAsync(archivePath, work, ct);
+                probe.At(ImportStep.Extracted, name);
+                parsed = ParseAll(work, directories);
+            }
+            catch (ArchiveRejectedException e)
+            {
+                await SetAsideAsync(archivePath, arrivedAt, e.Message, ct);
+                return ImportOutcome.Rejected;
+            }
+
+            var recordId = parsed[0].RecordId;
+            probe.At(ImportStep.Parsed, recordId);
+            var gate = _recordGates.GetOrAdd(recordId, _ => new SemaphoreSlim(1, 1));
+            await gate.WaitAsync(ct);
+            try
+            {
+                await PublishAsync(name, arrivedAt, work, parsed, ct);
+            }
+            finally
+            {
+                gate.Release();
+            }
+
+            File.Delete(archivePath);
+            probe.At(ImportStep.ArchiveRemoved, recordId);
+            var delay = time.GetUtcNow() - arrivedAt;
+            metrics.Imported(delay);
+            Log.Imported(logger, name, recordId, parsed.Count, delay.TotalSeconds);
+            return ImportOutcome.Imported;
+        }
+        finally
+        {
+            TryDeleteDirectory(work);
+        }
+    }
+
+    private static List<ParsedRecording> ParseAll(string work, IReadOnlyList<(string Format, string RecordId)> directories)
+    {
+        var parsed = new List<ParsedRecording>();
+        foreach (var (format, recordId) in directories)
+        {
+            var file = Path.Combine(work, format, recordId, "metadata.xml");
+            if (!File.Exists(file))
+            {
+                throw new ArchiveRejectedException($"{format}/{recordId} has no metadata.xml");
+            }
+
+            ParsedRecording recording;
+            try
+            {
+                recording = RecordingMetadataParser.Parse(file);
+            }
+            catch (RecordingFormatException e)
+            {
+                throw new ArchiveRejectedException($"{format}/{recordId}/{e.Message}", e);
+            }
+
+            if (recording.Format != format || recording.RecordId != recordId)
+            {
+                throw new ArchiveRejectedException(
+                    $"{format}/{recordId}/metadata.xml describes {recording.Format}/{recording.RecordId}");
+            }
+
+            parsed.Add(recording);
+        }
+
+        var ids = parsed.Select(p => p.RecordId).Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count > 1)
+        {
+            throw new ArchiveRejectedException($"the archive mixes recordings {string.Join(", ", ids)}");
+        }
+
+        return parsed;
+    }
+
+    private async Task PublishAsync(string archiveName, DateTimeOffset arrivedAt, string work, List<ParsedRecording> parsed, CancellationToken ct)
+    {
+        var o = options.Value;
+        var layout = o.Layout();
+        var now = time.GetUtcNow();
+        var first = parsed[0];
+        var incoming = first.ToRecording(o.ImportUnpublished);
+
+        await using var db = await databases.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var recording = await db.Set<Recording>()
+            .Include(r => r.Metadata)
+            .Include(r => r.Formats).ThenInclude(f => f.Thumbnails)
+            .AsSplitQuery()
+            .SingleOrDefaultAsync(r => r.RecordId == first.RecordId, ct);
+        if (recording is null)
+        {
+            incoming.CreatedAt = now;
+            incoming.UpdatedAt = now;
+            recording = incoming;
+            db.Add(recording);
+        }
+        else
+        {
+            // Replaced rows are deleted in a save of their own, so the inserts below never meet the unique keys they free.
+            db.RemoveRange(recording.Metadata);
+            db.RemoveRange(recording.Formats.Where(f => parsed.Any(p => p.Format == f.Format)));
+            await db.SaveChangesAsync(ct);
+            recording.MeetingId = incoming.MeetingId;
+            recording.InternalMeetingId = incoming.InternalMeetingId;
+            recording.TenantId = incoming.TenantId;
+            recording.Name = incoming.Name;
+            recording.IsBreakout = incoming.IsBreakout;
+            recording.Published = incoming.Published;
+            recording.State = incoming.State;
+            recording.StartTime = incoming.StartTime;
+            recording.EndTime = incoming.EndTime;
+            recording.Participants = incoming.Participants;
+            recording.RawSize = incoming.RawSize;
+            recording.UpdatedAt = now;
+            recording.DeletedAt = null;
+            recording.Metadata.AddRange(incoming.Metadata);
+        }
+
+        recording.Formats.AddRange(parsed.Select(p => p.ToPlaybackFormat()));
+        await StageCallbacksAsync(db, recording, now, ct);
+        var alreadyLogged = await db.Set<RecordingImport>()
+            .AnyAsync(i => i.Archive == archiveName && i.ArrivedAt == arrivedAt && i.Outcome == "imported", ct);
+        if (!alreadyLogged)
+        {
+            db.Add(new RecordingImport
+            {
+                Archive = archiveName,
+                RecordId = recording.RecordId,
+                Outcome = "imported",
+                ArrivedAt = arrivedAt,
+                FinishedAt = now,
+            });
+        }
+
+        await db.SaveChangesAsync(ct);
+        probe.At(ImportStep.Staged, recording.RecordId);
+
+        foreach (var p in parsed)
+        {
+            var staged = Path.Combine(work, p.Format, p.RecordId);
+            PlaceDirectory(staged, layout.FormatDirectory(recording.Published, p.Format, p.RecordId));
+            RemoveDirectory(layout.FormatDirectory(!recording.Published, p.Format, p.RecordId));
+            probe.At(ImportStep.FormatPlaced, recording.RecordId);
+        }
+
+        await tx.CommitAsync(ct);
+        probe.At(ImportStep.Committed, recording.RecordId);
+    }
+
+    /// <summary>
+    /// Turns the recording-ready callbacks the API captured at create into deliveries for this recording, once:
+    /// a delivery row per (URL, recordID), inserted in the import's transaction.
+    /// </summary>
+    private static async Task StageCallbacksAsync(ScaleliteDbContext db, Recording recording, DateTimeOffset now, CancellationToken ct)
+    {
+        var captured = await db.Set<Callback>()
+            .Where(c => c.Status == CallbackStatus.Captured && c.Kind == CallbackStatus.RecordingReady && c.TenantId == recording.TenantId
+                && (c.InternalMeetingId == recording.InternalMeetingId || (c.InternalMeetingId == null && c.MeetingId == recording.MeetingId)))
+            .ToListAsync(ct);
+        foreach (var url in captured.Select(c => c.Url).Distinct(StringComparer.Ordinal))
+        {
+            var exists = await db.Set<Callback>().AnyAsync(c => c.RecordId == recording.RecordId && c.Url == url && c.Kind == CallbackStatus.RecordingReady, ct);
+            if (!exists)
+            {
+                db.Add(new Callback
+                {
+                    TenantId = recording.TenantId,
+                    MeetingId = recording.MeetingId,
+                    InternalMeetingId = recording.InternalMeetingId,
+                    Kind = CallbackStatus.RecordingReady,
+                    Url = url,
+                    RecordId = recording.RecordId,
+                    Status = CallbackStatus.Pending,
+                    NextAttemptAt = now,
+                    CreatedAt = now,
+                });
+            }
+        }
+    }
+
+    /// <summary>Makes <paramref name="target"/> the directory <paramref name="staged"/> is, all at once (see the class remarks).</summary>
+    private static void PlaceDirectory(string staged, string target)
+    {
+        var parent = Path.GetDirectoryName(target)!;
+        var leaf = Path.GetFileName(target);
+        Directory.CreateDirectory(parent);
+        var incoming = Path.Combine(parent, $".{leaf}.incoming.{Guid.NewGuid():N}");
+        try
+        {
+            Directory.Move(staged, incoming);
+        }
+        catch (IOException e) when ((e.HResult & 0xFFFF) == CrossDeviceLink || e.Message.Contains("cross-device", StringComparison.OrdinalIgnoreCase))
+        {
+            CopyDirectory(staged, incoming);
+        }
+
+        string? aside = null;
+        if (Directory.Exists(target))
+        {
+            aside = Path.Combine(parent, $".{leaf}.replaced.{Guid.NewGuid():N}");
+            Directory.Move(target, aside);
+        }
+
+        Directory.Move(incoming, target);
+        if (aside is not null)
+        {
+            TryDeleteDirectory(aside);
+        }
+    }
+
+    private static void RemoveDirectory(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            return;
+        }
+
+        var aside = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.replaced.{Guid.NewGuid():N}");
+        Directory.Move(path, aside);
+        TryDeleteDirectory(aside);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            using (var source = File.OpenRead(file))
+            using (var destination = new FileStream(Path.Combine(to, Path.GetFileName(file)), FileMode.CreateNew))
+            {
+                source.CopyTo(destination);
+                destination.Flush(flushToDisk: true);
+            }
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(from))
+        {
+            CopyDirectory(dir, Path.Combine(to, Path.GetFileName(dir)));
+        }
+    }
+
+    /// <summary>Moves a malformed archive to <c>spool/failed/</c> beside a reason file, and logs and counts it.</summary>
+    private async Task SetAsideAsync(string archivePath, DateTimeOffset arrivedAt, string reason, CancellationToken ct)
+    {
+        var name = Path.GetFileName(archivePath);
+        var failed = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(archivePath))!, FailedFolder);
+        Directory.CreateDirectory(failed);
+        var destination = Path.Combine(failed, name);
+        if (File.Exists(destination))
+        {
+            destination = Path.Combine(failed, $"{time.GetUtcNow():yyyyMMddTHHmmssfff}-{name}");
+        }
+
+        // The reason is written first: a crash in between leaves the archive in the spool, to be rejected again.
+        await File.WriteAllTextAsync(destination + ".reason.txt", reason + Environment.NewLine, ct);
+        File.Move(archivePath, destination);
+        metrics.Failed();
+        Log.Rejected(logger, name, reason);
+        try
+        {
+            await using var db = await databases.CreateDbContextAsync(ct);
+            db.Add(new RecordingImport
+            {
+                Archive = name,
+                Outcome = "failed",
+                Reason = reason.Length > 2000 ? reason[..2000] : reason,
+                ArrivedAt = arrivedAt,
+                FinishedAt = time.GetUtcNow(),
+            });
+            await db.SaveChangesAsync(ct);
+        }
+        catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Npgsql.NpgsqlException)
+        {
+            // The archive and its reason file are already safe in failed/; the log row is a convenience.
+            Log.LogWriteFailed(logger, name, e.Message);
+        }
+    }
+
+    /// <summary>Removes what a crashed import can leave behind: work directories and dot-named staging directories.</summary>
+    public void SweepLeftovers()
+    {
+        var o = options.Value;
+        if (Directory.Exists(o.WorkDir))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(o.WorkDir, ".*"))
+            {
+                TryDeleteDirectory(dir);
+            }
+        }
+
+        var layout = o.Layout();
+        foreach (var root in new[] { layout.PublishDir, layout.UnpublishDir }.Where(Directory.Exists))
+        {
+            foreach (var format in Directory.EnumerateDirectories(root))
+            {
+                foreach (var dir in Directory.EnumerateDirectories(format, ".*"))
+                {
+                    if (dir.Contains(".incoming.", StringComparison.Ordinal) || dir.Contains(".replaced.", StringComparison.Ordinal))
+                    {
+                        TryDeleteDirectory(dir);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Swept again at the next start.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Imported {Archive}: recording {RecordId}, {Formats} format(s), {DelaySeconds:F1} s after arrival")]
+        public static partial void Imported(ILogger logger, string archive, string recordId, int formats, double delaySeconds);
+
+        [LoggerMessage(2, LogLevel.Warning, "Set aside {Archive} in failed/: {Reason}")]
+        public static partial void Rejected(ILogger logger, string archive, string reason);
+
+        [LoggerMessage(3, LogLevel.Warning, "Could not log the rejection of {Archive}: {Error}")]
+        public static partial void LogWriteFailed(ILogger logger, string archive, string error);
+    }
+}
