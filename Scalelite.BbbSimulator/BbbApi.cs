@@ -183,7 +183,7 @@ internal static class BbbApi
 
         if (meeting.ParentMeetingId is { } parentId)
         {
-            foreach (var candidate in server.Meetings.Values)
+            foreach (var (_, candidate) in server.Meetings)
             {
                 if (candidate.InternalMeetingId == parentId || candidate.MeetingId == parentId)
                 {
@@ -389,7 +389,8 @@ internal static class BbbApi
     {
         var xml = BbbXml.Response(success: true);
         var any = false;
-        foreach (var meeting in r.Server.Meetings.Values)
+        // Enumerating the dictionary itself is lock-free; .Values would take every bucket lock and copy.
+        foreach (var (_, meeting) in r.Server.Meetings)
         {
             if (!any)
             {
@@ -466,6 +467,7 @@ internal static class BbbApi
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/xml; charset=utf-8";
+        context.Response.ContentLength = Encoding.UTF8.GetByteCount(xml);
         await context.Response.WriteAsync(xml, context.RequestAborted);
     }
 

@@ -213,7 +213,7 @@ internal sealed class BbbXml
     {
         try
         {
-            return XmlConvert.VerifyName(name);
+            return XmlConvert.VerifyNCName(name);
         }
         catch (XmlException)
         {

@@ -97,8 +97,8 @@ public sealed class SimulatedServer
     /// <summary>A consistent snapshot of every meeting.</summary>
     public IReadOnlyList<SimulatedMeetingInfo> GetMeetings()
     {
-        var result = new List<SimulatedMeetingInfo>(Meetings.Count);
-        foreach (var meeting in Meetings.Values)
+        var result = new List<SimulatedMeetingInfo>();
+        foreach (var (_, meeting) in Meetings)
         {
             lock (meeting.Sync)
             {

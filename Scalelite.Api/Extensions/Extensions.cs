@@ -31,6 +31,8 @@ public static class Extensions
         builder.Services.AddSingleton<BbbRequestReader>();
         builder.Services.AddSingleton<ParameterRules>();
         builder.Services.AddSingleton<VoiceBridges>();
+        builder.Services.AddSingleton<Scalelite.Core.State.MeetingOwnerCache>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
@@ -46,6 +48,8 @@ public static class Extensions
             if (path.StartsWithSegments(BbbApi.Prefix) || path.StartsWithSegments(AdminApi.Prefix))
             {
                 var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
+                    .LogError(failure, "{Method} {Path} failed", context.Request.Method, path.Value);
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = BbbResults.XmlContentType;
                 var error = failure is BbbException bbb ? bbb.Error : BbbError.Internal("An internal error occurred.");

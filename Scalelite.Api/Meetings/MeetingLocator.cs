@@ -8,12 +8,13 @@ namespace Scalelite.Api.Meetings;
 
 /// <summary>Finds the server that owns a meeting.</summary>
 /// <remarks>
-/// Normally one Redis lookup. When Redis has lost its data (restart, FLUSHALL) and the poller has not yet
+/// Normally answered from memory (<see cref="MeetingOwnerCache"/>) or one Redis lookup. When Redis has lost its data (restart, FLUSHALL) and the poller has not yet
 /// rebuilt it, a miss is not trusted: the reachable servers are asked in parallel, and the one that has the
 /// meeting is recorded as its owner again. That is what keeps joins reaching the right server.
 /// </remarks>
 public sealed class MeetingLocator(
     MeetingRegistry registry,
+    MeetingOwnerCache owners,
     IServerDirectory directory,
     BbbClient client,
     TimeProvider time,
@@ -24,13 +25,14 @@ public sealed class MeetingLocator(
 
     public async Task<(Outcome Outcome, ServerSnapshot? Server)> LocateAsync(string tenantId, string meetingId, CancellationToken ct)
     {
-        var serverId = await registry.FindServerIdAsync(tenantId, meetingId);
+        var serverId = await owners.FindServerIdAsync(tenantId, meetingId);
         if (serverId is not null)
         {
             var server = directory.Find(serverId);
             if (server is null)
             {
                 // The server was deleted: its meetings went with it.
+                owners.Invalidate(tenantId, meetingId);
                 await registry.ForgetAsync(tenantId, meetingId);
                 return (Outcome.NotFound, null);
             }

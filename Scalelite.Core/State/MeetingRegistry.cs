@@ -30,6 +30,9 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
 {
     private const string ReadyKey = "sl:ready";
 
+    /// <summary>Every change of a meeting's owner is published here (the meeting key), for <see cref="MeetingOwnerCache"/>.</summary>
+    public static readonly RedisChannel OwnerChangedChannel = RedisChannel.Literal("sl:owner-changed");
+
     private static readonly LuaScript ForgetScript = LuaScript.Prepare("""
         local s = redis.call('HGET', @key, 's')
         if not s then return 0 end
@@ -117,6 +120,16 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
         _ = tx.KeyExpireAsync(HashKey(member), ttl);
         _ = tx.SetAddAsync(ServerSetKey(record.ServerId), member);
         await tx.ExecuteAsync();
+        await PublishChangeAsync(member);
+    }
+
+    /// <summary>Raised in this process, before the change is published to the other replicas.</summary>
+    public event Action<string>? OwnerChanged;
+
+    private Task<long> PublishChangeAsync(string member)
+    {
+        OwnerChanged?.Invoke(member);
+        return Db.PublishAsync(OwnerChangedChannel, member, CommandFlags.FireAndForget);
     }
 
     /// <summary>Keeps a meeting seen by the poller alive in the registry.</summary>
@@ -135,7 +148,13 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
             @internal = internalMeetingId ?? string.Empty,
             ttl = (long)ttl.TotalSeconds,
         });
-        return (int)result == 1;
+        if ((int)result == 1)
+        {
+            await PublishChangeAsync(member);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>Forgets a meeting, whoever owns it.</summary>
@@ -151,7 +170,13 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
     private async Task<bool> ForgetCoreAsync(string member, string serverId, long cutoff)
     {
         var result = await Db.ScriptEvaluateAsync(ForgetScript, new { key = HashKey(member), member, server = serverId, cutoff });
-        return (int)result == 1;
+        if ((int)result == 1)
+        {
+            await PublishChangeAsync(member);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>The meeting keys a server owns (as <c>{tenant}:{meetingID}</c>).</summary>

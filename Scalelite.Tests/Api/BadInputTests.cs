@@ -159,6 +159,21 @@ public sealed class BadInputTests(InfrastructureFixture infrastructure) : IClass
     }
 
     [Fact]
+    public async Task MultipartPost_ChecksumOverEmptyQuery_Works()
+    {
+        var checksum = Checksum.Compute(ChecksumAlgorithm.Sha256, "create", "", Client.Secret);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("multi-1"), "meetingID" },
+            { new StringContent("Multipart One"), "name" },
+        };
+        var request = new HttpRequestMessage(HttpMethod.Post, $"{Client.BaseUrl}/create?checksum={checksum}") { Content = form };
+        var answer = await SendAsync(request);
+        XmlAssert.Success(answer);
+        Assert.Equal("multi-1", answer.Element("meetingID")?.Value);
+    }
+
+    [Fact]
     public async Task FormPost_ParameterInQueryAndBody_IsRefused()
     {
         var checksum = Checksum.Compute(ChecksumAlgorithm.Sha256, "create", "meetingID=a", Client.Secret);

@@ -226,7 +226,7 @@ public sealed class MeetingApiTests : SimulatorTestBase
     public async Task GetMeetings_OddNamesAndMetadata_StayWellFormedXml()
     {
         const string name = "Q&A <live> \"quoted\" 'single' \u00e9\u4e2d\U0001F600";
-        AssertSuccess(await CallAsync("create", "meetingID=" + Uri.EscapeDataString("odd<&>\"id\"") + "&name=" + Uri.EscapeDataString(name) + "&meta_note=" + Uri.EscapeDataString("a<b>&c\u0001")));
+        AssertSuccess(await CallAsync("create", "meetingID=" + Uri.EscapeDataString("odd<&>\"id\"") + "&name=" + Uri.EscapeDataString(name) + "&meta_note=" + Uri.EscapeDataString("a<b>&c\u0001") + "&meta_ns%3Aodd%20key=v"));
 
         var xml = await CallAsync("getMeetings");
 
@@ -234,6 +234,7 @@ public sealed class MeetingApiTests : SimulatorTestBase
         Assert.Equal(name, meeting.Element("meetingName")?.Value);
         Assert.Equal("odd<&>\"id\"", meeting.Element("meetingID")?.Value);
         Assert.Equal("a<b>&c\uFFFD", meeting.Element("metadata")?.Element("note")?.Value);
+        Assert.Equal(2, meeting.Element("metadata")!.Elements().Count());
     }
 
     [Fact]

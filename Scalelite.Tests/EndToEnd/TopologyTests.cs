@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Scalelite.AppHost;
 using Scalelite.Tests.Infrastructure;
+using Scalelite.Tests.Support;
 
 namespace Scalelite.Tests.EndToEnd;
 
@@ -36,7 +37,7 @@ public sealed class TopologyTests : IAsyncLifetime
         var endpoints = _app.Endpoints!;
         Assert.Equal(3, endpoints.Simulators.Count);
 
-        var client = ClientDirectory();
+        var client = Repository.Path("Scalelite.Tests", "EndToEnd", "lms-client");
         Skip.If(!CanRun("node", "--version") || !CanRun("npm", "--version"), "node and npm are needed for the third-party client check");
         if (!Directory.Exists(Path.Combine(client, "node_modules", "bigbluebutton-js")))
         {
@@ -56,17 +57,6 @@ public sealed class TopologyTests : IAsyncLifetime
 
         // Each join went to one of the pool's simulators, not to the API itself.
         Assert.All(owners, host => Assert.Contains(endpoints.Simulators, s => new Uri(s.Url).Authority == host));
-    }
-
-    private static string ClientDirectory()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scalelite.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir!.FullName, "Scalelite.Tests", "EndToEnd", "lms-client");
     }
 
     private static bool CanRun(string file, string args)

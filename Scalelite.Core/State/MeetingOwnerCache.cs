@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using StackExchange.Redis;
+
+namespace Scalelite.Core.State;
+
+/// <summary>
+/// A short-lived, in-process copy of meeting → server lookups for the join hot path.
+/// </summary>
+/// <remarks>
+/// At the start of a class, most joins ask for the same few meetings; answering them from memory halves the cost
+/// of a join. Correctness rests on invalidation, not on the lifetime: every change of ownership in
+/// <see cref="MeetingRegistry"/> (record, adopt, forget, a server going offline) publishes the meeting on a Redis
+/// channel, and every API replica drops its copy on receipt. The lifetime bounds the damage of a message lost
+/// while Redis was unreachable, and the whole cache is dropped when the connection is restored.
+/// Only found owners are kept: a miss always asks Redis (and may heal from the servers).
+/// </remarks>
+public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedService, IDisposable
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
+    private const int MaxEntries = 100_000;
+
+    private readonly ConcurrentDictionary<string, (string ServerId, long ExpiresAt)> _owners = new(StringComparer.Ordinal);
+    private readonly MeetingRegistry _registry;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
+    private readonly long _lifetimeTicks;
+
+    // Without the subscription another replica's changes would go unheard: lookups then bypass the cache.
+    private volatile bool _subscribed;
+
+    public MeetingOwnerCache(MeetingRegistry registry, IConnectionMultiplexer redis, TimeProvider time)
+    {
+        _registry = registry;
+        _redis = redis;
+        _time = time;
+        _lifetimeTicks = (long)(Lifetime.TotalSeconds * time.TimestampFrequency);
+        registry.OwnerChanged += Drop;
+        redis.ConnectionRestored += OnConnectionRestored;
+    }
+
+    /// <summary>Subscribes to ownership changes; until that succeeds, every lookup goes to Redis.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _redis.GetSubscriber().SubscribeAsync(MeetingRegistry.OwnerChangedChannel, (channel, member) => Drop(member.ToString()));
+            _subscribed = true;
+        }
+        catch (RedisException)
+        {
+            // Redis is not reachable yet; OnConnectionRestored subscribes again.
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task<string?> FindServerIdAsync(string tenantId, string meetingId)
+    {
+        var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
+        var now = _time.GetTimestamp();
+        if (_subscribed && _owners.TryGetValue(member, out var entry) && entry.ExpiresAt > now)
+        {
+            return entry.ServerId;
+        }
+
+        var serverId = await _registry.FindServerIdAsync(tenantId, meetingId);
+        if (serverId is not null && _subscribed)
+        {
+            if (_owners.Count >= MaxEntries)
+            {
+                _owners.Clear();
+            }
+
+            _owners[member] = (serverId, now + _lifetimeTicks);
+        }
+        else
+        {
+            _owners.TryRemove(member, out _);
+        }
+
+        return serverId;
+    }
+
+    /// <summary>Drops one meeting at once on this replica (the others hear of it through Redis).</summary>
+    public void Invalidate(string tenantId, string meetingId) => _owners.TryRemove(MeetingRegistry.MeetingKey(tenantId, meetingId), out _);
+
+    private void Drop(string member) => _owners.TryRemove(member, out _);
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        _owners.Clear();
+        if (!_subscribed)
+        {
+            _ = StartAsync(CancellationToken.None);
+        }
+    }
+
+    public void Dispose()
+    {
+        _registry.OwnerChanged -= Drop;
+        _redis.ConnectionRestored -= OnConnectionRestored;
+    }
+}

@@ -1,0 +1,46 @@
+using Scalelite.Core.State;
+using Scalelite.Tests.Infrastructure;
+using Scalelite.Tests.Support;
+using StackExchange.Redis;
+
+namespace Scalelite.Tests.State;
+
+/// <summary>The join path's in-memory owner lookups must never outlive a change of owner made anywhere.</summary>
+public sealed class MeetingOwnerCacheTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
+{
+    [Fact]
+    public async Task ChangeOnAnotherReplica_InvalidatesThroughRedis()
+    {
+        var redis = infrastructure.CreateRedisConnectionString();
+        await using var mine = await ConnectionMultiplexer.ConnectAsync(redis);
+        await using var theirs = await ConnectionMultiplexer.ConnectAsync(redis);
+        var myRegistry = new MeetingRegistry(mine, TimeProvider.System);
+        var theirRegistry = new MeetingRegistry(theirs, TimeProvider.System);
+        using var cache = new MeetingOwnerCache(myRegistry, mine, TimeProvider.System);
+        await cache.StartAsync(default);
+
+        await theirRegistry.RecordAsync(new MeetingRecord("", "m1", "server-a", DateTimeOffset.UtcNow), TimeSpan.FromMinutes(5));
+        Assert.Equal("server-a", await cache.FindServerIdAsync("", "m1"));
+
+        // The other replica ends the meeting and a create places it on another server.
+        await theirRegistry.ForgetAsync("", "m1");
+        await theirRegistry.RecordAsync(new MeetingRecord("", "m1", "server-b", DateTimeOffset.UtcNow), TimeSpan.FromMinutes(5));
+
+        await Eventually.TrueAsync(async () => await cache.FindServerIdAsync("", "m1") == "server-b", TimeSpan.FromSeconds(2), "the cache follows the new owner");
+    }
+
+    [Fact]
+    public async Task ChangeOnThisReplica_InvalidatesAtOnce()
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
+        var registry = new MeetingRegistry(connection, TimeProvider.System);
+        using var cache = new MeetingOwnerCache(registry, connection, TimeProvider.System);
+        await cache.StartAsync(default);
+
+        await registry.RecordAsync(new MeetingRecord("", "m2", "server-a", DateTimeOffset.UtcNow), TimeSpan.FromMinutes(5));
+        Assert.Equal("server-a", await cache.FindServerIdAsync("", "m2"));
+
+        await registry.ForgetAsync("", "m2");
+        Assert.Null(await cache.FindServerIdAsync("", "m2"));
+    }
+}
