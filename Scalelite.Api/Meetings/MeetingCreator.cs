@@ -155,11 +155,13 @@ public sealed partial class MeetingCreator(
         }
 
         parameters.Set("voiceBridge", voiceBridge);
+        // Ghost seats: the minimum, or the LMS's size hint, held from now until the poller sees the users arrive.
+        var seats = load.ReserveSeats(parameters["meta_bbb-meeting-size-hint"], parameters["maxParticipants"]);
         var remaining = candidates.Servers.ToList();
         // A server that does not answer is skipped once; the poller will take it out if it stays silent.
         for (var attempt = 0; attempt < 2 && remaining.Count > 0; attempt++)
         {
-            var chosenId = await ranking.ReserveAsync([.. remaining.Select(s => (s.Id, s.Load ?? 0, load.CreateBump(s.LoadMultiplier)))]);
+            var chosenId = await ranking.ReserveAsync(member, [.. remaining.Select(s => new ReserveCandidate(s.Id, s.Load ?? 0, load.Reservation(seats, s.LoadMultiplier)))]);
             var server = remaining.First(s => s.Id == chosenId);
             remaining.Remove(server);
 
@@ -176,6 +178,8 @@ public sealed partial class MeetingCreator(
                 return BbbResults.Xml(response.Body);
             }
 
+            // The server did not take the meeting: its seats go back at once rather than at the next poll.
+            await ranking.ReleaseAsync(server.Id, member);
             if (response.Answered)
             {
                 await voiceBridges.ReleaseAsync(voiceBridge);

@@ -46,6 +46,15 @@ public sealed class LoadOptions
 
     /// <summary>Minutes.</summary>
     [Range(0, 24 * 60)] public double JoinBufferTime { get; set; } = 15;
+
+    // The weights default to Scalelite's formula (participants + moderators), so loads compare across a migration.
+    [Range(0, 1000)] public double UserWeight { get; set; } = 1;
+    [Range(0, 1000)] public double ModeratorWeight { get; set; } = 1;
+    [Range(0, 1000)] public double VideoWeight { get; set; }
+    [Range(0, 100000)] public double MeetingWeight { get; set; }
+
+    /// <summary>The largest size hint honoured, so that one LMS cannot reserve a whole server with a typo.</summary>
+    [Range(0, 100000)] public int MaxSizeHint { get; set; } = 1000;
 }
 
 public sealed class PollerOptions

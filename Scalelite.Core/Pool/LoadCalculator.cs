@@ -1,5 +1,7 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.State;
 
 namespace Scalelite.Core.Pool;
 
@@ -12,26 +14,78 @@ public sealed record ObservedMeeting(
     int Videos,
     bool IsBreakout,
     DateTimeOffset CreatedAt,
-    string? TenantId);
+    string? TenantId)
+{
+    /// <summary>The registry's key of this meeting (<c>{tenant}:{meetingID}</c>).</summary>
+    public string Member => MeetingRegistry.MeetingKey(TenantId ?? string.Empty, MeetingId);
+}
 
 /// <summary>What one poll of a server observed.</summary>
-public sealed record ServerObservation(int Meetings, int Users, int LargestMeeting, int Videos, double Load);
+/// <param name="Load">The estimated load: observed users, raised to each young meeting's remaining reservation.</param>
+/// <param name="HintLoad">The part of <paramref name="Load"/> that only size hints account for (no user seen yet).</param>
+public sealed record ServerObservation(int Meetings, int Users, int LargestMeeting, int Videos, double Load, double HintLoad = 0);
 
-/// <summary>Turns observed meetings into a server's load.</summary>
+/// <summary>
+/// Ghost seats held for one meeting from its create until the poller has watched its users arrive.
+/// <see cref="Bump"/> and <see cref="HintBump"/> are what the create added to the ranking (multiplier included).
+/// </summary>
+public sealed record SeatReservation(int Seats, DateTimeOffset PlacedAt, double Bump, double HintBump)
+{
+    /// <summary>The form kept in Redis: seats, placed (Unix ms), bump, hint bump.</summary>
+    public string Serialize() => string.Create(CultureInfo.InvariantCulture, $"{Seats}|{PlacedAt.ToUnixTimeMilliseconds()}|{Bump:R}|{HintBump:R}");
+
+    public static SeatReservation? Parse(string? value)
+    {
+        var parts = value?.Split('|');
+        if (parts is not { Length: 4 }
+            || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var seats)
+            || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var placed)
+            || !double.TryParse(parts[2], CultureInfo.InvariantCulture, out var bump)
+            || !double.TryParse(parts[3], CultureInfo.InvariantCulture, out var hint))
+        {
+            return null;
+        }
+
+        return new SeatReservation(seats, DateTimeOffset.FromUnixTimeMilliseconds(placed), bump, hint);
+    }
+}
+
+/// <summary>Turns observed meetings and seat reservations into a server's load.</summary>
 /// <remarks>
-/// As Scalelite: load = Σ over non-breakout meetings of (participantCount + moderatorCount), where a meeting
-/// younger than <c>LOAD_JOIN_BUFFER_TIME</c> counts at least <c>LOAD_MIN_USER_COUNT</c> (its users are
-/// still arriving), times the server's load multiplier. Breakout rooms are excluded because their users
-/// are already counted in the parent meeting.
+/// <para>A meeting's observed load is <c>UserWeight × participants + ModeratorWeight × moderators + VideoWeight × videos
+/// + MeetingWeight</c>. The defaults (1, 1, 0, 0) are Scalelite's formula, participantCount + moderatorCount, kept so
+/// that loads compare across a migration. Breakout rooms are excluded because their users are already counted in
+/// the parent meeting. A server's load is the sum over its meetings times the server's load multiplier.</para>
+/// <para>Ghost seats: a create reserves seats at once, at least <c>LOAD_MIN_USER_COUNT</c>, more when the LMS passes a
+/// size hint (<c>meta_bbb-meeting-size-hint</c>, else <c>maxParticipants</c>, capped by <c>MaxSizeHint</c>). While a
+/// meeting is younger than <c>LOAD_JOIN_BUFFER_TIME</c> it counts max(observed load, remaining reservation). The
+/// minimum part stays whole for the entire buffer time (Scalelite's rule); the hinted part fades linearly to
+/// nothing over it, so a class that turns out smaller than its hint gives its seats back as the poller watches
+/// users arrive, and one that fills up is counted by its real users.</para>
 /// </remarks>
 public sealed class LoadCalculator(IOptions<LoadOptions> options, TimeProvider time)
 {
-    public ServerObservation Observe(IReadOnlyCollection<ObservedMeeting> meetings, double multiplier)
+    /// <summary>The seats every new meeting reserves, hint or not.</summary>
+    public int MinimumSeats => Math.Max(1, options.Value.MinUserCount);
+
+    public ServerObservation Observe(IReadOnlyCollection<ObservedMeeting> meetings, double multiplier) =>
+        Observe(meetings, multiplier, null, []);
+
+    /// <summary>
+    /// The load of a server from its reported meetings and the reservations held on it. <paramref name="pending"/> are
+    /// reservations of meetings placed there that the server did not report yet (created after its answer).
+    /// </summary>
+    public ServerObservation Observe(
+        IReadOnlyCollection<ObservedMeeting> meetings,
+        double multiplier,
+        IReadOnlyDictionary<string, SeatReservation>? reservations,
+        IReadOnlyCollection<SeatReservation> pending)
     {
         var o = options.Value;
-        var youngSince = time.GetUtcNow() - TimeSpan.FromMinutes(o.JoinBufferTime);
+        var now = time.GetUtcNow();
+        var youngSince = now - TimeSpan.FromMinutes(o.JoinBufferTime);
         int users = 0, largest = 0, videos = 0;
-        double weighted = 0;
+        double weighted = 0, hint = 0;
         foreach (var m in meetings)
         {
             users += m.Participants;
@@ -42,17 +96,60 @@ public sealed class LoadCalculator(IOptions<LoadOptions> options, TimeProvider t
                 continue;
             }
 
-            // Scalelite weighs participantCount + moderatorCount; kept so that loads compare across a migration.
-            var attendees = m.Participants + m.Moderators;
-            weighted += m.CreatedAt > youngSince ? Math.Max(attendees, o.MinUserCount) : attendees;
+            var observed = (o.UserWeight * m.Participants) + (o.ModeratorWeight * m.Moderators) + (o.VideoWeight * m.Videos) + o.MeetingWeight;
+            var floor = m.CreatedAt > youngSince ? Math.Max(observed, SeatLoad(o.MinUserCount)) : observed;
+            var estimate = floor;
+            if (reservations is not null && reservations.TryGetValue(m.Member, out var reservation))
+            {
+                estimate = Math.Max(floor, SeatLoad(RemainingSeats(reservation.Seats, now - reservation.PlacedAt)));
+            }
+
+            weighted += estimate;
+            hint += estimate - floor;
         }
 
-        return new ServerObservation(meetings.Count, users, largest, videos, weighted * multiplier);
+        foreach (var reservation in pending)
+        {
+            var seats = RemainingSeats(reservation.Seats, now - reservation.PlacedAt);
+            weighted += SeatLoad(seats);
+            hint += SeatLoad(seats) - SeatLoad(Math.Min(seats, MinimumSeats));
+        }
+
+        return new ServerObservation(meetings.Count, users, largest, videos, weighted * multiplier, hint * multiplier);
     }
 
-    /// <summary>The immediate bump a new meeting adds before the next poll sees it.</summary>
-    public double CreateBump(double multiplier) => Math.Max(1, options.Value.MinUserCount) * multiplier;
+    /// <summary>The seats a create reserves: the minimum, or the LMS's size hint when larger (capped).</summary>
+    public int ReserveSeats(string? sizeHint, string? maxParticipants)
+    {
+        var hinted = ParseCount(sizeHint) ?? ParseCount(maxParticipants) ?? 0;
+        return Math.Max(MinimumSeats, Math.Min(hinted, options.Value.MaxSizeHint));
+    }
 
-    /// <summary>The immediate bump a join adds.</summary>
+    /// <summary>The reservation a create adds to a server's ranking, at once.</summary>
+    public SeatReservation Reservation(int seats, double multiplier) =>
+        new(seats, time.GetUtcNow(), SeatLoad(seats) * multiplier, (SeatLoad(seats) - SeatLoad(Math.Min(seats, MinimumSeats))) * multiplier);
+
+    /// <summary>The immediate bump a new meeting without a size hint adds before the next poll sees it.</summary>
+    public double CreateBump(double multiplier) => SeatLoad(MinimumSeats) * multiplier;
+
+    /// <summary>The immediate bump a join adds: one user of default weight; the next poll replaces it by the weighted truth.</summary>
     public static double JoinBump(double multiplier) => multiplier;
+
+    /// <summary>What is left of a reservation of <paramref name="seats"/> after <paramref name="age"/>; 0 once the meeting is no longer young.</summary>
+    public double RemainingSeats(int seats, TimeSpan age)
+    {
+        var buffer = TimeSpan.FromMinutes(options.Value.JoinBufferTime);
+        if (age >= buffer)
+        {
+            return 0;
+        }
+
+        var left = Math.Clamp(1 - (Math.Max(0, age.Ticks) / (double)buffer.Ticks), 0, 1);
+        return Math.Max(Math.Min(seats, MinimumSeats), seats * left);
+    }
+
+    private double SeatLoad(double seats) => (options.Value.UserWeight * seats) + options.Value.MeetingWeight;
+
+    private static int? ParseCount(string? value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
 }

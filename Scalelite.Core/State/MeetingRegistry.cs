@@ -186,6 +186,16 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
         return [.. members.Select(m => m.ToString())];
     }
 
+    /// <summary>The meeting keys of each of <paramref name="serverIds"/>, read in one pipelined batch (the poller's per-cycle read).</summary>
+    public async Task<IReadOnlyList<IReadOnlyList<string>>> ServerMeetingsAsync(IReadOnlyList<string> serverIds)
+    {
+        var batch = Db.CreateBatch();
+        var reads = serverIds.Select(id => batch.SetMembersAsync(ServerSetKey(id))).ToList();
+        batch.Execute();
+        var results = await Task.WhenAll(reads);
+        return [.. results.Select(members => (IReadOnlyList<string>)[.. members.Select(m => m.ToString())])];
+    }
+
     /// <summary>Forgets every meeting of a server (it went offline, or an operator panicked it).</summary>
     public async Task<IReadOnlyList<string>> ForgetServerAsync(string serverId)
     {

@@ -12,10 +12,16 @@ namespace Scalelite.Poller.Polling;
 
 /// <summary>One pass over the whole pool: probe every server in parallel, judge health, record load, reconcile meetings.</summary>
 /// <remarks>
-/// Each probe carries its own timeout, so a hung server costs the cycle at most that timeout and never
+/// <para>Each probe carries its own timeout, so a hung server costs the cycle at most that timeout and never
 /// delays the verdict on the others. PostgreSQL gets the durable record (state, health, observations) in
 /// one save; Redis gets the load ranking and meeting ownership. A server going offline has its meetings
-/// forgotten so that the next create places them elsewhere; live meetings are not migrated.
+/// forgotten so that the next create places them elsewhere; live meetings are not migrated.</para>
+/// <para>At pool scale the cycle's own cost is Redis round trips, not the probes: the reservations and the
+/// registered meetings of every server are read in two pipelined batches once the probes are in, and then every
+/// server's writes are issued together (the multiplexer pipelines them) instead of one server after the other.
+/// The load is written by <see cref="LoadRanking.SettleAsync(string, double, double, bool, IReadOnlyCollection{string}, IReadOnlyCollection{string})"/>,
+/// which adds the seats of creates placed after the reservations were read, so a poll never erases a reservation
+/// it did not see.</para>
 /// </remarks>
 public sealed partial class PollCycle(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
@@ -26,6 +32,7 @@ public sealed partial class PollCycle(
     MeetingRegistry registry,
     TimeProvider time,
     IOptions<PollerOptions> options,
+    IOptions<LoadOptions> loadOptions,
     IOptions<ScaleliteOptions> scalelite,
     ILogger<PollCycle> logger,
     ServerEventLog events)
@@ -45,15 +52,29 @@ public sealed partial class PollCycle(
         var probes = await Task.WhenAll(servers.Select(s => probe.ProbeAsync(ServerSnapshot.From(s), s.BbbVersion is null, ct)));
 
         var probeStates = servers.Select(s => (s.Online, s.State)).ToList();
+
+        // Read after the probes, so that every reservation a probe's answer could already reflect is seen.
+        var ids = servers.Select(s => s.Id).ToList();
+        var reservationsRead = ranking.ReservationsAsync(ids);
+        var registeredRead = registry.ServerMeetingsAsync(ids);
+        var reservations = await reservationsRead;
+        var registered = await registeredRead;
+
         var complete = true;
-        var meetingTtl = TimeSpan.FromSeconds(scalelite.Value.MeetingTtl);
+        var context = new CycleContext(cycleStart, cycleStart - TimeSpan.FromSeconds(options.Value.ReconcileGrace), TimeSpan.FromSeconds(scalelite.Value.MeetingTtl));
+        var writes = new Task[servers.Count];
         for (var i = 0; i < servers.Count; i++)
         {
-            var server = servers[i];
-            var result = probes[i];
-            await ApplyAsync(server, result, cycleStart, meetingTtl);
-            RecordLifecycleEvents(db, server, before: probeStates[i], result);
-            complete &= result.Success || !server.Online;
+            writes[i] = ApplyAsync(servers[i], probes[i], reservations[servers[i].Id], registered[i], context);
+            complete &= probes[i].Success || !servers[i].Online;
+        }
+
+        await Task.WhenAll(writes);
+
+        // The DbContext is not shared across threads: events are added once every server's work is done.
+        for (var i = 0; i < servers.Count; i++)
+        {
+            RecordLifecycleEvents(db, servers[i], before: probeStates[i], probes[i]);
         }
 
         await db.SaveChangesAsync(ct);
@@ -66,34 +87,35 @@ public sealed partial class PollCycle(
         CycleSeconds.Record(time.GetElapsedTime(started).TotalSeconds);
     }
 
-    private async Task ApplyAsync(Server server, ProbeResult result, DateTimeOffset cycleStart, TimeSpan meetingTtl)
+    private sealed record CycleContext(DateTimeOffset Start, DateTimeOffset Cutoff, TimeSpan MeetingTtl);
+
+    private async Task ApplyAsync(
+        Server server, ProbeResult result, IReadOnlyDictionary<string, SeatReservation> reservations, IReadOnlyList<string> registered, CycleContext cycle)
     {
         var before = new HealthState(server.Online, server.HealthyCounter, server.UnhealthyCounter);
         var after = health.Next(before, result.Success);
         server.Online = after.Online;
         server.HealthyCounter = after.HealthyCounter;
         server.UnhealthyCounter = after.UnhealthyCounter;
-        server.LastPolledAt = cycleStart;
+        server.LastPolledAt = cycle.Start;
         server.LastPollError = result.Error is { Length: > 1000 } e ? e[..1000] : result.Error;
 
+        var settle = (Accounted: new List<string>(), Drop: new List<string>(), Hint: 0.0);
         if (result.Success)
         {
-            var observed = load.Observe(result.Meetings, server.LoadMultiplier);
+            var pending = SortReservations(result.Meetings, reservations, cycle.Cutoff, settle.Accounted, settle.Drop);
+            var observed = load.Observe(result.Meetings, server.LoadMultiplier, reservations, pending);
             server.Meetings = observed.Meetings;
             server.Users = observed.Users;
             server.LargestMeeting = observed.LargestMeeting;
             server.Videos = observed.Videos;
             server.Load = after.Online ? observed.Load : null;
+            settle.Hint = observed.HintLoad;
             server.BbbVersion = result.BbbVersion ?? server.BbbVersion;
             if (server.State == ServerState.Cordoned && observed.Meetings == 0)
             {
                 server.State = ServerState.Disabled;
                 Log.Drained(logger, server.Id);
-            }
-
-            if (after.Online)
-            {
-                await ReconcileAsync(server.Id, result.Meetings, cycleStart, meetingTtl);
             }
         }
         else
@@ -102,13 +124,13 @@ public sealed partial class PollCycle(
             Log.ProbeFailed(logger, server.Id, result.Error);
         }
 
+        var tasks = new List<Task>(2);
         if (before.Online && !after.Online)
         {
             Transitions.Add(1, new KeyValuePair<string, object?>("to", "offline"));
-            var forgotten = await registry.ForgetServerAsync(server.Id);
-            Log.WentOffline(logger, server.Id, forgotten.Count, result.Error);
             server.Load = null;
             server.Meetings = server.Users = server.LargestMeeting = server.Videos = 0;
+            tasks.Add(ForgetServerAsync(server.Id, result.Error));
         }
         else if (!before.Online && after.Online)
         {
@@ -116,14 +138,63 @@ public sealed partial class PollCycle(
             Log.CameOnline(logger, server.Id);
         }
 
-        if (server.Online && server.State == ServerState.Enabled && server.Load is { } observedLoad)
+        if (result.Success && after.Online)
         {
-            await ranking.SetAsync(server.Id, observedLoad);
+            tasks.Add(ReconcileAsync(server.Id, result.Meetings, registered, cycle));
         }
-        else
+
+        var placeable = server.Online && server.State == ServerState.Enabled && server.Load is not null;
+        if (result.Success || !placeable)
         {
-            await ranking.RemoveAsync(server.Id);
+            tasks.Add(ranking.SettleAsync(server.Id, server.Load ?? 0, settle.Hint, placeable, settle.Accounted, settle.Drop));
         }
+
+        // A failed probe of a server still online leaves its ranking as the creates since the last poll made it.
+        await Task.WhenAll(tasks);
+    }
+
+    /// <summary>
+    /// Sorts a server's reservations: those of reported meetings are counted with them, those of meetings placed
+    /// after the cutoff that the server did not report yet are pending (counted whole), the rest (faded, or of
+    /// creates that never reached the server) are dropped. Returns the pending ones.
+    /// </summary>
+    private List<SeatReservation> SortReservations(
+        IReadOnlyList<ObservedMeeting> reported, IReadOnlyDictionary<string, SeatReservation> reservations, DateTimeOffset cutoff, List<string> accounted, List<string> drop)
+    {
+        var pending = new List<SeatReservation>();
+        if (reservations.Count == 0)
+        {
+            return pending;
+        }
+
+        var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
+        var buffer = TimeSpan.FromMinutes(loadOptions.Value.JoinBufferTime);
+        var now = time.GetUtcNow();
+        foreach (var (member, reservation) in reservations)
+        {
+            var young = now - reservation.PlacedAt < buffer;
+            if (young && reportedKeys.Contains(member))
+            {
+                accounted.Add(member);
+            }
+            else if (young && reservation.PlacedAt > cutoff)
+            {
+                accounted.Add(member);
+                pending.Add(reservation);
+            }
+            else
+            {
+                drop.Add(member);
+            }
+        }
+
+        return pending;
+    }
+
+    private async Task ForgetServerAsync(string serverId, string? error)
+    {
+        var forgotten = await registry.ForgetServerAsync(serverId);
+        Log.WentOffline(logger, serverId, forgotten.Count, error);
     }
 
     /// <summary>Lifecycle: the audit trail gets the poller's own changes (online, offline, a drain completed).</summary>
@@ -145,33 +216,23 @@ public sealed partial class PollCycle(
     /// (unless placed after the poll began, so a create in flight is never undone), and meetings it runs
     /// that the registry lacks (after a Redis loss) are adopted.
     /// </summary>
-    private async Task ReconcileAsync(string serverId, IReadOnlyList<ObservedMeeting> reported, DateTimeOffset cycleStart, TimeSpan meetingTtl)
+    private async Task ReconcileAsync(string serverId, IReadOnlyList<ObservedMeeting> reported, IReadOnlyList<string> registered, CycleContext cycle)
     {
-        var reportedKeys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var meeting in reported)
-        {
-            var member = MeetingRegistry.MeetingKey(meeting.TenantId ?? string.Empty, meeting.MeetingId);
-            reportedKeys.Add(member);
-        }
-
-        var registered = await registry.ServerMeetingsAsync(serverId);
-        var cutoff = cycleStart - TimeSpan.FromSeconds(options.Value.ReconcileGrace);
+        var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
         var stale = registered.Where(m => !reportedKeys.Contains(m)).ToList();
-        foreach (var member in stale)
-        {
-            await registry.ForgetIfStaleAsync(member, serverId, cutoff);
-        }
-
-        await registry.PruneServerSetAsync(serverId, stale);
-
         var known = new HashSet<string>(registered, StringComparer.Ordinal);
-        await Task.WhenAll(reported.Select(meeting =>
+        var work = new List<Task>(stale.Count + reported.Count);
+        // The registry's Lua re-checks owner and placement time at the moment it runs, so a meeting placed or
+        // re-placed since SMEMBERS was read survives even though it is in this list.
+        work.AddRange(stale.Select(member => registry.ForgetIfStaleAsync(member, serverId, cycle.Cutoff)));
+        work.AddRange(reported.Select(meeting => known.Contains(meeting.Member)
+            ? registry.TouchAsync(meeting.Member, cycle.MeetingTtl)
+            : registry.AdoptAsync(meeting.TenantId ?? string.Empty, meeting.MeetingId, serverId, meeting.CreatedAt, meeting.InternalMeetingId, cycle.MeetingTtl)));
+        await Task.WhenAll(work);
+        if (stale.Count > 0)
         {
-            var member = MeetingRegistry.MeetingKey(meeting.TenantId ?? string.Empty, meeting.MeetingId);
-            return known.Contains(member)
-                ? registry.TouchAsync(member, meetingTtl)
-                : registry.AdoptAsync(meeting.TenantId ?? string.Empty, meeting.MeetingId, serverId, meeting.CreatedAt, meeting.InternalMeetingId, meetingTtl);
-        }));
+            await registry.PruneServerSetAsync(serverId, stale);
+        }
     }
 
     private static partial class Log

@@ -25,8 +25,12 @@ public sealed class PoolHarness : IAsyncDisposable
 {
     public const string Secret = "harness-secret-0123456789";
 
-    private PoolHarness(WebApplication api, IHost poller, BbbSimulatorHost simulators, string apiUrl, IReadOnlyList<string> serverIds, string redis)
+    private readonly Dictionary<string, string?> _config;
+    private readonly List<(WebApplication Api, BbbTestClient Client)> _replicas = [];
+
+    private PoolHarness(WebApplication api, IHost poller, BbbSimulatorHost simulators, string apiUrl, IReadOnlyList<string> serverIds, string redis, Dictionary<string, string?> config)
     {
+        _config = config;
         Api = api;
         Poller = poller;
         Simulators = simulators;
@@ -77,16 +81,7 @@ public sealed class PoolHarness : IAsyncDisposable
             ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Warning),
         });
 
-        var apiBuilder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        apiBuilder.Configuration.AddInMemoryCollection(config);
-        apiBuilder.WebHost.UseUrls("http://127.0.0.1:0");
-        apiBuilder.AddServiceDefaults();
-        apiBuilder.AddApplicationServices();
-        var api = apiBuilder.Build();
-        api.MapDefaultEndpoints();
-        api.MapApplicationEndpoints();
-        await api.StartAsync();
-        var address = api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var (api, address) = await StartApiAsync(config);
 
         var pollerBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         pollerBuilder.Configuration.AddInMemoryCollection(config);
@@ -107,18 +102,50 @@ public sealed class PoolHarness : IAsyncDisposable
             ids.Add(server.Id);
         }
 
-        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis);
+        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis, config);
         await harness.PollAsync();
         return harness;
     }
 
     public string ApiBase => Client.BaseUrl;
 
+    /// <summary>Starts one more API replica on the same PostgreSQL and Redis; returns a client for it.</summary>
+    public async Task<BbbTestClient> StartApiReplicaAsync()
+    {
+        var (api, address) = await StartApiAsync(_config);
+        await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
+        // Connect to Redis now: the first request would otherwise connect synchronously inside the DI lock, and a
+        // herd arriving at that moment blocks thread-pool threads on it.
+        await api.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase().PingAsync();
+        await api.Services.GetRequiredService<IServerDirectory>().RefreshAsync();
+        var client = new BbbTestClient($"{address}/bigbluebutton/api", Secret);
+        _replicas.Add((api, client));
+        return client;
+    }
+
+    private static async Task<(WebApplication Api, string Address)> StartApiAsync(Dictionary<string, string?> config)
+    {
+        var apiBuilder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        apiBuilder.Configuration.AddInMemoryCollection(config);
+        apiBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        apiBuilder.AddServiceDefaults();
+        apiBuilder.AddApplicationServices();
+        var api = apiBuilder.Build();
+        api.MapDefaultEndpoints();
+        api.MapApplicationEndpoints();
+        await api.StartAsync();
+        return (api, api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
     /// <summary>Runs one poll cycle, then makes the API see its verdicts at once.</summary>
     public async Task PollAsync()
     {
         await Poller.Services.GetRequiredService<PollCycle>().RunAsync(CancellationToken.None);
         await Api.Services.GetRequiredService<IServerDirectory>().RefreshAsync();
+        foreach (var (replica, _) in _replicas)
+        {
+            await replica.Services.GetRequiredService<IServerDirectory>().RefreshAsync();
+        }
     }
 
     public SimulatedServer Simulator(string serverId) => Simulators.Servers[ServerIds.ToList().IndexOf(serverId)];
@@ -130,6 +157,13 @@ public sealed class PoolHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        foreach (var (replica, client) in _replicas)
+        {
+            client.Dispose();
+            await replica.StopAsync();
+            await replica.DisposeAsync();
+        }
+
         await Api.StopAsync();
         await Api.DisposeAsync();
         await Poller.StopAsync();
