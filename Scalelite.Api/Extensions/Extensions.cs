@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
+using Scalelite.Api.Recordings;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
@@ -34,6 +35,7 @@ public static class Extensions
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
+        builder.AddRecordingApi();
         return builder;
     }
 
@@ -60,6 +62,7 @@ public static class Extensions
         app.UseRouting();
         app.MapBbbApi();
         app.MapAdminApi();
+        app.MapRecordingsApi();
         return app;
     }
 }

@@ -50,6 +50,13 @@ public static class Settings
         new("Recording:PublishDir", "RECORDING_PUBLISH_DIR", "/var/bigbluebutton/published", "Published recordings."),
         new("Recording:UnpublishDir", "RECORDING_UNPUBLISH_DIR", "/var/bigbluebutton/unpublished", "Unpublished recordings."),
         new("Recording:ImportPollInterval", "RECORDING_IMPORT_POLL_INTERVAL", "60", "Seconds between rescans of the spool directory."),
+        new("Recording:GetRecordingsApiFiltered", "GET_RECORDINGS_API_FILTERED", "false", "getRecordings must name a meetingID or recordID; without one it answers FAILED missingParameters."),
+        new("Recording:ProtectedRecordingsEnabled", "PROTECTED_RECORDINGS_ENABLED", "false", "Protected recordings get playback URLs with a one-time token, exchanged for a cookie scoped to that recording."),
+        new("Recording:ProtectedRecordingsTokenTimeout", "PROTECTED_RECORDINGS_TOKEN_TIMEOUT", "60", "Minutes a one-time playback token stays valid."),
+        new("Recording:ProtectedRecordingsTimeout", "PROTECTED_RECORDINGS_TIMEOUT", "360", "Minutes the playback cookie stays valid."),
+        new("Recording:InternalLocation", null, "/scalelite-recordings", "The web server's internal location serving the recording volume; playback answers X-Accel-Redirect into it (see deploy/nginx/)."),
+        new("Recording:MaxTextTrackSize", null, "8388608", "Largest caption file putRecordingTextTrack accepts, in bytes."),
+        new("Recording:PageSize", null, "500", "Recordings read from PostgreSQL per round trip while a getRecordings answer streams out."),
     ];
 
     /// <summary>
