@@ -29,6 +29,10 @@ public static class BbbApi
         ["getMeetings"] = new(Verbs.Both, GetMeetings),
         ["insertDocument"] = new(Verbs.Post, InsertDocument),
         ["sendChatMessage"] = new(Verbs.Get, SendChatMessage),
+        ["getRecordings"] = new(Verbs.Both, RecordingsApi.GetRecordings),
+        ["publishRecordings"] = new(Verbs.Get, RecordingsApi.PublishRecordings),
+        ["deleteRecordings"] = new(Verbs.Get, RecordingsApi.DeleteRecordings),
+        ["updateRecordings"] = new(Verbs.Both, RecordingsApi.UpdateRecordings),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static IEndpointRouteBuilder MapBbbApi(this IEndpointRouteBuilder app)

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
+using Scalelite.Api.Recordings;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
@@ -42,6 +43,7 @@ public static class Extensions
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
+        builder.AddRecordingApi();
         return builder;
     }
 
@@ -72,6 +74,7 @@ public static class Extensions
         app.MapAdminApi();
         app.MapOperatorApi();
         app.MapOpenApi();
+        app.MapRecordingsApi();
         return app;
     }
 }

@@ -63,6 +63,13 @@ public static class Settings
         new("Recording:ImportSettleTime", null, "5", "Seconds after its last write after which an archive is taken as complete even if its size was seen only once."),
         new("Recording:CallbackAttempts", null, "8", "Attempts at delivering a recording-ready callback before it is marked failed."),
         new("Recording:CallbackRetryDelay", null, "10", "Seconds before the first retry of a callback; each later retry waits twice as long, at most an hour."),
+        new("Recording:GetRecordingsApiFiltered", "GET_RECORDINGS_API_FILTERED", "false", "getRecordings must name a meetingID or recordID; without one it answers FAILED missingParameters."),
+        new("Recording:ProtectedRecordingsEnabled", "PROTECTED_RECORDINGS_ENABLED", "false", "Protected recordings get playback URLs with a one-time token, exchanged for a cookie scoped to that recording."),
+        new("Recording:ProtectedRecordingsTokenTimeout", "PROTECTED_RECORDINGS_TOKEN_TIMEOUT", "60", "Minutes a one-time playback token stays valid."),
+        new("Recording:ProtectedRecordingsTimeout", "PROTECTED_RECORDINGS_TIMEOUT", "360", "Minutes the playback cookie stays valid."),
+        new("Recording:InternalLocation", null, "/scalelite-recordings", "The web server's internal location serving the recording volume; playback answers X-Accel-Redirect into it (see deploy/nginx/)."),
+        new("Recording:MaxTextTrackSize", null, "8388608", "Largest caption file putRecordingTextTrack accepts, in bytes."),
+        new("Recording:PageSize", null, "500", "Recordings read from PostgreSQL per round trip while a getRecordings answer streams out."),
     ];
 
     /// <summary>
