@@ -5,6 +5,7 @@ using Scalelite.Api.Recordings;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence.Recordings;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Api.Apis;
 
@@ -282,7 +283,7 @@ public sealed record RecordingServices(
     RecordingCommands Commands,
     RecordingFiles Files,
     PlaybackProtection Protection,
-    IOptions<RecordingApiOptions> Options,
+    IOptions<RecordingOptions> Options,
     IOptions<ScaleliteOptions> Balancer)
 {
     public string BaseUrl(HttpRequest request) => PublicUrls.Base(request, Balancer.Value.UrlHost);

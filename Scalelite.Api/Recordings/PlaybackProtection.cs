@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
 using StackExchange.Redis;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Api.Recordings;
 
@@ -17,13 +18,13 @@ namespace Scalelite.Api.Recordings;
 /// </remarks>
 public sealed class PlaybackProtection(
     IConnectionMultiplexer redis,
-    IOptions<RecordingApiOptions> options,
+    IOptions<RecordingOptions> options,
     IOptions<ScaleliteOptions> balancer,
     TimeProvider time)
 {
     public const string CookiePrefix = "sl_rec_";
 
-    private readonly RecordingApiOptions _options = options.Value;
+    private readonly RecordingOptions _options = options.Value;
     private readonly byte[] _key = HMACSHA256.HashData(
         Encoding.UTF8.GetBytes(balancer.Value.SecretList() is [var first, ..] ? first : string.Empty),
         "scalelite recording playback cookie"u8);

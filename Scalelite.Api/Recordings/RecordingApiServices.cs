@@ -1,6 +1,7 @@
 using Npgsql;
 using Scalelite.Api.Apis;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Api.Recordings;
 
@@ -9,7 +10,7 @@ public static class RecordingApiServices
     /// <summary>The recording API's services: options, the index reader, the volume, playback protection.</summary>
     public static IHostApplicationBuilder AddRecordingApi(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RecordingApiOptions>().BindConfiguration(RecordingApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddRecordingOptions();
         var postgres = builder.Configuration.GetConnectionString(ConnectionStrings.Postgres)
             ?? throw new InvalidOperationException("No PostgreSQL connection: set ConnectionStrings__scalelite or DATABASE_URL.");
 

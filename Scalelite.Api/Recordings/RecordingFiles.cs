@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Api.Recordings;
 
@@ -9,7 +10,7 @@ namespace Scalelite.Api.Recordings;
 /// so a crash leaves either the old place complete or both, never a half tree under the final name. Running a move
 /// again after a crash finishes it.
 /// </remarks>
-public sealed class RecordingFiles(IOptions<RecordingApiOptions> options)
+public sealed class RecordingFiles(IOptions<RecordingOptions> options)
 {
     public string PublishDir { get; } = Path.GetFullPath(options.Value.PublishDir);
 

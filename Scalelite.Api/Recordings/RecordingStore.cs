@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Api.Recordings;
 
@@ -45,7 +46,7 @@ public sealed record ThumbnailRow(string Url, int? Width, int? Height, string? A
 /// thumbnails in one batch. The connection goes back to the pool between pages, so a slow client holds memory for
 /// one page and no connection while its answer streams out.
 /// </remarks>
-public sealed class RecordingStore(NpgsqlDataSource dataSource, IOptions<RecordingApiOptions> options)
+public sealed class RecordingStore(NpgsqlDataSource dataSource, IOptions<RecordingOptions> options)
 {
     private readonly int _pageSize = options.Value.PageSize;
 

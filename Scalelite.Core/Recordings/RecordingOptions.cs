@@ -42,6 +42,30 @@ public sealed class RecordingOptions
     /// <summary>Seconds before the first retry of a callback; each later retry waits twice as long (capped at an hour).</summary>
     [Range(0.01, 3600)] public double CallbackRetryDelay { get; set; } = 10;
 
+    /// <summary>getRecordings must name a meetingID or a recordID (large installations that never list everything).</summary>
+    public bool GetRecordingsApiFiltered { get; set; }
+
+    public bool ProtectedRecordingsEnabled { get; set; }
+
+    /// <summary>Minutes a one-time playback token stays valid.</summary>
+    [Range(1, 7 * 24 * 60)] public int ProtectedRecordingsTokenTimeout { get; set; } = 60;
+
+    /// <summary>Minutes the playback cookie a token is exchanged for stays valid.</summary>
+    [Range(1, 7 * 24 * 60)] public int ProtectedRecordingsTimeout { get; set; } = 360;
+
+    /// <summary>The web server's internal location that serves the recording volume (see deploy/nginx/).</summary>
+    [Required, RegularExpression("^/[A-Za-z0-9_/-]*$")] public string InternalLocation { get; set; } = "/scalelite-recordings";
+
+    /// <summary>Largest caption file putRecordingTextTrack accepts, in bytes.</summary>
+    [Range(1024, 512L * 1024 * 1024)] public long MaxTextTrackSize { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Rows read from PostgreSQL per round trip while a getRecordings answer streams out.</summary>
+    [Range(10, 10000)] public int PageSize { get; set; } = 500;
+
+    public TimeSpan TokenLifetime => TimeSpan.FromMinutes(ProtectedRecordingsTokenTimeout);
+
+    public TimeSpan CookieLifetime => TimeSpan.FromMinutes(ProtectedRecordingsTimeout);
+
     public TimeSpan PollInterval => TimeSpan.FromSeconds(ImportPollInterval);
 
     public TimeSpan SettleTime => TimeSpan.FromSeconds(ImportSettleTime);
