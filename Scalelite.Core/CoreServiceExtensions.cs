@@ -79,6 +79,8 @@ public static class CoreServiceExtensions
         services.AddSingleton<AdmissionPolicy>();
         services.AddSingleton<AdmissionProbe>();
         services.AddSingleton<IRemovalGuard, MeetingsRemovalGuard>();
+        services.AddSingleton<IRemovalGuard, Scalelite.Core.Recordings.PendingRecordingsRemovalGuard>();
+        Scalelite.Core.Recordings.RecordingServiceExtensions.AddRecordingOptions(services);
         services.AddSingleton<ServerLifecycle>();
         services.AddSingleton<HeadroomService>();
         return services;

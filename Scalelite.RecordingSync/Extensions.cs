@@ -11,7 +11,6 @@ public static class RecordingSyncExtensions
     public static IHostApplicationBuilder AddRecordingSync(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddRecordingOptions();
         services.AddMetrics();
         services.TryAddSingleton<IImportProbe, NoImportProbe>();
         services.TryAddSingleton<ICallbackSecrets, LoadBalancerCallbackSecrets>();

@@ -10,7 +10,6 @@ public static class RecordingApiServices
     /// <summary>The recording API's services: options, the index reader, the volume, playback protection.</summary>
     public static IHostApplicationBuilder AddRecordingApi(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddRecordingOptions();
         var postgres = builder.Configuration.GetConnectionString(ConnectionStrings.Postgres)
             ?? throw new InvalidOperationException("No PostgreSQL connection: set ConnectionStrings__scalelite or DATABASE_URL.");
 

@@ -69,6 +69,7 @@ public static class Settings
         new("Recording:ProtectedRecordingsTimeout", "PROTECTED_RECORDINGS_TIMEOUT", "360", "Minutes the playback cookie stays valid."),
         new("Recording:InternalLocation", null, "/scalelite-recordings", "The web server's internal location serving the recording volume; playback answers X-Accel-Redirect into it (see deploy/nginx/)."),
         new("Recording:MaxTextTrackSize", null, "8388608", "Largest caption file putRecordingTextTrack accepts, in bytes."),
+        new("Recording:ArrivalWindow", null, "12", "Hours after a recorded meeting was last seen running during which its recording is expected: removing its server without force waits for it."),
         new("Recording:PageSize", null, "500", "Recordings read from PostgreSQL per round trip while a getRecordings answer streams out."),
     ];
 

@@ -25,6 +25,8 @@ public sealed class ScaleliteDbContext(DbContextOptions<ScaleliteDbContext> opti
 
     public DbSet<RecordingImport> RecordingImports => Set<RecordingImport>();
 
+    public DbSet<Scalelite.Core.Recordings.RecordedMeeting> RecordedMeetings => Set<Scalelite.Core.Recordings.RecordedMeeting>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ScaleliteDbContext).Assembly);
 }

@@ -14,7 +14,8 @@ public sealed record ObservedMeeting(
     int Videos,
     bool IsBreakout,
     DateTimeOffset CreatedAt,
-    string? TenantId)
+    string? TenantId,
+    bool Recording = false)
 {
     /// <summary>The registry's key of this meeting (<c>{tenant}:{meetingID}</c>).</summary>
     public string Member => MeetingRegistry.MeetingKey(TenantId ?? string.Empty, MeetingId);

@@ -66,6 +66,11 @@ public sealed class RecordingOptions
 
     public TimeSpan CookieLifetime => TimeSpan.FromMinutes(ProtectedRecordingsTimeout);
 
+    /// <summary>Hours after a recorded meeting was last seen running during which its recording is still expected.</summary>
+    [Range(0, 24 * 30)] public double ArrivalWindow { get; set; } = 12;
+
+    public TimeSpan ArrivalWindowSpan => TimeSpan.FromHours(ArrivalWindow);
+
     public TimeSpan PollInterval => TimeSpan.FromSeconds(ImportPollInterval);
 
     public TimeSpan SettleTime => TimeSpan.FromSeconds(ImportSettleTime);

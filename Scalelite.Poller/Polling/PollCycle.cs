@@ -77,6 +77,13 @@ public sealed partial class PollCycle(
             RecordLifecycleEvents(db, servers[i], before: probeStates[i], probes[i]);
         }
 
+        // Which server runs which recorded meeting: retiring a server waits for those recordings to arrive.
+        var recorded = servers.Zip(probes)
+            .SelectMany(p => p.Second.Meetings.Where(m => m.Recording && m.InternalMeetingId.Length > 0)
+                .Select(m => (p.First.Id, m.MeetingId, m.InternalMeetingId)))
+            .ToList();
+        await Scalelite.Core.Recordings.RecordedMeetings.TrackAsync(db, recorded, cycleStart, ct);
+
         await db.SaveChangesAsync(ct);
         if (complete)
         {

@@ -63,7 +63,8 @@ public sealed class ServerProbe(BbbClient client)
                 Int(m, "videoCount"),
                 string.Equals(m.Element("isBreakout")?.Value, "true", StringComparison.OrdinalIgnoreCase),
                 long.TryParse(m.Element("createTime")?.Value, out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UnixEpoch,
-                m.Element("metadata")?.Element("tenant-id")?.Value));
+                m.Element("metadata")?.Element("tenant-id")?.Value,
+                string.Equals(m.Element("recording")?.Value, "true", StringComparison.OrdinalIgnoreCase)));
         }
 
         return list;

@@ -579,6 +579,40 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.ToTable("server_events", (string)null);
                 });
 
+            modelBuilder.Entity("Scalelite.Core.Recordings.RecordedMeeting", b =>
+                {
+                    b.Property<string>("InternalMeetingId")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("internal_meeting_id");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen_at");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("MeetingId")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("ServerId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("server_id");
+
+                    b.HasKey("InternalMeetingId");
+
+                    b.HasIndex("ServerId", "LastSeenAt");
+
+                    b.ToTable("recorded_meetings", (string)null);
+                });
+
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.PlaybackFormat", b =>
                 {
                     b.HasOne("Scalelite.Core.Persistence.Recordings.Recording", null)

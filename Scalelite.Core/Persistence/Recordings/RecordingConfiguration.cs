@@ -143,3 +143,18 @@ internal sealed class RecordingImportConfiguration : IEntityTypeConfiguration<Re
         builder.HasIndex(i => i.FinishedAt);
     }
 }
+
+internal sealed class RecordedMeetingConfiguration : IEntityTypeConfiguration<Scalelite.Core.Recordings.RecordedMeeting>
+{
+    public void Configure(EntityTypeBuilder<Scalelite.Core.Recordings.RecordedMeeting> builder)
+    {
+        builder.ToTable("recorded_meetings");
+        builder.HasKey(r => r.InternalMeetingId);
+        builder.Property(r => r.InternalMeetingId).HasColumnName("internal_meeting_id").HasMaxLength(256);
+        builder.Property(r => r.MeetingId).HasColumnName("meeting_id").HasMaxLength(512);
+        builder.Property(r => r.ServerId).HasColumnName("server_id").HasMaxLength(64);
+        builder.Property(r => r.FirstSeenAt).HasColumnName("first_seen_at");
+        builder.Property(r => r.LastSeenAt).HasColumnName("last_seen_at");
+        builder.HasIndex(r => new { r.ServerId, r.LastSeenAt });
+    }
+}

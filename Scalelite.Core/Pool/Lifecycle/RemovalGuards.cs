@@ -22,5 +22,4 @@ public sealed class MeetingsRemovalGuard(MeetingRegistry registry) : IRemovalGua
     }
 }
 
-// Recordings still arriving: the recording import does not yet record which server an archive came from, so a
-// guard on pending imports cannot be written yet. It plugs in here as another IRemovalGuard once it can.
+// Recordings still arriving: see Recordings/RecordedMeetings.cs (PendingRecordingsRemovalGuard).
