@@ -25,6 +25,7 @@ public static class CoreServiceExtensions
 
         services.AddOptions<ScaleliteOptions>().BindConfiguration(ScaleliteOptions.Section).ValidateDataAnnotations()
             .Validate(o => TryParse(() => o.AcceptedAlgorithms()), "LOADBALANCER_CHECKSUM_ALGORITHM lists an unknown algorithm (use SHA1, SHA256, SHA384, SHA512).")
+            .Validate(o => !o.MultitenancyEnabled, "MULTITENANCY_ENABLED=true is not supported yet: every request is served as the single default tenant. Unset it.")
             .ValidateOnStart();
         services.AddOptions<LoadOptions>().BindConfiguration(LoadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PollerOptions>().BindConfiguration(PollerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -68,6 +69,7 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<ServerDirectory>();
         builder.Services.AddSingleton<IServerDirectory>(sp => sp.GetRequiredService<ServerDirectory>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerDirectory>());
+        builder.Services.AddHealthChecks().AddCheck<ServerDirectory>("server-directory", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }
 

@@ -81,18 +81,19 @@ public static class AdminApi
     public static async Task<IResult> DeleteServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
     {
         var body = await ReadAsync<IdBody>(context);
-        if (string.IsNullOrEmpty(body?.Id))
+        var id = body?.Id ?? body?.Server?.Id;
+        if (string.IsNullOrEmpty(id))
         {
             return BadRequest("Expected {\"id\": ...}");
         }
 
-        if (!await admin.DeleteAsync(body.Id, ct))
+        if (!await admin.DeleteAsync(id, ct))
         {
-            return NotFound(body.Id);
+            return NotFound(id);
         }
 
         await directory.RefreshAsync(ct);
-        return Results.Json(new { success = $"Server id={body.Id} was destroyed" });
+        return Results.Json(new { success = $"Server id={id} was destroyed" });
     }
 
     public static async Task<IResult> PanicServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
@@ -161,7 +162,7 @@ public static class AdminApi
 
     private sealed record UpdateServerBody(string? Id, ServerFields? Server);
 
-    private sealed record IdBody(string? Id);
+    private sealed record IdBody(string? Id, ServerFields? Server);
 
     private sealed record PanicBody(string? Id, [property: JsonPropertyName("keep_state")] bool? KeepState, ServerFields? Server);
 }

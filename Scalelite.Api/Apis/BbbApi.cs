@@ -74,7 +74,9 @@ public static class BbbApi
     private static bool Allows(Verbs verbs, string method) =>
         (HttpMethods.IsGet(method) && verbs.HasFlag(Verbs.Get)) || (HttpMethods.IsPost(method) && verbs.HasFlag(Verbs.Post));
 
-    private static Task<IResult> Create(BbbRequest request, BbbServices s) => s.Creator.CreateAsync(request, request.HttpContext.RequestAborted);
+    // Not cancelled when the LMS hangs up: once a server may have created the meeting, its owner must be recorded,
+    // or the LMS's retry would place a second copy elsewhere. Backend timeouts still bound it.
+    private static Task<IResult> Create(BbbRequest request, BbbServices s) => s.Creator.CreateAsync(request, CancellationToken.None);
 
     private static async Task<IResult> Join(BbbRequest request, BbbServices s)
     {
@@ -115,13 +117,14 @@ public static class BbbApi
         }
 
         var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
-        if (outcome != MeetingLocator.Outcome.Found)
+        // A disabled server that still answers keeps running its meetings: end must reach it all the same.
+        if (outcome == MeetingLocator.Outcome.NotFound || server is not { Online: true })
         {
             await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
             return BbbResults.Failed(BbbError.MeetingNotFound);
         }
 
-        var response = await s.Client.GetAsync(server!, "end", request.Parameters, ct: request.HttpContext.RequestAborted);
+        var response = await s.Client.GetAsync(server, "end", request.Parameters, ct: request.HttpContext.RequestAborted);
         if (response.IsSuccess || response.MessageKey == "notFound")
         {
             await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);

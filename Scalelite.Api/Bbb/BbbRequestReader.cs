@@ -87,6 +87,7 @@ public sealed class BbbRequestReader(ITenantResolver tenants, IOptions<Scalelite
                         checksum = formChecksum;
                     }
 
+                    signedForms.Add(SortedJavaEncoded(form!));
                     signedForms.Add(SortedEncoded(form!));
                     if (rawForm is not null)
                     {
@@ -186,6 +187,43 @@ public sealed class BbbRequestReader(ITenantResolver tenants, IOptions<Scalelite
 
     private static string SortedEncoded(BbbParameters form) =>
         new BbbParameters(form.OrderBy(p => p.Key, StringComparer.Ordinal)).ToQueryString();
+
+    /// <summary>
+    /// The string the BBB 3.x server hashes for a form POST: parameters sorted by key, keys as they are, values
+    /// encoded as Java's <c>URLEncoder</c> does (space as <c>+</c>; letters, digits and <c>.-*_</c> kept; every other
+    /// UTF-8 byte as upper-case <c>%XX</c>).
+    /// </summary>
+    internal static string SortedJavaEncoded(BbbParameters form)
+    {
+        var sb = new StringBuilder();
+        foreach (var (key, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (sb.Length > 0)
+            {
+                sb.Append('&');
+            }
+
+            sb.Append(key).Append('=');
+            foreach (var b in Encoding.UTF8.GetBytes(value))
+            {
+                var c = (char)b;
+                if (char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '*' or '_')
+                {
+                    sb.Append(c);
+                }
+                else if (c == ' ')
+                {
+                    sb.Append('+');
+                }
+                else
+                {
+                    sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
 
     private static async Task<byte[]?> ReadLimitedAsync(HttpRequest http, int limit, CancellationToken ct)
     {

@@ -56,7 +56,8 @@ public sealed partial class MeetingCreator(
         var tenantId = request.Tenant.Id;
         var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
         var hash = Fingerprint(parameters, request.XmlBody);
-        var lockTtl = TimeSpan.FromSeconds((backend.Value.ResponseTimeout * 2) + 5);
+        // Long enough for the holder's worst case: a heal fan-out and two create attempts.
+        var lockTtl = backend.Value.FanOut + TimeSpan.FromSeconds((backend.Value.ResponseTimeout * 2) + 5);
         var deadline = time.GetUtcNow() + lockTtl + TimeSpan.FromSeconds(5);
         var waited = false;
 
@@ -111,17 +112,37 @@ public sealed partial class MeetingCreator(
     /// <summary>Answers a create for a meeting that already has an owner; null when it must be placed anew.</summary>
     private async Task<IResult?> AnswerExistingAsync(MeetingRecord existing, Core.Bbb.BbbParameters parameters, string hash, bool waited, BbbRequest request, CancellationToken ct)
     {
-        var server = directory.Find(existing.ServerId);
+        var server = await directory.ResolveAsync(existing.ServerId, ct);
         if (server is null || !server.Reachable)
         {
             await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
             return null;
         }
 
-        var fresh = time.GetUtcNow() - existing.CreatedAt < TimeSpan.FromSeconds(options.Value.CreateDedupWindow);
-        if (existing.CreateResponse is not null && existing.CreateHash == hash && (fresh || waited))
+        if (existing.CreateResponse is not null && existing.CreateHash == hash)
         {
-            return BbbResults.Xml(AsDuplicate(existing.CreateResponse));
+            // A caller that waited on the lock was concurrent with the create that made the meeting: it exists.
+            if (waited)
+            {
+                return BbbResults.Xml(AsDuplicate(existing.CreateResponse));
+            }
+
+            // A later identical repeat within the window is answered from the first answer too, but only once the
+            // owner confirms the meeting still exists: a moderator may have ended it in the meantime.
+            if (time.GetUtcNow() - existing.CreatedAt < TimeSpan.FromSeconds(options.Value.CreateDedupWindow))
+            {
+                var info = await client.GetAsync(server, "getMeetingInfo", new Core.Bbb.BbbParameters().Add("meetingID", existing.MeetingId), ct: ct);
+                if (info.IsSuccess)
+                {
+                    return BbbResults.Xml(AsDuplicate(existing.CreateResponse));
+                }
+
+                if (info.MessageKey == "notFound")
+                {
+                    await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
+                    return null;
+                }
+            }
         }
 
         if (server.State == Core.Persistence.ServerState.Cordoned)
@@ -133,6 +154,12 @@ public sealed partial class MeetingCreator(
                 await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
                 return null;
             }
+        }
+
+        // The meeting keeps its pool-unique voice bridge when its owner re-creates it.
+        if (existing.VoiceBridge is { } voiceBridge)
+        {
+            parameters.Set("voiceBridge", voiceBridge);
         }
 
         var response = await SendCreateAsync(server, parameters, request, ct);

@@ -28,10 +28,10 @@ public sealed class MeetingLocator(
         var serverId = await owners.FindServerIdAsync(tenantId, meetingId);
         if (serverId is not null)
         {
-            var server = directory.Find(serverId);
+            var server = await directory.ResolveAsync(serverId, ct);
             if (server is null)
             {
-                // The server was deleted: its meetings went with it.
+                // The server was deleted (the database says so, not just this replica's snapshot): its meetings went with it.
                 owners.Invalidate(tenantId, meetingId);
                 await registry.ForgetAsync(tenantId, meetingId);
                 return (Outcome.NotFound, null);

@@ -38,6 +38,17 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var recordings = await Find(db, tenantId, recordIds).Include(r => r.Formats).Include(r => r.TextTracks).ToListAsync(ct);
+        // The index first, then the files: a failure in between leaves files nobody lists (harmless, removable),
+        // never a listed recording whose files are gone.
+        foreach (var recording in recordings)
+        {
+            recording.TextTracks.Clear();
+            recording.Published = false;
+            recording.State = "deleted";
+            recording.DeletedAt = recording.UpdatedAt = time.GetUtcNow();
+        }
+
+        await db.SaveChangesAsync(ct);
         foreach (var recording in recordings)
         {
             foreach (var format in recording.Formats)
@@ -46,13 +57,8 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
             }
 
             files.DeleteCaptions(recording.RecordId);
-            recording.TextTracks.Clear();
-            recording.Published = false;
-            recording.State = "deleted";
-            recording.DeletedAt = recording.UpdatedAt = time.GetUtcNow();
         }
 
-        await db.SaveChangesAsync(ct);
         return recordings.Count > 0;
     }
 

@@ -145,7 +145,7 @@ public readonly record struct ChecksumAlgorithms(bool Sha1, bool Sha256, bool Sh
         _ => Sha512,
     };
 
-    /// <summary>The strongest allowed algorithm up to SHA-256 is what we sign backend calls with by default.</summary>
+    /// <summary>The strongest algorithm of the set: backend calls are signed with it when LOADBALANCER_CHECKSUM_ALGORITHM is set (as Scalelite does).</summary>
     public ChecksumAlgorithm Strongest => Sha512 ? ChecksumAlgorithm.Sha512 : Sha384 ? ChecksumAlgorithm.Sha384 : Sha256 ? ChecksumAlgorithm.Sha256 : ChecksumAlgorithm.Sha1;
 
     /// <summary>Parses a list such as <c>SHA1:SHA256</c> or <c>sha256,sha512</c>; empty means all.</summary>

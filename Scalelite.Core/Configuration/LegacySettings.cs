@@ -31,7 +31,7 @@ public static class Settings
         new("Scalelite:GetMeetingsApiDisabled", "GET_MEETINGS_API_DISABLED", "false", "Answer getMeetings with an empty list (for large pools that do not need it)."),
         new("Scalelite:VoiceBridgeLength", "VOICE_BRIDGE_LEN", "9", "Digits of generated voice bridge numbers."),
         new("Scalelite:UseExternalVoiceBridge", "USE_EXTERNAL_VOICE_BRIDGE", "false", "Keep the voiceBridge the LMS passes (still checked for uniqueness) instead of generating one."),
-        new("Scalelite:MultitenancyEnabled", "MULTITENANCY_ENABLED", "false", "Resolve a tenant from the first label of the host name."),
+        new("Scalelite:MultitenancyEnabled", "MULTITENANCY_ENABLED", "false", "Reserved for multitenancy (a tenant per host name), which is not available yet: true is refused at start-up."),
         new("Scalelite:CreateDedupWindow", null, "30", "Seconds during which an identical repeated create is answered from the first answer (duplicateWarning) without a backend call."),
         new("Scalelite:MaxQueryLength", null, "131072", "Longest accepted query string or form body, in bytes; longer ones get a FAILED answer."),
         new("Load:MinUserCount", "LOAD_MIN_USER_COUNT", "15", "A young meeting counts at least this many users."),

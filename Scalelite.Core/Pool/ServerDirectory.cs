@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Scalelite.Core.Persistence;
@@ -12,6 +13,15 @@ public interface IServerDirectory
     IReadOnlyList<ServerSnapshot> All { get; }
 
     ServerSnapshot? Find(string id);
+
+    /// <summary>
+    /// Like <see cref="Find"/>, but a miss is checked against the database before it is believed: the snapshot may
+    /// not have loaded yet, or another replica may have just added the server. Null means the server does not exist.
+    /// </summary>
+    Task<ServerSnapshot?> ResolveAsync(string id, CancellationToken ct = default);
+
+    /// <summary>The snapshot has been loaded from the database at least once.</summary>
+    bool IsLoaded { get; }
 
     /// <summary>Reloads now (after an admin change, so that this replica sees it at once).</summary>
     Task RefreshAsync(CancellationToken ct = default);
@@ -26,7 +36,7 @@ internal sealed partial class ServerDirectory(
     DatabaseMigrator migrator,
     TimeProvider time,
     ILogger<ServerDirectory> logger)
-    : BackgroundService, IServerDirectory
+    : BackgroundService, IServerDirectory, IHealthCheck
 {
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
     private volatile Snapshot _snapshot = new([], FrozenDictionary<string, ServerSnapshot>.Empty);
@@ -38,6 +48,24 @@ internal sealed partial class ServerDirectory(
 
     public ServerSnapshot? Find(string id) => _snapshot.ById.GetValueOrDefault(id);
 
+    public bool IsLoaded { get; private set; }
+
+    public async Task<ServerSnapshot?> ResolveAsync(string id, CancellationToken ct = default)
+    {
+        if (Find(id) is { } known)
+        {
+            return known;
+        }
+
+        await migrator.Migrated.WaitAsync(ct);
+        await RefreshAsync(ct);
+        return Find(id);
+    }
+
+    /// <summary>Ready once the snapshot has loaded: before that, the API cannot tell a missing server from an unloaded one.</summary>
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(IsLoaded ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("The server list has not been loaded yet."));
+
     public async Task RefreshAsync(CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
@@ -47,6 +75,7 @@ internal sealed partial class ServerDirectory(
             var servers = await db.Servers.AsNoTracking().OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).ToListAsync(ct);
             var list = servers.Select(ServerSnapshot.From).ToArray();
             _snapshot = new Snapshot(list, list.ToFrozenDictionary(s => s.Id));
+            IsLoaded = true;
         }
         finally
         {

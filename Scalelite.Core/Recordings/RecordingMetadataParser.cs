@@ -38,7 +38,8 @@ public sealed record ParsedRecording(
         RecordId = RecordId,
         MeetingId = MeetingId,
         InternalMeetingId = InternalMeetingId,
-        TenantId = Metadata.FirstOrDefault(m => m.Key == "tenant-id").Value ?? string.Empty,
+        // The default tenant while multitenancy is off; an LMS's own meta_tenant-id is just metadata.
+        TenantId = string.Empty,
         Name = Name,
         IsBreakout = IsBreakout,
         Published = Published && !importUnpublished,

@@ -28,6 +28,10 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
     // Without the subscription another replica's changes would go unheard: lookups then bypass the cache.
     private volatile bool _subscribed;
 
+    // Bumped by every invalidation: a lookup that raced one (read the old owner from Redis, then heard of the
+    // change before storing it) must not store what it read.
+    private long _generation;
+
     public MeetingOwnerCache(MeetingRegistry registry, IConnectionMultiplexer redis, TimeProvider time)
     {
         _registry = registry;
@@ -63,8 +67,9 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
             return entry.ServerId;
         }
 
+        var generation = Interlocked.Read(ref _generation);
         var serverId = await _registry.FindServerIdAsync(tenantId, meetingId);
-        if (serverId is not null && _subscribed)
+        if (serverId is not null && _subscribed && Interlocked.Read(ref _generation) == generation)
         {
             if (_owners.Count >= MaxEntries)
             {
@@ -84,7 +89,11 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
     /// <summary>Drops one meeting at once on this replica (the others hear of it through Redis).</summary>
     public void Invalidate(string tenantId, string meetingId) => _owners.TryRemove(MeetingRegistry.MeetingKey(tenantId, meetingId), out _);
 
-    private void Drop(string member) => _owners.TryRemove(member, out _);
+    private void Drop(string member)
+    {
+        Interlocked.Increment(ref _generation);
+        _owners.TryRemove(member, out _);
+    }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {

@@ -63,7 +63,9 @@ public sealed class ServerProbe(BbbClient client)
                 Int(m, "videoCount"),
                 string.Equals(m.Element("isBreakout")?.Value, "true", StringComparison.OrdinalIgnoreCase),
                 long.TryParse(m.Element("createTime")?.Value, out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UnixEpoch,
-                m.Element("metadata")?.Element("tenant-id")?.Value,
+                // Every meeting belongs to the default tenant while multitenancy is off (it cannot be turned on yet): an
+                // LMS's own meta_tenant-id must not file the meeting under another key than the API used.
+                null,
                 string.Equals(m.Element("recording")?.Value, "true", StringComparison.OrdinalIgnoreCase)));
         }
 

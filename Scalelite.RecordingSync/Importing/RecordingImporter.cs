@@ -52,7 +52,9 @@ public sealed partial class RecordingImporter(
 {
     public const string FailedFolder = "failed";
     private const int CrossDeviceLink = 18;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _recordGates = new(StringComparer.Ordinal);
+    // Two archives of one recording (per-format archives) must not publish at once. A fixed set of striped gates
+    // bounds the memory, unlike a gate per recordID kept forever; unrelated recordings rarely share a stripe.
+    private readonly SemaphoreSlim[] _recordGates = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     public async Task<ImportOutcome> ImportAsync(string archivePath, CancellationToken ct)
     {
@@ -83,7 +85,7 @@ public sealed partial class RecordingImporter(
 
             var recordId = parsed[0].RecordId;
             probe.At(ImportStep.Parsed, recordId);
-            var gate = _recordGates.GetOrAdd(recordId, _ => new SemaphoreSlim(1, 1));
+            var gate = _recordGates[(int)((uint)StringComparer.Ordinal.GetHashCode(recordId) % (uint)_recordGates.Length)];
             await gate.WaitAsync(ct);
             try
             {
