@@ -168,7 +168,7 @@ public static class BbbApi
     }
 
     private static async Task<IResult> GetMeetings(BbbRequest request, BbbServices s) =>
-        BbbResults.Xml(await s.Meetings.GetMeetingsAsync(request.Tenant.Id, s.Options.Value.MultitenancyEnabled, request.HttpContext.RequestAborted));
+        BbbResults.Xml(await s.Meetings.GetMeetingsAsync(request.HttpContext.RequestAborted));
 
     /// <summary>Sends the call, as it came, to the meeting's owner and passes its answer through.</summary>
     private static async Task<IResult> ForwardToOwner(BbbRequest request, BbbServices s)

