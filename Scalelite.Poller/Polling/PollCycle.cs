@@ -84,7 +84,8 @@ public sealed partial class PollCycle(
             .ToList();
         await Scalelite.Core.Recordings.RecordedMeetings.TrackAsync(db, recorded, cycleStart, ct);
 
-        await db.SaveChangesAsync(ct);
+        await SaveAsync(db, ct);
+        await DrainAsync(db, servers, probes, ct);
         if (complete)
         {
             // Every reachable server's meetings are now in the registry: a miss can be trusted again.
@@ -119,11 +120,8 @@ public sealed partial class PollCycle(
             server.Load = after.Online ? observed.Load : null;
             settle.Hint = observed.HintLoad;
             server.BbbVersion = result.BbbVersion ?? server.BbbVersion;
-            if (server.State == ServerState.Cordoned && observed.Meetings == 0)
-            {
-                server.State = ServerState.Disabled;
-                Log.Drained(logger, server.Id);
-            }
+            // A cordoned server that runs nothing is drained; the state change itself is made after the save, and
+            // only if the operator has not changed the state meanwhile (see DrainAsync).
         }
         else
         {
@@ -212,9 +210,58 @@ public sealed partial class PollCycle(
             events.Add(db, server.Id, server.Online ? ServerActions.Online : ServerActions.Offline, "poller", server.Online ? null : result.Error, server.State, server.State);
         }
 
-        if (before.State == ServerState.Cordoned && server.State == ServerState.Disabled)
+    }
+
+    /// <summary>
+    /// Disables the cordoned servers this cycle saw empty, each with a conditional update: an operator who enabled
+    /// (or removed) the server while the probes were out wins over the poller's older view.
+    /// </summary>
+    private async Task DrainAsync(ScaleliteDbContext db, List<Server> servers, ProbeResult[] probes, CancellationToken ct)
+    {
+        var drained = false;
+        for (var i = 0; i < servers.Count; i++)
         {
-            events.Add(db, server.Id, ServerActions.Drained, "poller", "cordoned and no meetings left", before.State, server.State);
+            var server = servers[i];
+            if (server.State != ServerState.Cordoned || !probes[i].Success || server.Meetings != 0)
+            {
+                continue;
+            }
+
+            var changed = await db.Servers
+                .Where(s => s.Id == server.Id && s.State == ServerState.Cordoned)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.State, ServerState.Disabled).SetProperty(s => s.UpdatedAt, time.GetUtcNow()), ct);
+            if (changed == 1)
+            {
+                events.Add(db, server.Id, ServerActions.Drained, "poller", "cordoned and no meetings left", ServerState.Cordoned, ServerState.Disabled);
+                await ranking.RemoveAsync(server.Id);
+                Log.Drained(logger, server.Id);
+                drained = true;
+            }
+        }
+
+        if (drained)
+        {
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
+    /// <summary>Saves the cycle's observations; a server deleted while the probes were out is skipped, not fatal.</summary>
+    private static async Task SaveAsync(ScaleliteDbContext db, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            catch (DbUpdateConcurrencyException ex) when (attempt < 3)
+            {
+                foreach (var entry in ex.Entries)
+                {
+                    entry.State = EntityState.Detached;
+                }
+            }
         }
     }
 
