@@ -170,26 +170,38 @@ public sealed partial class RecordingImporter(
             recording = incoming;
             db.Add(recording);
         }
+        else if (recording.State == "deleted")
+        {
+            // A format that arrives after the LMS deleted the recording must not bring it back.
+            db.Add(new RecordingImport
+            {
+                Archive = archiveName,
+                RecordId = recording.RecordId,
+                Outcome = "ignored",
+                Reason = "The recording was deleted before this archive arrived.",
+                ArrivedAt = arrivedAt,
+                FinishedAt = now,
+            });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return;
+        }
         else
         {
+            // Another archive of a recording we hold (BBB publishes formats one by one, maybe hours apart): its
+            // formats join the recording under the state it has now, so an unpublish by the LMS holds, and
+            // metadata the LMS changed with updateRecordings is kept; only keys we lack are added.
             // Replaced rows are deleted in a save of their own, so the inserts below never meet the unique keys they free.
-            db.RemoveRange(recording.Metadata);
             db.RemoveRange(recording.Formats.Where(f => parsed.Any(p => p.Format == f.Format)));
             await db.SaveChangesAsync(ct);
-            recording.MeetingId = incoming.MeetingId;
-            recording.InternalMeetingId = incoming.InternalMeetingId;
-            recording.TenantId = incoming.TenantId;
-            recording.Name = incoming.Name;
-            recording.IsBreakout = incoming.IsBreakout;
-            recording.Published = incoming.Published;
-            recording.State = incoming.State;
-            recording.StartTime = incoming.StartTime;
-            recording.EndTime = incoming.EndTime;
-            recording.Participants = incoming.Participants;
-            recording.RawSize = incoming.RawSize;
+            recording.Name = string.IsNullOrEmpty(recording.Name) ? incoming.Name : recording.Name;
+            recording.StartTime = incoming.StartTime < recording.StartTime ? incoming.StartTime : recording.StartTime;
+            recording.EndTime = incoming.EndTime > recording.EndTime ? incoming.EndTime : recording.EndTime;
+            recording.Participants = Math.Max(recording.Participants, incoming.Participants);
+            recording.RawSize = Math.Max(recording.RawSize, incoming.RawSize);
             recording.UpdatedAt = now;
-            recording.DeletedAt = null;
-            recording.Metadata.AddRange(incoming.Metadata);
+            var keys = recording.Metadata.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+            recording.Metadata.AddRange(incoming.Metadata.Where(m => !keys.Contains(m.Key)));
         }
 
         recording.Formats.AddRange(parsed.Select(p => p.ToPlaybackFormat()));

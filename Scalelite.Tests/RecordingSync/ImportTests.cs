@@ -107,6 +107,69 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         Assert.False(Directory.Exists(Path.Combine(sync.Published, "presentation", "r-unpub")));
     }
 
+    [Fact]
+    public async Task ImportAsync_LateFormatAfterUnpublish_JoinsTheRecordingUnpublished()
+    {
+        await using var sync = await RecordingSyncHarness.StartAsync(infrastructure, watch: false);
+        var importer = sync.NewImporter();
+        var archive = Path.Combine(sync.Spool, "r-late.tar");
+        TestArchives.WriteRecording(archive, "r-late", formats: ["presentation"]);
+        Assert.Equal(ImportOutcome.Imported, await importer.ImportAsync(archive, CancellationToken.None));
+
+        // The LMS unpublishes it (as publishRecordings does: files moved, then the index).
+        Directory.CreateDirectory(Path.Combine(sync.Unpublished, "presentation"));
+        Directory.Move(Path.Combine(sync.Published, "presentation", "r-late"), Path.Combine(sync.Unpublished, "presentation", "r-late"));
+        await using (var db = await sync.DbAsync())
+        {
+            var row = await db.Set<Recording>().SingleAsync(r => r.RecordId == "r-late");
+            row.Published = false;
+            row.State = "unpublished";
+            db.Add(new RecordingMetadata { RecordingId = row.Id, Key = "lms-note", Value = "kept" });
+            await db.SaveChangesAsync();
+        }
+
+        TestArchives.WriteRecording(archive, "r-late", formats: ["video"]);
+        Assert.Equal(ImportOutcome.Imported, await importer.ImportAsync(archive, CancellationToken.None));
+
+        var recording = await sync.RecordingAsync("r-late");
+        Assert.Equal("unpublished", recording!.State);
+        Assert.Equal(["presentation", "video"], recording.Formats.Select(f => f.Format).Order());
+        Assert.Contains(recording.Metadata, m => m.Key == "lms-note");
+        Assert.True(Directory.Exists(Path.Combine(sync.Unpublished, "video", "r-late")));
+        Assert.False(Directory.Exists(Path.Combine(sync.Published, "video", "r-late")));
+        Assert.True(Directory.Exists(Path.Combine(sync.Unpublished, "presentation", "r-late")));
+    }
+
+    [Fact]
+    public async Task ImportAsync_LateFormatAfterDelete_DoesNotBringItBack()
+    {
+        await using var sync = await RecordingSyncHarness.StartAsync(infrastructure, watch: false);
+        var importer = sync.NewImporter();
+        var archive = Path.Combine(sync.Spool, "r-gone.tar");
+        TestArchives.WriteRecording(archive, "r-gone", formats: ["presentation"]);
+        Assert.Equal(ImportOutcome.Imported, await importer.ImportAsync(archive, CancellationToken.None));
+
+        Directory.Delete(Path.Combine(sync.Published, "presentation", "r-gone"), recursive: true);
+        await using (var db = await sync.DbAsync())
+        {
+            var row = await db.Set<Recording>().SingleAsync(r => r.RecordId == "r-gone");
+            row.Published = false;
+            row.State = "deleted";
+            row.DeletedAt = DateTimeOffset.UtcNow;
+            await db.SaveChangesAsync();
+        }
+
+        TestArchives.WriteRecording(archive, "r-gone", formats: ["video"]);
+        await importer.ImportAsync(archive, CancellationToken.None);
+
+        var recording = await sync.RecordingAsync("r-gone");
+        Assert.Equal("deleted", recording!.State);
+        Assert.False(Directory.Exists(Path.Combine(sync.Published, "video", "r-gone")));
+        Assert.False(Directory.Exists(Path.Combine(sync.Unpublished, "video", "r-gone")));
+        Assert.False(File.Exists(archive));
+        Assert.Empty(sync.StagingLeftovers());
+    }
+
     public static TheoryData<ImportStep> Steps => [.. Enum.GetValues<ImportStep>()];
 
     /// <summary>A crash (an exception thrown by the probe, the process goes on no further) at each step, then a new importer.</summary>

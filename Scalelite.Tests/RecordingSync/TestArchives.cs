@@ -38,10 +38,11 @@ internal static class TestArchives
             new XElement("raw_size", 871354)).ToString();
 
     /// <summary>A well-formed archive of <paramref name="recordId"/> with <see cref="Formats"/>.</summary>
-    public static void WriteRecording(string path, string recordId, int mediaBytes = 4096, string meetingId = "meeting-2342", bool published = true)
+    public static void WriteRecording(
+        string path, string recordId, int mediaBytes = 4096, string meetingId = "meeting-2342", bool published = true, IReadOnlyList<string>? formats = null)
     {
         var entries = new List<(string, byte[]?)>();
-        foreach (var format in Formats)
+        foreach (var format in formats ?? Formats)
         {
             entries.Add(($"{format}/{recordId}/", null));
             entries.Add(($"{format}/{recordId}/metadata.xml", Encoding.UTF8.GetBytes(MetadataXml(recordId, format, meetingId, published))));
