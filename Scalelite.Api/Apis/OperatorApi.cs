@@ -29,7 +29,7 @@ public static class OperatorApi
 
     public static IEndpointRouteBuilder MapOperatorApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).AddEndpointFilter(RequireSecret).WithTags("operator");
+        var api = app.MapGroup(Prefix).WithTags("operator");
         api.MapGet("/servers", ListServers).WithSummary("All servers with their state, health, load and capacity.");
         api.MapPost("/servers", AddServer).WithSummary("Adds a server, disabled, and probes it at once.");
         api.MapGet("/servers/{id}", GetServer).WithSummary("One server.");
@@ -197,30 +197,43 @@ public static class OperatorApi
         return new Actor(string.IsNullOrWhiteSpace(name) ? "operator-api" : name.Trim(), string.IsNullOrWhiteSpace(reason) ? null : reason.Trim());
     }
 
-    private static async ValueTask<object?> RequireSecret(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>
+    /// Requires the load-balancer secret as a bearer token on every <c>/api/v1</c> request, as middleware ahead of
+    /// routing, so that nothing (not even body binding) happens for an unauthenticated caller. The OpenAPI document
+    /// stays public: it describes the API, it holds no secret.
+    /// </summary>
+    public static IApplicationBuilder UseOperatorApiAuthentication(this IApplicationBuilder app) =>
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(Prefix), branch => branch.Use(async (http, next) =>
+        {
+            if (Authorized(http))
+            {
+                await next(http);
+                return;
+            }
+
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            await Problem(StatusCodes.Status401Unauthorized, "Send the load-balancer secret as 'Authorization: Bearer SECRET'.").ExecuteAsync(http);
+        }));
+
+    private static bool Authorized(HttpContext http)
     {
-        var http = context.HttpContext;
         var header = http.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
-        if (header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
         {
-            var token = Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
-            var secrets = http.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value.SecretList();
-            var match = false;
-            foreach (var secret in secrets)
-            {
-                // Every secret is compared, each in constant time, so timing tells nothing about which one is close.
-                match |= CryptographicOperations.FixedTimeEquals(token, Encoding.UTF8.GetBytes(secret));
-            }
-
-            if (match)
-            {
-                return await next(context);
-            }
+            return false;
         }
 
-        http.Response.Headers.WWWAuthenticate = "Bearer";
-        return Problem(StatusCodes.Status401Unauthorized, "Send the load-balancer secret as 'Authorization: Bearer SECRET'.");
+        var token = Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
+        var secrets = http.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value.SecretList();
+        var match = false;
+        foreach (var secret in secrets)
+        {
+            // Every secret is compared, each in constant time, so timing tells nothing about which one is close.
+            match |= CryptographicOperations.FixedTimeEquals(token, Encoding.UTF8.GetBytes(secret));
+        }
+
+        return match;
     }
 
     private static JsonHttpResult<MessageResponse> NotFound(string id) => Problem(StatusCodes.Status404NotFound, $"Couldn't find server with id={id}");

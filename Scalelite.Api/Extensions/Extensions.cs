@@ -68,6 +68,8 @@ public static class Extensions
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         }));
 
+        app.UseOperatorApiAuthentication();
+
         // Routing runs inside the handler above, so that even a routing failure answers in XML.
         app.UseRouting();
         app.MapBbbApi();

@@ -57,13 +57,6 @@ public sealed class PlaybackProtection(
         return tokens;
     }
 
-    public async Task<string> IssueTokenAsync(string recordId, string format)
-    {
-        var token = NewToken();
-        await redis.GetDatabase().StringSetAsync(TokenKey(token), Target(recordId, format), _options.TokenLifetime);
-        return token;
-    }
-
     /// <summary>Uses up the token; true only the first time, before it expires, and for the recording it was issued for.</summary>
     public async Task<bool> RedeemAsync(string? token, string recordId, string format)
     {

@@ -130,9 +130,6 @@ public sealed class LoadCalculator(IOptions<LoadOptions> options, TimeProvider t
     public SeatReservation Reservation(int seats, double multiplier) =>
         new(seats, time.GetUtcNow(), SeatLoad(seats) * multiplier, (SeatLoad(seats) - SeatLoad(Math.Min(seats, MinimumSeats))) * multiplier);
 
-    /// <summary>The immediate bump a new meeting without a size hint adds before the next poll sees it.</summary>
-    public double CreateBump(double multiplier) => SeatLoad(MinimumSeats) * multiplier;
-
     /// <summary>The immediate bump a join adds: one user of default weight; the next poll replaces it by the weighted truth.</summary>
     public static double JoinBump(double multiplier) => multiplier;
 

@@ -205,11 +205,4 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
         var entries = await Db.SortedSetRangeByRankWithScoresAsync(LoadKey);
         return entries.ToDictionary(e => e.Element.ToString(), e => e.Score);
     }
-
-    /// <summary>The part of each server's load that only size hints account for.</summary>
-    public async Task<IReadOnlyDictionary<string, double>> GetHintsAsync()
-    {
-        var entries = await Db.SortedSetRangeByRankWithScoresAsync(HintKey);
-        return entries.ToDictionary(e => e.Element.ToString(), e => e.Score);
-    }
 }

@@ -243,8 +243,6 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
         return await Db.StringSetAsync("sl:lock:create:" + member, token, ttl, When.NotExists) ? token : null;
     }
 
-    public Task<bool> IsCreateLockedAsync(string member) => Db.KeyExistsAsync("sl:lock:create:" + member);
-
     public Task ReleaseCreateLockAsync(string member, string token) =>
         Db.ScriptEvaluateAsync(ReleaseLockScript, new { key = (RedisKey)("sl:lock:create:" + member), token });
 
