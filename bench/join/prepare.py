@@ -3,7 +3,7 @@
 
     prepare.py ENDPOINTS_JSON OUT_FILE [--meetings N] [--urls N] [--check N]
 
-The join paths are replayed round-robin by replay.lua (wrk's Lua has no SHA, so every URL is signed here).
+The join paths are replayed round-robin by bench/lib/replay.lua (wrk's Lua has no SHA, so every URL is signed here).
 --check N sends N of them (spread over the file) with redirects off and fails unless every answer is a 302
 whose Location points at one of the simulators.
 """

@@ -207,7 +207,7 @@ run_slice() {
   local TIMEFORMAT='%U %S'
   local wrk_cpu
   { wrk_cpu=$( { time URLS="$urls" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s \
-        -s "$HERE/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
+        -s "$HERE/../lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
   a1=$(cpu_ticks "$API_PID"); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(NGINX_ALL_PIDS)); t1=$(cpu_ticks $(pgrep -P "$APPHOST_PID" | tr '\n' ' ') "$APPHOST_PID")
   out=$(grep '^RESULT ' "$WORK/wrk.out" | sed 's/^RESULT //') || die "no RESULT line from wrk: $(cat "$WORK/wrk.out")"
   python3 "$HERE/report.py" slice "$target" "$round" "$out" "$wrk_cpu" "$((a1 - a0))" "$((r1 - r0))" "$((n1 - n0))" "$((t1 - t0))" "$TICKS" >>"$SLICES"

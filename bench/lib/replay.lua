@@ -2,7 +2,7 @@
 --   URLS=file   one path per line (required)
 --   UNIQUE=1    every path is sent at most once: thread k of T sends lines k, k+T, k+2T, ...; a thread that runs
 --               out starts over and counts the repeats in "wrapped" (run.sh rejects such a slice: more URLs needed)
---               UNIQUE=0: round-robin from a per-thread offset, repeats intended (as bench/join/replay.lua)
+--               UNIQUE=0: round-robin from a per-thread offset, repeats intended (the join benchmark)
 --   COUNT=1     also count status codes (costs wrk some CPU: check passes only)
 -- At the end it prints one line "RESULT {json}".
 local paths = {}
