@@ -99,7 +99,13 @@ public static class TestInfrastructure
 
     private static async Task<(PostgresServer, RedisServer)> StartSharedAsync()
     {
-        var postgres = new PostgresServer(new PostgresServerOptions { Throwaway = true });
+        // Every test class gets databases of its own, and each in-process API, poller and importer keeps a
+        // connection pool per database: the default of 100 connections is too few for a parallel run.
+        var postgres = new PostgresServer(new PostgresServerOptions
+        {
+            Throwaway = true,
+            Settings = new Dictionary<string, string> { ["max_connections"] = "600" },
+        });
         var redis = new RedisServer(new RedisServerOptions { Databases = SharedRedisDatabases });
         Track(postgres);
         Track(redis);

@@ -169,5 +169,9 @@ public sealed class PoolHarness : IAsyncDisposable
         await Poller.StopAsync();
         Poller.Dispose();
         await Simulators.DisposeAsync();
+
+        // The database is this harness's alone: its pooled connections would otherwise idle on for minutes.
+        using var connection = new Npgsql.NpgsqlConnection(_config["ConnectionStrings:scalelite"]);
+        Npgsql.NpgsqlConnection.ClearPool(connection);
     }
 }
