@@ -3,6 +3,7 @@ using Scalelite.AppHost.Resources;
 
 namespace Scalelite.Tests.AppHost;
 
+[Collection(Scalelite.Tests.Support.TopologyCollection.Name)]
 public sealed class DistributedApplicationTests
 {
     private static readonly TimeSpan OnlineTimeout = TimeSpan.FromSeconds(30);

@@ -12,6 +12,7 @@ namespace Scalelite.Tests.EndToEnd;
 /// the shared volume's spool as a BBB node's post-publish step would, imported by RecordingSync, and answered by the
 /// API's recording calls, as an LMS sees them.
 /// </summary>
+[Collection(Scalelite.Tests.Support.TopologyCollection.Name)]
 public sealed class RecordingFlowTests : IAsyncLifetime
 {
     private DistributedApplication _app = null!;

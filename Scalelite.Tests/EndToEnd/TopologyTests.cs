@@ -9,6 +9,7 @@ namespace Scalelite.Tests.EndToEnd;
 /// The whole system as <c>dotnet run --project Scalelite.AppHost</c> starts it (the same topology declaration),
 /// driven over HTTP by a third-party BBB client library as an LMS would.
 /// </summary>
+[Collection(Scalelite.Tests.Support.TopologyCollection.Name)]
 public sealed class TopologyTests : IAsyncLifetime
 {
     private DistributedApplication _app = null!;
