@@ -96,10 +96,10 @@ declare -A Q=(
   [2_meta]="$BASE AND EXISTS (SELECT 1 FROM recording_metadata m WHERE m.recording_id = r.id AND m.key = 'course' AND m.value = 'course-0042') $ORDER LIMIT 100"
   [3_recordID_prefix]="$BASE AND (r.record_id LIKE 'rec-0a1%') $ORDER LIMIT 100"
   [3b_recordID_prefix_broad]="$BASE AND (r.record_id LIKE 'rec-0a%') $ORDER LIMIT 100"
-  [4_deep_page_filtered]="$BASE AND EXISTS (SELECT 1 FROM recording_metadata m WHERE m.recording_id = r.id AND m.key = 'course' AND m.value = 'course-0042') $ORDER LIMIT 10 OFFSET 90"
+  [4_deep_page_filtered]="SELECT $COLS FROM recordings r WHERE r.id IN (${BASE/SELECT $COLS/SELECT r.id} AND EXISTS (SELECT 1 FROM recording_metadata m WHERE m.recording_id = r.id AND m.key = 'course' AND m.value = 'course-0042') $ORDER LIMIT 10 OFFSET 90) $ORDER"
   [5_deep_page_keyset]="$BASE AND r.start_time <= '${OLDEST%|*}' AND (r.start_time < '${OLDEST%|*}' OR r.id < ${OLDEST#*|}) $ORDER LIMIT 100"
   [6_page_details_100]="SELECT recording_id, key, value FROM recording_metadata WHERE recording_id = ANY(ARRAY(SELECT generate_series(50001, 50100)::bigint)) ORDER BY recording_id, id"
-  [7_deep_page_offset_unfiltered]="$BASE $ORDER LIMIT 100 OFFSET $((N - 150))"
+  [7_deep_page_offset_unfiltered]="SELECT $COLS FROM recordings r WHERE r.id IN (${BASE/SELECT $COLS/SELECT r.id} $ORDER LIMIT 100 OFFSET $((N - 150))) $ORDER"
 )
 printf '%-32s %10s %10s %6s  %s\n' query median_ms max_ms rows "plan (indexes)"
 for name in $(printf '%s\n' "${!Q[@]}" | sort); do

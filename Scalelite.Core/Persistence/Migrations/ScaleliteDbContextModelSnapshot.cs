@@ -241,9 +241,12 @@ namespace Scalelite.Core.Persistence.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("RecordId"), new[] { "text_pattern_ops" });
 
-                    b.HasIndex("TenantId", "StartTime");
-
                     b.HasIndex("TenantId", "MeetingId", "StartTime");
+
+                    b.HasIndex("TenantId", "StartTime", "Id")
+                        .IsDescending(false, true, true);
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TenantId", "StartTime", "Id"), new[] { "State" });
 
                     b.ToTable("recordings", (string)null);
                 });

@@ -32,7 +32,9 @@ internal sealed class RecordingConfiguration : IEntityTypeConfiguration<Recordin
         builder.HasIndex(r => r.RecordId).IsUnique();
         builder.HasIndex(r => r.RecordId).HasDatabaseName("ix_recordings_record_id_pattern").HasOperators("text_pattern_ops");
         builder.HasIndex(r => new { r.TenantId, r.MeetingId, r.StartTime });
-        builder.HasIndex(r => new { r.TenantId, r.StartTime });
+        // Newest first, ties by id, with the state: an unfiltered page is read from this index alone, and a deep
+        // OFFSET walks it without touching the table.
+        builder.HasIndex(r => new { r.TenantId, r.StartTime, r.Id }).IsDescending(false, true, true).IncludeProperties(r => r.State);
         builder.HasIndex(r => r.InternalMeetingId);
         builder.HasMany(r => r.Metadata).WithOne().HasForeignKey(m => m.RecordingId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.Formats).WithOne().HasForeignKey(f => f.RecordingId).OnDelete(DeleteBehavior.Cascade);
