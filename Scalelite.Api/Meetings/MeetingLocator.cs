@@ -70,7 +70,7 @@ public sealed class MeetingLocator(
             {
                 await cts.CancelAsync();
                 var created = long.TryParse(response.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
-                await registry.AdoptAsync(tenantId, meetingId, server.Id, created, response.Element("internalMeetingID"), TimeSpan.FromSeconds(options.Value.MeetingTtl));
+                await registry.AdoptAsync(tenantId, meetingId, server.Id, created, response.Element("internalMeetingID"), TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge"));
                 var owner = await registry.FindServerIdAsync(tenantId, meetingId);
                 return directory.Find(owner ?? server.Id) ?? server;
             }

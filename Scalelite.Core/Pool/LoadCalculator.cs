@@ -15,7 +15,8 @@ public sealed record ObservedMeeting(
     bool IsBreakout,
     DateTimeOffset CreatedAt,
     string? TenantId,
-    bool Recording = false)
+    bool Recording = false,
+    string? VoiceBridge = null)
 {
     /// <summary>The registry's key of this meeting (<c>{tenant}:{meetingID}</c>).</summary>
     public string Member => MeetingRegistry.MeetingKey(TenantId ?? string.Empty, MeetingId);

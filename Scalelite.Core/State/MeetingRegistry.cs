@@ -54,6 +54,11 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
     private static readonly LuaScript AdoptScript = LuaScript.Prepare("""
         if redis.call('EXISTS', @key) == 1 then return 0 end
         redis.call('HSET', @key, 's', @server, 't', @created, 'i', @internal)
+        if @vb ~= '' then
+          -- The running meeting keeps its number: reserved again so that no new meeting is given it.
+          redis.call('HSET', @key, 'vb', @vb)
+          redis.call('SET', 'sl:vb:' .. @vb, @member, 'EX', @ttl, 'NX')
+        end
         redis.call('EXPIRE', @key, @ttl)
         redis.call('SADD', 'sl:srv:' .. @server .. ':m', @member)
         return 1
@@ -136,7 +141,8 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
     public Task TouchAsync(string member, TimeSpan ttl) => Db.KeyExpireAsync(HashKey(member), ttl);
 
     /// <summary>Records an owner found on a backend, unless the registry already has one (a create in flight wins).</summary>
-    public async Task<bool> AdoptAsync(string tenantId, string meetingId, string serverId, DateTimeOffset createdAt, string? internalMeetingId, TimeSpan ttl)
+    public async Task<bool> AdoptAsync(
+        string tenantId, string meetingId, string serverId, DateTimeOffset createdAt, string? internalMeetingId, TimeSpan ttl, string? voiceBridge = null)
     {
         var member = MeetingKey(tenantId, meetingId);
         var result = await Db.ScriptEvaluateAsync(AdoptScript, new
@@ -147,6 +153,7 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
             created = createdAt.ToUnixTimeMilliseconds(),
             @internal = internalMeetingId ?? string.Empty,
             ttl = (long)ttl.TotalSeconds,
+            vb = voiceBridge ?? string.Empty,
         });
         if ((int)result == 1)
         {

@@ -281,7 +281,7 @@ public sealed partial class PollCycle(
         work.AddRange(stale.Select(member => registry.ForgetIfStaleAsync(member, serverId, cycle.Cutoff)));
         work.AddRange(reported.Select(meeting => known.Contains(meeting.Member)
             ? registry.TouchAsync(meeting.Member, cycle.MeetingTtl)
-            : registry.AdoptAsync(meeting.TenantId ?? string.Empty, meeting.MeetingId, serverId, meeting.CreatedAt, meeting.InternalMeetingId, cycle.MeetingTtl)));
+            : registry.AdoptAsync(meeting.TenantId ?? string.Empty, meeting.MeetingId, serverId, meeting.CreatedAt, meeting.InternalMeetingId, cycle.MeetingTtl, meeting.VoiceBridge)));
         await Task.WhenAll(work);
         if (stale.Count > 0)
         {

@@ -66,7 +66,8 @@ public sealed class ServerProbe(BbbClient client)
                 // Every meeting belongs to the default tenant while multitenancy is off (it cannot be turned on yet): an
                 // LMS's own meta_tenant-id must not file the meeting under another key than the API used.
                 null,
-                string.Equals(m.Element("recording")?.Value, "true", StringComparison.OrdinalIgnoreCase)));
+                string.Equals(m.Element("recording")?.Value, "true", StringComparison.OrdinalIgnoreCase),
+                m.Element("voiceBridge")?.Value));
         }
 
         return list;

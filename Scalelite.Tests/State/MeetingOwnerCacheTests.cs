@@ -44,3 +44,20 @@ public sealed class MeetingOwnerCacheTests(InfrastructureFixture infrastructure)
         Assert.Null(await cache.FindServerIdAsync("", "m2"));
     }
 }
+
+/// <summary>Meetings adopted from the servers after a Redis loss keep their voice bridge reserved.</summary>
+public sealed class MeetingRegistryAdoptTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
+{
+    [Fact]
+    public async Task AdoptAsync_WithVoiceBridge_ReservesItAgainstOtherMeetings()
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
+        var registry = new MeetingRegistry(connection, TimeProvider.System);
+
+        Assert.True(await registry.AdoptAsync("", "running", "server-a", DateTimeOffset.UtcNow, "internal-1", TimeSpan.FromMinutes(5), "712345678"));
+
+        Assert.Equal("712345678", (await registry.FindAsync("", "running"))!.VoiceBridge);
+        Assert.False(await registry.TryReserveVoiceBridgeAsync("712345678", MeetingRegistry.MeetingKey("", "newcomer"), TimeSpan.FromMinutes(5)));
+        Assert.True(await registry.TryReserveVoiceBridgeAsync("712345678", MeetingRegistry.MeetingKey("", "running"), TimeSpan.FromMinutes(5)));
+    }
+}
