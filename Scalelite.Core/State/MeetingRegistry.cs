@@ -259,5 +259,31 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
     /// </summary>
     public Task<bool> IsAuthoritativeAsync() => Db.KeyExistsAsync(ReadyKey);
 
-    public Task MarkAuthoritativeAsync() => Db.StringSetAsync(ReadyKey, time.GetUtcNow().ToUnixTimeMilliseconds());
+    private const string EpochKey = "sl:epoch";
+
+    private static readonly LuaScript MarkReadyScript = LuaScript.Prepare("""
+        if redis.call('GET', @epochKey) ~= @epoch then return 0 end
+        redis.call('SET', @readyKey, @now)
+        return 1
+        """);
+
+    /// <summary>
+    /// Called as a poll cycle begins: the epoch names this Redis's life. A flush removes it, so a cycle that began
+    /// before a flush cannot vouch for a registry emptied while it ran (see <see cref="MarkAuthoritativeAsync"/>).
+    /// </summary>
+    public async Task<string> BeginCycleAsync()
+    {
+        await Db.StringSetAsync(EpochKey, Guid.NewGuid().ToString("N"), when: When.NotExists);
+        return (await Db.StringGetAsync(EpochKey)).ToString();
+    }
+
+    /// <summary>Trusts misses again, unless Redis lost its data since <paramref name="epoch"/> was read.</summary>
+    public async Task<bool> MarkAuthoritativeAsync(string epoch) =>
+        (int)await Db.ScriptEvaluateAsync(MarkReadyScript, new
+        {
+            epochKey = (RedisKey)EpochKey,
+            readyKey = (RedisKey)ReadyKey,
+            epoch,
+            now = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        }) == 1;
 }

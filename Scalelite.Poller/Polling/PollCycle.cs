@@ -46,6 +46,7 @@ public sealed partial class PollCycle(
     {
         var started = time.GetTimestamp();
         var cycleStart = time.GetUtcNow();
+        var epoch = await registry.BeginCycleAsync();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var servers = await db.Servers.ToListAsync(ct);
 
@@ -89,7 +90,7 @@ public sealed partial class PollCycle(
         if (complete)
         {
             // Every reachable server's meetings are now in the registry: a miss can be trusted again.
-            await registry.MarkAuthoritativeAsync();
+            await registry.MarkAuthoritativeAsync(epoch);
         }
 
         CycleSeconds.Record(time.GetElapsedTime(started).TotalSeconds);

@@ -61,3 +61,27 @@ public sealed class MeetingRegistryAdoptTests(InfrastructureFixture infrastructu
         Assert.True(await registry.TryReserveVoiceBridgeAsync("712345678", MeetingRegistry.MeetingKey("", "running"), TimeSpan.FromMinutes(5)));
     }
 }
+
+/// <summary>A poll cycle that began before Redis lost its data must not vouch for the emptied registry.</summary>
+public sealed class MeetingRegistryEpochTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
+{
+    [Fact]
+    public async Task MarkAuthoritative_AfterAFlushDuringTheCycle_IsRefused()
+    {
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        var registry = new MeetingRegistry(connection, TimeProvider.System);
+
+        var epoch = await registry.BeginCycleAsync();
+        Assert.True(await registry.MarkAuthoritativeAsync(epoch));
+        Assert.True(await registry.IsAuthoritativeAsync());
+
+        var next = await registry.BeginCycleAsync();
+        Assert.Equal(epoch, next);
+        await connection.GetServers()[0].FlushAllDatabasesAsync();
+
+        Assert.False(await registry.MarkAuthoritativeAsync(next));
+        Assert.False(await registry.IsAuthoritativeAsync());
+        Assert.True(await registry.MarkAuthoritativeAsync(await registry.BeginCycleAsync()));
+    }
+}
