@@ -22,7 +22,9 @@ public sealed class DistributedApplication : IAsyncDisposable
     private readonly List<string> _order = [];
     private readonly Lock _orderGate = new();
     private readonly Dictionary<string, ManagedProcess> _services = [];
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    // A handful of calls (health probes, registration): a fresh connection each, so that a connection the other side
+    // has just closed is never reused for a POST, which HttpClient would not retry.
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5), DefaultRequestHeaders = { ConnectionClose = true } };
     private readonly CancellationTokenSource _monitorStop = new();
     private PostgresServer? _postgres;
     private RedisServer? _redis;
