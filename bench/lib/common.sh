@@ -1,4 +1,4 @@
-# Shared helpers for bench/create and bench/getmeetings (sourced, not run). The join benchmark keeps its own copy.
+# Shared helpers of the benchmarks that start the AppHost (sourced, not run): join, create, getmeetings.
 # The caller sets NAME (used in log lines and the temporary directory) and HERE/REPO before sourcing.
 #
 # Provides: log die alive wait_gone first_pid free_port cpu_ticks ensure_tools build_release
