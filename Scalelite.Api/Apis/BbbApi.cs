@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Microsoft.Extensions.Options;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
 using Scalelite.Core.Bbb;
@@ -209,5 +208,4 @@ public sealed record BbbServices(
     MeetingRegistry Registry,
     LoadRanking Ranking,
     ParameterRules Rules,
-    BbbClient Client,
-    IOptions<ScaleliteOptions> Options);
+    BbbClient Client);

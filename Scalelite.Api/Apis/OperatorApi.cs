@@ -152,16 +152,7 @@ public static class OperatorApi
     public static async Task<IResult> RemoveServer(string id, bool? force, string? reason, HttpContext context, ServerLifecycle lifecycle, IServerDirectory directory, CancellationToken ct)
     {
         var result = await lifecycle.RemoveAsync(id, force ?? false, ActorOf(context, reason), ct);
-        switch (result.Status)
-        {
-            case LifecycleStatus.NotFound:
-                return NotFound(id);
-            case LifecycleStatus.Refused:
-                return Problem(StatusCodes.Status409Conflict, result.Error!);
-            default:
-                await directory.RefreshAsync(ct);
-                return TypedResults.Ok(new MessageResponse($"Server id={id} was removed"));
-        }
+        return await AnswerAsync(id, result, directory, () => TypedResults.Ok(new MessageResponse($"Server id={id} was removed")), ct);
     }
 
     public static async Task<IResult> ServerEvents(string id, int? limit, ServerEventLog events, CancellationToken ct) =>
@@ -179,6 +170,12 @@ public static class OperatorApi
     private static async Task<IResult> ChangeStateAsync(string id, ServerState target, StateRequest? request, HttpContext context, ServerLifecycle lifecycle, IServerDirectory directory, CancellationToken ct)
     {
         var result = await lifecycle.SetStateAsync(id, target, ActorOf(context, request?.Reason), ct, request?.AdmissionTest);
+        return await AnswerAsync(id, result, directory, () => TypedResults.Ok(ServerStatus.From(result.Server!)), ct);
+    }
+
+    /// <summary>A lifecycle outcome as HTTP: 404, 409 with the reason, or success once this replica sees the change.</summary>
+    private static async Task<IResult> AnswerAsync(string id, LifecycleResult result, IServerDirectory directory, Func<IResult> success, CancellationToken ct)
+    {
         switch (result.Status)
         {
             case LifecycleStatus.NotFound:
@@ -187,7 +184,7 @@ public static class OperatorApi
                 return Problem(StatusCodes.Status409Conflict, result.Error!);
             default:
                 await directory.RefreshAsync(ct);
-                return TypedResults.Ok(ServerStatus.From(result.Server!));
+                return success();
         }
     }
 
