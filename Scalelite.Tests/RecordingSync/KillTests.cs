@@ -44,7 +44,15 @@ public sealed class KillTests(InfrastructureFixture infrastructure) : IClassFixt
             using (var first = Start(root, database))
             {
                 File.Move(staging, Path.Combine(root, "spool", "kill-me.tar"));
-                await Eventually.TrueAsync(() => Task.FromResult(Directory.EnumerateDirectories(work).Any() || first.HasExited), TimeSpan.FromSeconds(60), "the import has begun");
+                // Polled tightly, not with Eventually's backoff: on an idle machine the whole import can take less than
+                // one backoff step, and the kill must land while it runs.
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (!Directory.EnumerateDirectories(work).Any() && !first.HasExited)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "the import did not begin within 60 s");
+                    await Task.Delay(2);
+                }
+
                 first.Kill();
                 await first.WaitForExitAsync();
             }
@@ -55,7 +63,10 @@ public sealed class KillTests(InfrastructureFixture infrastructure) : IClassFixt
             using var second = Start(root, database);
             try
             {
-                await Eventually.TrueAsync(() => Task.FromResult(!File.Exists(Path.Combine(root, "spool", "kill-me.tar"))), TimeSpan.FromSeconds(60), "the restarted importer finishes");
+                // Finished means the archive is gone and the importer has removed its scratch directory after it.
+                await Eventually.TrueAsync(
+                    () => Task.FromResult(!File.Exists(Path.Combine(root, "spool", "kill-me.tar")) && !Directory.EnumerateFileSystemEntries(work).Any()),
+                    TimeSpan.FromSeconds(60), "the restarted importer finishes");
             }
             finally
             {
