@@ -37,7 +37,9 @@ public static class BbbApi
     public static IEndpointRouteBuilder MapBbbApi(this IEndpointRouteBuilder app)
     {
         app.MapMethods(Prefix, [HttpMethods.Get, HttpMethods.Head], Index);
-        app.Map(Prefix + "/{call}", Dispatch);
+        // The handlers' dependencies are singletons, bound once here: the join path then never opens a request scope.
+        var services = app.ServiceProvider.GetRequiredService<BbbServices>();
+        app.Map(Prefix + "/{call}", (string call, HttpContext context) => Dispatch(call, context, services));
         app.Map(Prefix + "/{**rest}", () => BbbResults.Failed(BbbError.UnsupportedRequest));
         return app;
     }
@@ -52,7 +54,7 @@ public static class BbbApi
     private static readonly System.Diagnostics.Metrics.Counter<long> CallCounter =
         BbbResults.Meter.CreateCounter<long>("scalelite.api.calls", description: "BBB API calls received, by call.");
 
-    private static async Task<IResult> Dispatch(string call, HttpContext context, [AsParameters] BbbServices services)
+    private static async Task<IResult> Dispatch(string call, HttpContext context, BbbServices services)
     {
         if (!Calls.TryGetValue(call, out var handler) || !Allows(handler.Verbs, context.Request.Method))
         {
@@ -99,13 +101,13 @@ public static class BbbApi
         }
 
         var parameters = s.Rules.ApplyJoin(request.Parameters);
-        s.Ranking.Bump(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
+        s.JoinLoad.Add(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
         if (string.Equals(parameters["redirect"], "false", StringComparison.OrdinalIgnoreCase))
         {
             return BbbResults.PassThrough(await s.Client.GetAsync(server, "join", parameters, ct: request.HttpContext.RequestAborted));
         }
 
-        return Results.Redirect(s.Client.BuildUrl(server, "join", parameters));
+        return BbbResults.Redirect(s.Client.BuildUrl(server, "join", parameters));
     }
 
     private static async Task<IResult> End(BbbRequest request, BbbServices s)
@@ -199,13 +201,13 @@ public static class BbbApi
     }
 }
 
-/// <summary>What the BBB handlers depend on, bound in one go.</summary>
+/// <summary>What the BBB handlers depend on, bound in one go (all singletons).</summary>
 public sealed record BbbServices(
     BbbRequestReader Reader,
     MeetingCreator Creator,
     MeetingLocator Locator,
     MeetingList Meetings,
     MeetingRegistry Registry,
-    LoadRanking Ranking,
+    JoinLoadBuffer JoinLoad,
     ParameterRules Rules,
     BbbClient Client);

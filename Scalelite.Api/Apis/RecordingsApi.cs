@@ -153,7 +153,7 @@ public static partial class RecordingsApi
             return JsonFailed("invalidLang", "Malformed lang param, received=" + request["lang"]);
         }
 
-        var file = context.Request.HasFormContentType ? context.Request.Form.Files.GetFile("file") : null;
+        var file = context.Request.HasFormContentType ? (await context.Request.ReadFormAsync(context.RequestAborted)).Files.GetFile("file") : null;
         if (file is null || file.Length == 0)
         {
             return JsonFailed("empty_uploaded_text_track", "Empty uploaded text track.");
@@ -170,17 +170,12 @@ public static partial class RecordingsApi
             return JsonFailed("noRecordings", $"No recording was found for {recordId}");
         }
 
-        // Written under a temporary name and renamed, so a reader never sees half a caption file.
-        var directory = s.Files.CaptionsDir(recordId);
-        Directory.CreateDirectory(directory);
         var name = $"{kind}_{lang}.vtt";
-        var temporary = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
-        await using (var target = File.Create(temporary))
+        await using (var content = file.OpenReadStream())
         {
-            await file.CopyToAsync(target, context.RequestAborted);
+            await s.Files.SaveCaptionAsync(recordId, name, content, context.RequestAborted);
         }
 
-        File.Move(temporary, Path.Combine(directory, name), overwrite: true);
         var label = request.Required("label") ?? lang;
         var track = new TextTrack { Kind = kind, Lang = lang, Label = label, Source = "upload", Path = $"captions/{recordId}/{name}" };
         if (!await s.Commands.SaveTextTrackAsync(request.Tenant.Id, recordId, track, context.RequestAborted))

@@ -21,6 +21,22 @@ public static class BbbResults
         return Xml(BbbXml.Failed(error));
     }
 
+    /// <summary>
+    /// A 302 to <paramref name="url"/> with an empty body, as BBB's join answers. Unlike <c>Results.Redirect</c> it
+    /// needs no logger from the request's services, so the join path opens no request scope.
+    /// </summary>
+    public static IResult Redirect(string url) => new RedirectResult(url);
+
+    private sealed class RedirectResult(string url) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status302Found;
+            httpContext.Response.Headers.Location = url;
+            return Task.CompletedTask;
+        }
+    }
+
     /// <summary>A backend's answer, passed through as it came (SUCCESS or FAILED alike).</summary>
     public static IResult PassThrough(BackendResponse response) =>
         response.Answered ? Xml(response.Body) : Failed(BbbError.BackendUnreachable);

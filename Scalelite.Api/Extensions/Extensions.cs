@@ -15,6 +15,7 @@ public static class Extensions
     /// <summary>Everything the API needs besides the service defaults.</summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.UseInlineIo(); // first: it must come before anything opens a socket
         builder.AddScaleliteCore();
         builder.AddServerDirectory();
         builder.Services.AddOptions<ScaleliteOptions>()
@@ -35,10 +36,13 @@ public static class Extensions
         builder.Services.AddSingleton<VoiceBridges>();
         builder.Services.AddSingleton<Scalelite.Core.State.MeetingOwnerCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
+        builder.Services.AddSingleton<Scalelite.Core.State.JoinLoadBuffer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.JoinLoadBuffer>());
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
+        builder.Services.AddSingleton<BbbServices>();
 
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);

@@ -22,6 +22,7 @@ namespace Scalelite.Api.Meetings;
 public sealed partial class MeetingCreator(
     MeetingRegistry registry,
     LoadRanking ranking,
+    JoinLoadBuffer joinLoad,
     IServerDirectory directory,
     IPlacementPolicy placement,
     LoadCalculator load,
@@ -185,6 +186,8 @@ public sealed partial class MeetingCreator(
         // Ghost seats: the minimum, or the LMS's size hint, held from now until the poller sees the users arrive.
         var seats = load.ReserveSeats(parameters["meta_bbb-meeting-size-hint"], parameters["maxParticipants"]);
         var remaining = candidates.Servers.ToList();
+        // The joins this replica has routed count before it chooses (other replicas' within JoinLoadBuffer's interval).
+        await joinLoad.FlushAsync();
         // A server that does not answer is skipped once; the poller will take it out if it stays silent.
         for (var attempt = 0; attempt < 2 && remaining.Count > 0; attempt++)
         {

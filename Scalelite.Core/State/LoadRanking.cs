@@ -11,7 +11,7 @@ public readonly record struct ReserveCandidate(string Id, double FallbackLoad, S
 /// Every placeable server's current load in one Redis sorted set (<c>sl:load</c>), the part of it that only size
 /// hints account for in another (<c>sl:hint</c>), and the seats reserved by recent creates per server
 /// (<c>sl:srv:{id}:g</c>, meeting key → <see cref="SeatReservation"/>). The poller settles the load each cycle;
-/// creates reserve at once and joins bump, so a burst between polls spreads out.
+/// creates reserve at once and joins add theirs through <see cref="JoinLoadBuffer"/>, so a burst between polls spreads out.
 /// </summary>
 /// <remarks>
 /// Both writers go through Lua scripts, which Redis runs one at a time: a create's reservation (the bump and
@@ -78,6 +78,13 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
         return 1
         """;
 
+    private const string IncrementLua = """
+        for i = 1, #ARGV, 2 do
+          if redis.call('ZSCORE', KEYS[1], ARGV[i]) then redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i]) end
+        end
+        return 0
+        """;
+
     // The poller's write: its observed load plus every reservation made since it read them.
     private const string SettleLua = """
         local id = ARGV[1]
@@ -142,9 +149,21 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
     public Task ReleaseAsync(string serverId, string member) =>
         Db.ScriptEvaluateAsync(ReleaseLua, [LoadKey, HintKey, ReservationsKey(serverId)], [serverId, member]);
 
-    /// <summary>Adds to a server's load without waiting (the join path must not wait on it).</summary>
-    public void Bump(string serverId, double amount) =>
-        Db.SortedSetIncrement(LoadKey, serverId, amount, CommandFlags.FireAndForget);
+    /// <summary>
+    /// Adds to the load of each server, in one step. A server no longer in the ranking (offline, cordoned, removed
+    /// since) stays out of it: only the poller's settle brings a server back.
+    /// </summary>
+    public Task IncrementAsync(IReadOnlyList<(string ServerId, double Amount)> increments)
+    {
+        var args = new RedisValue[increments.Count * 2];
+        for (var i = 0; i < increments.Count; i++)
+        {
+            args[2 * i] = increments[i].ServerId;
+            args[(2 * i) + 1] = increments[i].Amount;
+        }
+
+        return Db.ScriptEvaluateAsync(IncrementLua, [LoadKey], args);
+    }
 
     public Task SetAsync(string serverId, double load) => Db.SortedSetAddAsync(LoadKey, serverId, load);
 

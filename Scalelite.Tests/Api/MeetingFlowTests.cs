@@ -111,6 +111,26 @@ public sealed class MeetingFlowTests(InfrastructureFixture infrastructure) : ICl
     }
 
     [Fact]
+    public async Task Join_RaisesItsServerLoad_SoTheNextCreatesGoElsewhere()
+    {
+        await _pool.Client.CreateAsync("busy");
+        var busy = _pool.Simulators.Servers.Single(s => s.GetMeetings().Any(m => m.MeetingId == "busy"));
+        for (var i = 0; i < 60; i++)
+        {
+            using var joined = await _pool.Client.JoinAsync("busy", $"User {i}");
+            Assert.Equal(HttpStatusCode.Found, joined.StatusCode);
+        }
+
+        // The 60 joins count at once (no poll runs here): the busy server stays above the others for four more creates.
+        for (var i = 0; i < 4; i++)
+        {
+            await _pool.Client.CreateAsync($"after-joins-{i}");
+        }
+
+        Assert.DoesNotContain(busy.GetMeetings(), m => m.MeetingId.StartsWith("after-joins-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Join_UnknownMeeting_IsNotFound()
     {
         using var response = await _pool.Client.JoinAsync("never-created");
