@@ -15,7 +15,6 @@ public static class Extensions
     /// <summary>Everything the API needs besides the service defaults.</summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.UseInlineIo(); // first: it must come before anything opens a socket
         builder.AddScaleliteCore();
         builder.AddServerDirectory();
         builder.Services.AddOptions<ScaleliteOptions>()

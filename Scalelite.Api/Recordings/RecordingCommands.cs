@@ -22,7 +22,7 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
         {
             foreach (var format in recording.Formats)
             {
-                await files.MoveAsync(format.Format, recording.RecordId, publish);
+                files.Move(format.Format, recording.RecordId, publish);
             }
 
             recording.Published = publish;
@@ -53,10 +53,10 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
         {
             foreach (var format in recording.Formats)
             {
-                await files.DeleteAsync(format.Format, recording.RecordId);
+                files.Delete(format.Format, recording.RecordId);
             }
 
-            await files.DeleteCaptionsAsync(recording.RecordId);
+            files.DeleteCaptions(recording.RecordId);
         }
 
         return recordings.Count > 0;

@@ -9,8 +9,6 @@ namespace Scalelite.Api.Recordings;
 /// fails; the tree is then copied under a temporary name, renamed into place, and only then is the source removed,
 /// so a crash leaves either the old place complete or both, never a half tree under the final name. Running a move
 /// again after a crash finishes it.
-/// <para>Every operation runs on the thread pool: file system calls block, and on NFS they can block for long. The
-/// API's requests may run on a socket's event thread (<c>Api:InlineIo</c>), which must never wait on a disk.</para>
 /// </remarks>
 public sealed class RecordingFiles(IOptions<RecordingOptions> options)
 {
@@ -35,14 +33,8 @@ public sealed class RecordingFiles(IOptions<RecordingOptions> options)
         return Path.Combine(PublishDir, "captions", recordId);
     }
 
-    public Task MoveAsync(string format, string recordId, bool toPublished) => Task.Run(() => Move(format, recordId, toPublished));
-
-    public Task DeleteAsync(string format, string recordId) => Task.Run(() => Delete(format, recordId));
-
-    public Task DeleteCaptionsAsync(string recordId) => Task.Run(() => DeleteCaptions(recordId));
-
     /// <summary>Writes a caption file under a temporary name and renames it, so a reader never sees half of it.</summary>
-    public Task SaveCaptionAsync(string recordId, string name, Stream content, CancellationToken ct) => Task.Run(async () =>
+    public async Task SaveCaptionAsync(string recordId, string name, Stream content, CancellationToken ct)
     {
         var directory = CaptionsDir(recordId);
         Directory.CreateDirectory(directory);
@@ -53,9 +45,9 @@ public sealed class RecordingFiles(IOptions<RecordingOptions> options)
         }
 
         File.Move(temporary, Path.Combine(directory, name), overwrite: true);
-    }, ct);
+    }
 
-    private void Move(string format, string recordId, bool toPublished)
+    public void Move(string format, string recordId, bool toPublished)
     {
         var source = PathOf(format, recordId, !toPublished);
         var target = PathOf(format, recordId, toPublished);
@@ -84,7 +76,7 @@ public sealed class RecordingFiles(IOptions<RecordingOptions> options)
         }
     }
 
-    private void Delete(string format, string recordId)
+    public void Delete(string format, string recordId)
     {
         foreach (var published in (bool[])[true, false])
         {
@@ -96,7 +88,7 @@ public sealed class RecordingFiles(IOptions<RecordingOptions> options)
         }
     }
 
-    private void DeleteCaptions(string recordId)
+    public void DeleteCaptions(string recordId)
     {
         var path = CaptionsDir(recordId);
         if (Directory.Exists(path))

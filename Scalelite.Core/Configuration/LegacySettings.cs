@@ -34,7 +34,6 @@ public static class Settings
         new("Scalelite:MultitenancyEnabled", "MULTITENANCY_ENABLED", "false", "Reserved for multitenancy (a tenant per host name), which is not available yet: true is refused at start-up."),
         new("Scalelite:CreateDedupWindow", null, "30", "Seconds during which an identical repeated create is answered from the first answer (duplicateWarning) without a backend call."),
         new("Scalelite:MaxQueryLength", null, "131072", "Longest accepted query string or form body, in bytes; longer ones get a FAILED answer."),
-        new("Api:InlineIo", null, "true", "The API runs requests on its socket event threads instead of handing them to the thread pool: about a quarter more joins per core. false restores the hand-offs."),
         new("Load:MinUserCount", "LOAD_MIN_USER_COUNT", "15", "A young meeting counts at least this many users."),
         new("Load:JoinBufferTime", "LOAD_JOIN_BUFFER_TIME", "15", "Minutes a meeting counts as young."),
         new("Load:UserWeight", null, "1", "Load of each user (participantCount) of a meeting, before the server's multiplier."),

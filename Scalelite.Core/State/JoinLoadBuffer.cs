@@ -66,7 +66,7 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider tim
                 await ranking.IncrementAsync(taken);
             }
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // The poller's next settle writes the real load; a lost increment only lasts until then.
             Log.FlushFailed(logger, ex);

@@ -69,10 +69,6 @@ public sealed class PoolHarness : IAsyncDisposable
             ["Backend:ResponseTimeout"] = "2",
             ["Backend:FanOutTimeout"] = "1",
             ["Logging:LogLevel:Default"] = "Warning",
-            // This process used sockets long before, so .NET's socket completion mode is already fixed; and the
-            // variable the API would set would leak into the processes tests start. The end-to-end tests run the API
-            // as its own process, with inline I/O on.
-            ["Api:InlineIo"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

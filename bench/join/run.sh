@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Join benchmark: Scalelite's `join` (checksum, Redis HGET, re-sign, 302) against nginx answering
+# Join benchmark: Scalelite's `join` (checksum, owner lookup, re-sign, 302) against nginx answering
 # `return 302` for the same URLs, measured in interleaved rounds within one run. See bench/README.md.
 #
 # Settings (environment):
