@@ -6,6 +6,7 @@
 #   ROUNDS=5 DURATION=6 (seconds per slice) WARMUP=3 THREADS=1 CONNECTIONS=32
 #   MEETINGS=100 URLS=2000 SIMULATORS=3 NGINX_WORKERS=1
 #   LOG_LEVEL=Warning   services' log level during the run; LOG_LEVEL=default leaves the services' own settings
+#   SERVICE_ENVIRONMENT=Production   the services' ASPNETCORE_ENVIRONMENT/DOTNET_ENVIRONMENT (the AppHost's own default is Development)
 #   SKIP_BUILD=1        do not run `dotnet build Scalelite.sln -c Release` first
 #   KEEP_STATE=1        keep the temporary state directory (logs) after the run
 #   OUT=FILE            result file (default bench/results/join-<UTC date>.json)

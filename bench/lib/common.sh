@@ -98,6 +98,8 @@ trap 'exit 143' TERM
 start_apphost() {
   local sims=$1; shift
   local env_=("$@")
+  # The services run as operators run them: Production (no developer exception page, no DI scope validation).
+  env_+=("ASPNETCORE_ENVIRONMENT=${SERVICE_ENVIRONMENT:-Production}" "DOTNET_ENVIRONMENT=${SERVICE_ENVIRONMENT:-Production}")
   if [[ ${LOG_LEVEL:-Warning} != default ]]; then
     env_+=("Logging__LogLevel__Default=${LOG_LEVEL:-Warning}" "Logging__LogLevel__Microsoft.AspNetCore=${LOG_LEVEL:-Warning}")
   fi
