@@ -187,11 +187,12 @@ public sealed partial class MeetingCreator(
         var seats = load.ReserveSeats(parameters["meta_bbb-meeting-size-hint"], parameters["maxParticipants"]);
         var remaining = candidates.Servers.ToList();
         // The joins this replica has routed count before it chooses (other replicas' within JoinLoadBuffer's interval).
-        await joinLoad.FlushAsync();
+        var joins = await joinLoad.TakeForPlacementAsync();
         // A server that does not answer is skipped once; the poller will take it out if it stays silent.
         for (var attempt = 0; attempt < 2 && remaining.Count > 0; attempt++)
         {
-            var chosenId = await ranking.ReserveAsync(member, [.. remaining.Select(s => new ReserveCandidate(s.Id, s.Load ?? 0, load.Reservation(seats, s.LoadMultiplier)))]);
+            var chosenId = await ranking.ReserveAsync(member, [.. remaining.Select(s => new ReserveCandidate(s.Id, s.Load ?? 0, load.Reservation(seats, s.LoadMultiplier)))], joins);
+            joins = [];
             var server = remaining.First(s => s.Id == chosenId);
             remaining.Remove(server);
 

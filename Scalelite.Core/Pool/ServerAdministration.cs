@@ -49,6 +49,11 @@ public sealed class ServerAdministration(
             return (null, "capacity must be a number of users, 0 or more");
         }
 
+        if (loadMultiplier is { } given && !double.IsFinite(given))
+        {
+            return (null, MultiplierError);
+        }
+
         actor ??= Actor.AdminApi;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Servers.AnyAsync(s => s.Url == normalized, ct))
@@ -76,6 +81,8 @@ public sealed class ServerAdministration(
         return (probed.Server ?? server, null);
     }
 
+    private const string MultiplierError = "load_multiplier must be a number greater than 0";
+
     public sealed record Update(string? State, double? LoadMultiplier, string? Secret, string? Tag, bool TagGiven, int? Capacity = null, bool CapacityGiven = false);
 
     /// <summary>Changes a server's settings, then its state (enabling only when the server is admitted).</summary>
@@ -88,9 +95,9 @@ public sealed class ServerAdministration(
             return (null, $"Invalid state: {update.State} (use enable, cordon or disable)");
         }
 
-        if (update.LoadMultiplier is <= 0)
+        if (update.LoadMultiplier is { } m && !(double.IsFinite(m) && m > 0))
         {
-            return (null, "load_multiplier must be a number greater than 0");
+            return (null, MultiplierError);
         }
 
         if (update.CapacityGiven && update.Capacity is < 0)

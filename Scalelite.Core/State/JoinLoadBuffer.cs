@@ -1,79 +1,100 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
 
 namespace Scalelite.Core.State;
 
 /// <summary>
 /// The load that joins add to their servers, gathered in memory and written to the ranking in one Redis call
-/// every <see cref="FlushInterval"/>, and before this replica places a meeting.
+/// every <see cref="FlushInterval"/>; a placement on this replica takes what is pending into its own script.
 /// </summary>
 /// <remarks>
 /// A join must raise its server's load at once, so that a burst of creates between two polls does not pile onto a
 /// server that is filling up. One Redis command per join did that, but cost as much as the rest of the join: a
 /// second network write per request, and the Redis server's own time. Gathered here, a thousand joins to one server
-/// in the interval become one increment. Placement on this replica flushes first (<see cref="FlushAsync"/>), so it
-/// sees every join this replica has routed; other replicas see them within the interval, which is short next to the
-/// poll interval that settles the real load anyway. What is pending when the process dies is lost, which the next
-/// poll corrects.
+/// in the interval become one increment. A create on this replica takes the pending sums
+/// (<see cref="TakeForPlacementAsync"/>) and its placement script applies them before it chooses, so it counts
+/// every join this replica has routed, without a Redis round trip of its own. Other replicas see them within the
+/// interval, which is short next to the poll interval that settles the real load anyway. What is pending when the
+/// process dies is lost, which the next poll corrects.
+/// <para>Sums are kept in thousandths of a unit of load, so that adding is one <see cref="Interlocked.Add(ref long, long)"/>.</para>
 /// </remarks>
 public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider time, ILogger<JoinLoadBuffer> logger) : BackgroundService
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
+    private const double Scale = 1000;
 
     private sealed class Pending
     {
-        public double Amount;
+        public long Amount;
     }
 
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _flushing = new(1, 1);
+
+    // The timer's write under way, if any: a placement waits for it, so that what it took is in the ranking too.
+    private Task _flushing = Task.CompletedTask;
 
     /// <summary>Adds <paramref name="amount"/> to the server's load at the next flush; never waits.</summary>
     public void Add(string serverId, double amount)
     {
-        var pending = _pending.GetOrAdd(serverId, static _ => new Pending());
-        double seen, next;
-        do
+        if (!double.IsFinite(amount) || amount <= 0)
         {
-            seen = Volatile.Read(ref pending.Amount);
-            next = seen + amount;
+            return;
         }
-        while (Interlocked.CompareExchange(ref pending.Amount, next, seen) != seen);
+
+        Interlocked.Add(ref _pending.GetOrAdd(serverId, static _ => new Pending()).Amount, (long)Math.Round(amount * Scale));
     }
 
     /// <summary>
-    /// Writes what has gathered to the ranking. Waits for a flush already under way, so that once this returns
-    /// every join added before the call is in the ranking.
+    /// Takes every pending sum for a placement script to apply (<see cref="LoadRanking.ReserveAsync"/>), after the
+    /// timer's write under way, if any, has landed. Joins added before the call are then either in the ranking or
+    /// in the returned list.
     /// </summary>
-    public async Task FlushAsync()
+    public async Task<IReadOnlyList<(string ServerId, double Amount)>> TakeForPlacementAsync()
     {
-        await _flushing.WaitAsync();
+        var taken = Take();
+        await Volatile.Read(ref _flushing);
+        return taken;
+    }
+
+    /// <summary>Writes what has gathered to the ranking; errors are logged, never thrown.</summary>
+    public Task FlushAsync()
+    {
+        var taken = Take();
+        if (taken.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var write = WriteAsync(taken);
+        Volatile.Write(ref _flushing, write);
+        return write;
+    }
+
+    private List<(string ServerId, double Amount)> Take()
+    {
+        var taken = new List<(string, double)>();
+        foreach (var (serverId, pending) in _pending)
+        {
+            if (Volatile.Read(ref pending.Amount) != 0)
+            {
+                taken.Add((serverId, Interlocked.Exchange(ref pending.Amount, 0) / Scale));
+            }
+        }
+
+        return taken;
+    }
+
+    private async Task WriteAsync(List<(string ServerId, double Amount)> taken)
+    {
         try
         {
-            List<(string ServerId, double Amount)>? taken = null;
-            foreach (var (serverId, pending) in _pending)
-            {
-                if (Volatile.Read(ref pending.Amount) != 0)
-                {
-                    (taken ??= []).Add((serverId, Interlocked.Exchange(ref pending.Amount, 0)));
-                }
-            }
-
-            if (taken is not null)
-            {
-                await ranking.IncrementAsync(taken);
-            }
+            await ranking.IncrementAsync(taken);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex)
         {
-            // The poller's next settle writes the real load; a lost increment only lasts until then.
+            // Best effort: the poller's next settle writes the real load; a lost increment only lasts until then.
             Log.FlushFailed(logger, ex);
-        }
-        finally
-        {
-            _flushing.Release();
         }
     }
 
@@ -96,13 +117,7 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider tim
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await FlushAsync();
-    }
-
-    public override void Dispose()
-    {
-        _flushing.Dispose();
-        base.Dispose();
+        await FlushAsync().WaitAsync(cancellationToken);
     }
 
     private static partial class Log

@@ -27,9 +27,15 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
     // A meeting without a size hint takes the lowest base load (load less hinted seats); a hinted one takes, among
     // servers within its own bump of the lowest load, the one with the fewest hinted seats, then the lowest load.
     // Ties go to the earliest candidate (the policy's order). See LeastLoadedPlacementPolicy for why.
+    // Joins this replica routed since its last flush come first (ARGV after the candidates: their count, then
+    // server, amount pairs), added only to servers still in the ranking, as IncrementLua does.
     private const string ReserveLua = """
         local n = tonumber(ARGV[1])
         local member = ARGV[2]
+        local j = 3 + n * 5
+        for k = j + 1, j + 2 * tonumber(ARGV[j]), 2 do
+          if redis.call('ZSCORE', KEYS[1], ARGV[k]) then redis.call('ZINCRBY', KEYS[1], ARGV[k + 1], ARGV[k]) end
+        end
         local ids, loads, hints = {}, {}, {}
         local minLoad
         for i = 1, n do
@@ -118,16 +124,18 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
     /// <summary>
     /// Chooses among <paramref name="candidates"/> (see the script's rule) and reserves the meeting's seats there.
     /// A candidate missing from the ranking (after a Redis loss) enters with its fallback load, the last one the
-    /// poller recorded.
+    /// poller recorded. <paramref name="joins"/> (from <see cref="JoinLoadBuffer.TakeForPlacementAsync"/>) are added
+    /// to the ranking first, in the same step.
     /// </summary>
-    public async Task<string?> ReserveAsync(string member, IReadOnlyList<ReserveCandidate> candidates)
+    public async Task<string?> ReserveAsync(string member, IReadOnlyList<ReserveCandidate> candidates, IReadOnlyList<(string ServerId, double Amount)>? joins = null)
     {
         if (candidates.Count == 0)
         {
             return null;
         }
 
-        var args = new RedisValue[2 + (candidates.Count * 5)];
+        joins ??= [];
+        var args = new RedisValue[3 + (candidates.Count * 5) + (joins.Count * 2)];
         args[0] = candidates.Count;
         args[1] = member;
         for (var i = 0; i < candidates.Count; i++)
@@ -139,6 +147,14 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
             args[b + 2] = c.Reservation.Bump;
             args[b + 3] = c.Reservation.HintBump;
             args[b + 4] = c.Reservation.Serialize();
+        }
+
+        var j = 2 + (candidates.Count * 5);
+        args[j] = joins.Count;
+        for (var i = 0; i < joins.Count; i++)
+        {
+            args[j + 1 + (2 * i)] = joins[i].ServerId;
+            args[j + 2 + (2 * i)] = joins[i].Amount;
         }
 
         var result = await Db.ScriptEvaluateAsync(ReserveLua, [LoadKey, HintKey], args);

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Persistence;
+using Scalelite.Core.Pool;
 using Scalelite.Tests.Infrastructure;
 using Scalelite.Tests.Support;
 
@@ -79,5 +80,21 @@ public sealed class EdgeCaseTests(InfrastructureFixture infrastructure) : IClass
         var checksum = Checksum.Compute(ChecksumAlgorithm.Sha256, "deleteServer", "", pool.Client.Secret);
         using var response = await pool.Client.Http.PostAsJsonAsync($"{admin}/deleteServer?checksum={checksum}", new { server = new { id = pool.ServerIds[0] } });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("\"NaN\"")]
+    [InlineData("\"Infinity\"")]
+    [InlineData("0")]
+    public async Task AdminUpdateServer_LoadMultiplierNotAPositiveNumber_IsRefused(string multiplier)
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        var admin = pool.Client.BaseUrl.Replace("/bigbluebutton/api", "/scalelite/api", StringComparison.Ordinal);
+        var checksum = Checksum.Compute(ChecksumAlgorithm.Sha256, "updateServer", "", pool.Client.Secret);
+        var body = "{\"server\":{\"id\":\"" + pool.ServerIds[0] + "\",\"load_multiplier\":" + multiplier + "}}";
+        using var response = await pool.Client.Http.PostAsync($"{admin}/updateServer?checksum={checksum}", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.False(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        Assert.Equal(1.0, (await pool.ApiService<ServerAdministration>().FindAsync(pool.ServerIds[0], default))!.LoadMultiplier);
     }
 }

@@ -1,42 +1,90 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 using Scalelite.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Scalelite.Tests.State;
 
-/// <summary>Joins add their load in memory; a flush must carry every one of them to the ranking, and nothing else.</summary>
+/// <summary>Joins add their load in memory; every one must reach the ranking exactly once, and placement must see it.</summary>
 public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
 {
     [Fact]
-    public async Task FlushAsync_ConcurrentJoins_AllCountOnceOnRankedServersOnly()
+    public async Task FlushAsync_WhileJoinsArrive_CountsEachOnceAndOnlyOnRankedServers()
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
         var ranking = new LoadRanking(connection);
         await ranking.SetAsync("ranked", 10);
-        using var buffer = new JoinLoadBuffer(ranking, TimeProvider.System, NullLogger<JoinLoadBuffer>.Instance);
+        using var buffer = Buffer(ranking, new FakeTimeProvider());
 
-        // Four threads add while flushes run: no join may be lost or counted twice.
-        var adding = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        // Adders run until 50 flushes have taken from under them: no join may be lost or counted twice.
+        var flushes = 0;
+        var adders = Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
         {
-            for (var i = 0; i < 2500; i++)
+            long added = 0;
+            while (Volatile.Read(ref flushes) < 50)
             {
-                buffer.Add("ranked", 1);
+                buffer.Add("ranked", 1.5);
                 buffer.Add("unranked", 2);
+                added++;
             }
-        })));
-        while (!adding.IsCompleted)
+
+            return added;
+        })).ToList();
+        while (flushes < 50)
         {
             await buffer.FlushAsync();
+            Interlocked.Increment(ref flushes);
         }
 
-        await adding;
+        var added = (await Task.WhenAll(adders)).Sum();
         await buffer.FlushAsync();
 
         var loads = await ranking.GetAllAsync();
-        Assert.Equal(10 + 10_000, loads["ranked"]);
+        Assert.Equal(10 + (1.5 * added), loads["ranked"], precision: 6);
         // A server the poller took out of the ranking (offline, cordoned) is not brought back by joins.
         Assert.False(loads.ContainsKey("unranked"));
+    }
+
+    [Fact]
+    public async Task Add_NotAFinitePositiveAmount_IsIgnored()
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
+        var ranking = new LoadRanking(connection);
+        await ranking.SetAsync("a", 0);
+        await ranking.SetAsync("b", 0);
+        using var buffer = Buffer(ranking, new FakeTimeProvider());
+
+        buffer.Add("a", double.NaN);
+        buffer.Add("a", double.PositiveInfinity);
+        buffer.Add("a", -1);
+        buffer.Add("b", 2);
+        await buffer.FlushAsync();
+
+        var loads = await ranking.GetAllAsync();
+        Assert.Equal(0, loads["a"]);
+        Assert.Equal(2, loads["b"]);
+    }
+
+    [Fact]
+    public async Task TakeForPlacement_PendingJoins_CountInTheSamePlacement()
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
+        var ranking = new LoadRanking(connection);
+        await ranking.SetAsync("a", 0);
+        await ranking.SetAsync("b", 10);
+        using var buffer = Buffer(ranking, new FakeTimeProvider()); // the timer never fires: only the placement can apply them
+
+        buffer.Add("a", 20);
+        var reservation = new SeatReservation(15, DateTimeOffset.UtcNow, 15, 0);
+        var chosen = await ranking.ReserveAsync("meeting", [new("a", 0, reservation), new("b", 10, reservation)], await buffer.TakeForPlacementAsync());
+
+        Assert.Equal("b", chosen);
+        var loads = await ranking.GetAllAsync();
+        Assert.Equal(20, loads["a"]);
+        Assert.Equal(25, loads["b"]);
+        Assert.Empty(await buffer.TakeForPlacementAsync());
     }
 
     [Fact]
@@ -45,7 +93,7 @@ public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : 
         await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
         var ranking = new LoadRanking(connection);
         await ranking.SetAsync("server", 0);
-        using var buffer = new JoinLoadBuffer(ranking, TimeProvider.System, NullLogger<JoinLoadBuffer>.Instance);
+        using var buffer = Buffer(ranking, new FakeTimeProvider()); // no timer tick can do it instead
         await buffer.StartAsync(default);
 
         buffer.Add("server", 3);
@@ -53,4 +101,6 @@ public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : 
 
         Assert.Equal(3, (await ranking.GetAllAsync())["server"]);
     }
+
+    private static JoinLoadBuffer Buffer(LoadRanking ranking, TimeProvider time) => new(ranking, time, NullLogger<JoinLoadBuffer>.Instance);
 }
