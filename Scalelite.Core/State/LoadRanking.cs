@@ -27,15 +27,22 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
     // A meeting without a size hint takes the lowest base load (load less hinted seats); a hinted one takes, among
     // servers within its own bump of the lowest load, the one with the fewest hinted seats, then the lowest load.
     // Ties go to the earliest candidate (the policy's order). See LeastLoadedPlacementPolicy for why.
-    // Joins this replica routed since its last flush come first (ARGV after the candidates: their count, then
-    // server, amount pairs), added only to servers still in the ranking, as IncrementLua does.
+    // Join load (see PutJoins: ARGV[j] is how many, then server, amount pairs), added only to servers still in the
+    // ranking: a join must not bring back a server the poller took out. Shared by IncrementLua and ReserveLua.
+    private const string AddJoinsLua = """
+        for k = j + 1, j + 2 * tonumber(ARGV[j]), 2 do
+          if redis.call('ZSCORE', KEYS[1], ARGV[k]) then redis.call('ZINCRBY', KEYS[1], ARGV[k + 1], ARGV[k]) end
+        end
+
+        """;
+
+    // The joins this replica routed since its last flush come first (after the candidates), in the same step.
     private const string ReserveLua = """
         local n = tonumber(ARGV[1])
         local member = ARGV[2]
         local j = 3 + n * 5
-        for k = j + 1, j + 2 * tonumber(ARGV[j]), 2 do
-          if redis.call('ZSCORE', KEYS[1], ARGV[k]) then redis.call('ZINCRBY', KEYS[1], ARGV[k + 1], ARGV[k]) end
-        end
+
+        """ + AddJoinsLua + """
         local ids, loads, hints = {}, {}, {}
         local minLoad
         for i = 1, n do
@@ -85,9 +92,9 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
         """;
 
     private const string IncrementLua = """
-        for i = 1, #ARGV, 2 do
-          if redis.call('ZSCORE', KEYS[1], ARGV[i]) then redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i]) end
-        end
+        local j = 1
+
+        """ + AddJoinsLua + """
         return 0
         """;
 
@@ -149,14 +156,7 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
             args[b + 4] = c.Reservation.Serialize();
         }
 
-        var j = 2 + (candidates.Count * 5);
-        args[j] = joins.Count;
-        for (var i = 0; i < joins.Count; i++)
-        {
-            args[j + 1 + (2 * i)] = joins[i].ServerId;
-            args[j + 2 + (2 * i)] = joins[i].Amount;
-        }
-
+        PutJoins(args, 2 + (candidates.Count * 5), joins);
         var result = await Db.ScriptEvaluateAsync(ReserveLua, [LoadKey, HintKey], args);
         return result.IsNull ? null : result.ToString();
     }
@@ -171,14 +171,20 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
     /// </summary>
     public Task IncrementAsync(IReadOnlyList<(string ServerId, double Amount)> increments)
     {
-        var args = new RedisValue[increments.Count * 2];
-        for (var i = 0; i < increments.Count; i++)
-        {
-            args[2 * i] = increments[i].ServerId;
-            args[(2 * i) + 1] = increments[i].Amount;
-        }
-
+        var args = new RedisValue[1 + (increments.Count * 2)];
+        PutJoins(args, 0, increments);
         return Db.ScriptEvaluateAsync(IncrementLua, [LoadKey], args);
+    }
+
+    // The layout AddJoinsLua reads: from args[at], how many, then each server and amount.
+    private static void PutJoins(RedisValue[] args, int at, IReadOnlyList<(string ServerId, double Amount)> joins)
+    {
+        args[at] = joins.Count;
+        for (var i = 0; i < joins.Count; i++)
+        {
+            args[at + 1 + (2 * i)] = joins[i].ServerId;
+            args[at + 2 + (2 * i)] = joins[i].Amount;
+        }
     }
 
     public Task SetAsync(string serverId, double load) => Db.SortedSetAddAsync(LoadKey, serverId, load);
