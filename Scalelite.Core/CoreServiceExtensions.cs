@@ -9,6 +9,7 @@ using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Capacity;
 using Scalelite.Core.Pool.Lifecycle;
+using Scalelite.Core.Pool.Placement;
 using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
 using StackExchange.Redis;
@@ -58,7 +59,6 @@ public static class CoreServiceExtensions
         services.AddSingleton<HealthPolicy>();
         services.AddSingleton<ServerAdministration>();
         services.AddScaleliteLifecycle();
-        services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();
         return builder;
     }
@@ -70,6 +70,16 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<IServerDirectory>(sp => sp.GetRequiredService<ServerDirectory>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerDirectory>());
         builder.Services.AddHealthChecks().AddCheck<ServerDirectory>("server-directory", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>Placement of new meetings, and the join load it counts (gathered in memory, flushed by a timer).</summary>
+    public static IHostApplicationBuilder AddMeetingPlacement(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();
+        builder.Services.AddSingleton<JoinLoadBuffer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JoinLoadBuffer>());
+        builder.Services.AddSingleton<MeetingPlacement>();
         return builder;
     }
 

@@ -17,6 +17,7 @@ public static class Extensions
     {
         builder.AddScaleliteCore();
         builder.AddServerDirectory();
+        builder.AddMeetingPlacement();
         builder.Services.AddOptions<ScaleliteOptions>()
             .Validate(o => o.SecretList().Count > 0, "No load-balancer secret: set LOADBALANCER_SECRET.");
 
@@ -35,8 +36,6 @@ public static class Extensions
         builder.Services.AddSingleton<VoiceBridges>();
         builder.Services.AddSingleton<Scalelite.Core.State.MeetingOwnerCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
-        builder.Services.AddSingleton<Scalelite.Core.State.JoinLoadBuffer>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.JoinLoadBuffer>());
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
         builder.Services.AddSingleton<MeetingCreator>();

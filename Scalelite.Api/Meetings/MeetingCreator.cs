@@ -6,6 +6,7 @@ using Scalelite.Api.Bbb;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Pool.Placement;
 using Scalelite.Core.State;
 
 namespace Scalelite.Api.Meetings;
@@ -17,24 +18,20 @@ namespace Scalelite.Api.Meetings;
 /// answered from the first answer as BBB's duplicateWarning, without a backend call, so a herd of retries
 /// costs the backend one create. Other repeats are forwarded to the owner, which answers as BBB does
 /// (duplicateWarning, or idNotUnique for different passwords). A meeting whose server went away, or whose
-/// cordoned server no longer runs it, is placed anew.
+/// cordoned server no longer runs it, is placed anew. This class keeps the lock, the deduplication and the
+/// ownership record; which server takes a new meeting, and what happens when it fails, is <see cref="MeetingPlacement"/>'s.
 /// </remarks>
-public sealed partial class MeetingCreator(
+public sealed class MeetingCreator(
     MeetingRegistry registry,
-    LoadRanking ranking,
-    JoinLoadBuffer joinLoad,
+    MeetingPlacement placement,
     IServerDirectory directory,
-    IPlacementPolicy placement,
-    LoadCalculator load,
     BbbClient client,
     VoiceBridges voiceBridges,
     MeetingLocator locator,
     ParameterRules rules,
     CallbackCapture callbacks,
     TimeProvider time,
-    IOptions<ScaleliteOptions> options,
-    IOptions<BackendOptions> backend,
-    ILogger<MeetingCreator> logger)
+    IOptions<ScaleliteOptions> options)
 {
     private const string DuplicateKey = "duplicateWarning";
     private const string DuplicateMessage = "This conference was already in existence and may currently be in progress.";
@@ -57,8 +54,8 @@ public sealed partial class MeetingCreator(
         var tenantId = request.Tenant.Id;
         var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
         var hash = Fingerprint(parameters, request.XmlBody);
-        // Long enough for the holder's worst case: a heal fan-out and two create attempts.
-        var lockTtl = backend.Value.FanOut + TimeSpan.FromSeconds((backend.Value.ResponseTimeout * 2) + 5);
+        // Long enough for the holder's worst case: a heal fan-out and every create attempt of a placement.
+        var lockTtl = locator.LongestHeal + placement.LongestPlacement + TimeSpan.FromSeconds(5);
         var deadline = time.GetUtcNow() + lockTtl + TimeSpan.FromSeconds(5);
         var waited = false;
 
@@ -169,11 +166,10 @@ public sealed partial class MeetingCreator(
 
     private async Task<IResult> PlaceAndCreateAsync(BbbRequest request, Core.Bbb.BbbParameters parameters, CapturedCallbacks captured, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
     {
-        var tags = TagRequirement.Parse(parameters["meta_server-tag"]);
-        var candidates = placement.Candidates(directory.All, new PlacementRequest(member, tags));
-        if (candidates.MissingTag is not null)
+        var plan = placement.Plan(member, parameters);
+        if (plan.MissingTag is not null)
         {
-            return BbbResults.Failed(BbbError.ServerTagUnavailable(candidates.MissingTag));
+            return BbbResults.Failed(BbbError.ServerTagUnavailable(plan.MissingTag));
         }
 
         var voiceBridge = await voiceBridges.ReserveAsync(member, parameters["voiceBridge"]);
@@ -183,45 +179,21 @@ public sealed partial class MeetingCreator(
         }
 
         parameters.Set("voiceBridge", voiceBridge);
-        // Ghost seats: the minimum, or the LMS's size hint, held from now until the poller sees the users arrive.
-        var seats = load.ReserveSeats(parameters["meta_bbb-meeting-size-hint"], parameters["maxParticipants"]);
-        var remaining = candidates.Servers.ToList();
-        // The joins this replica has routed count before it chooses (other replicas' within JoinLoadBuffer's interval).
-        var joins = await joinLoad.TakeForPlacementAsync();
-        // A server that does not answer is skipped once; the poller will take it out if it stays silent.
-        for (var attempt = 0; attempt < 2 && remaining.Count > 0; attempt++)
+        var outcome = await placement.PlaceAsync(plan, server => SendCreateAsync(server, parameters, request, ct));
+        if (!outcome.Placed)
         {
-            var chosenId = await ranking.ReserveAsync(member, [.. remaining.Select(s => new ReserveCandidate(s.Id, s.Load ?? 0, load.Reservation(seats, s.LoadMultiplier)))], joins);
-            joins = [];
-            var server = remaining.First(s => s.Id == chosenId);
-            remaining.Remove(server);
-
-            var response = await SendCreateAsync(server, parameters, request, ct);
-            if (response.IsSuccess)
-            {
-                var created = long.TryParse(response.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
-                await registry.RecordAsync(
-                    new MeetingRecord(tenantId, meetingId, server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
-                        response.Element("moderatorPW"), hash, response.Body),
-                    TimeSpan.FromSeconds(options.Value.MeetingTtl));
-                await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, ct);
-                Log.Placed(logger, meetingId, server.Id, created);
-                return BbbResults.Xml(response.Body);
-            }
-
-            // The server did not take the meeting: its seats go back at once rather than at the next poll.
-            await ranking.ReleaseAsync(server.Id, member);
-            if (response.Answered)
-            {
-                await voiceBridges.ReleaseAsync(voiceBridge);
-                return BbbResults.Xml(response.Body);
-            }
-
-            Log.CreateFailed(logger, meetingId, server.Id, response.Error);
+            await voiceBridges.ReleaseAsync(voiceBridge);
+            // A server that refused the meeting answers for it; otherwise no server could be reached.
+            return outcome.Response is { } refused ? BbbResults.Xml(refused.Body) : BbbResults.Failed(BbbError.NoAvailableServers);
         }
 
-        await voiceBridges.ReleaseAsync(voiceBridge);
-        return BbbResults.Failed(BbbError.NoAvailableServers);
+        var response = outcome.Response;
+        await registry.RecordAsync(
+            new MeetingRecord(tenantId, meetingId, outcome.Server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
+                response.Element("moderatorPW"), hash, response.Body),
+            TimeSpan.FromSeconds(options.Value.MeetingTtl));
+        await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, ct);
+        return BbbResults.Xml(response.Body);
     }
 
     private Task<BackendResponse> SendCreateAsync(ServerSnapshot server, Core.Bbb.BbbParameters parameters, BbbRequest request, CancellationToken ct)
@@ -282,14 +254,5 @@ public sealed partial class MeetingCreator(
         }
 
         return Convert.ToHexStringLower(digest);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "Meeting {MeetingId} placed on server {ServerId} (created {CreatedAt})")]
-        public static partial void Placed(ILogger logger, string meetingId, string serverId, DateTimeOffset createdAt);
-
-        [LoggerMessage(LogLevel.Warning, "Create of {MeetingId} on server {ServerId} got no answer: {Error}")]
-        public static partial void CreateFailed(ILogger logger, string meetingId, string serverId, string? error);
     }
 }

@@ -23,6 +23,9 @@ public sealed class MeetingLocator(
 {
     public enum Outcome { Found, NotFound, Unavailable }
 
+    /// <summary>The longest <see cref="HealAsync"/> waits on servers: all are asked at once, each with the fan-out timeout.</summary>
+    public TimeSpan LongestHeal => backend.Value.FanOut;
+
     public async Task<(Outcome Outcome, ServerSnapshot? Server)> LocateAsync(string tenantId, string meetingId, CancellationToken ct)
     {
         var serverId = await owners.FindServerIdAsync(tenantId, meetingId);

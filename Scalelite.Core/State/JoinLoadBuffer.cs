@@ -46,7 +46,7 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider tim
     }
 
     /// <summary>
-    /// Takes every pending sum for a placement script to apply (<see cref="LoadRanking.ReserveAsync"/>), after the
+    /// Takes every pending sum for a placement script to apply (<see cref="Pool.Placement.MeetingPlacement"/>), after the
     /// timer's write under way, if any, has landed. Joins added before the call are then either in the ranking or
     /// in the returned list.
     /// </summary>

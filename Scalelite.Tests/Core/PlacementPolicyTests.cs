@@ -1,5 +1,6 @@
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Pool.Placement;
 
 namespace Scalelite.Tests.Core;
 

@@ -1,13 +1,12 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 using Scalelite.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Scalelite.Tests.State;
 
-/// <summary>Joins add their load in memory; every one must reach the ranking exactly once, and placement must see it.</summary>
+/// <summary>Joins add their load in memory; every one must reach the ranking exactly once (placement's share: <c>MeetingPlacementTests</c>).</summary>
 public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
 {
     [Fact]
@@ -65,26 +64,6 @@ public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : 
         var loads = await ranking.GetAllAsync();
         Assert.Equal(0, loads["a"]);
         Assert.Equal(2, loads["b"]);
-    }
-
-    [Fact]
-    public async Task TakeForPlacement_PendingJoins_CountInTheSamePlacement()
-    {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
-        var ranking = new LoadRanking(connection);
-        await ranking.SetAsync("a", 0);
-        await ranking.SetAsync("b", 10);
-        using var buffer = Buffer(ranking, new FakeTimeProvider()); // the timer never fires: only the placement can apply them
-
-        buffer.Add("a", 20);
-        var reservation = new SeatReservation(15, DateTimeOffset.UtcNow, 15, 0);
-        var chosen = await ranking.ReserveAsync("meeting", [new("a", 0, reservation), new("b", 10, reservation)], await buffer.TakeForPlacementAsync());
-
-        Assert.Equal("b", chosen);
-        var loads = await ranking.GetAllAsync();
-        Assert.Equal(20, loads["a"]);
-        Assert.Equal(25, loads["b"]);
-        Assert.Empty(await buffer.TakeForPlacementAsync());
     }
 
     [Fact]

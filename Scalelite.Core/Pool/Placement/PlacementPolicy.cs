@@ -1,12 +1,12 @@
-namespace Scalelite.Core.Pool;
+namespace Scalelite.Core.Pool.Placement;
 
 /// <summary>What a create asks of placement: the meeting and its tag wish (from <c>meta_server-tag</c>).</summary>
 public readonly record struct PlacementRequest(string MeetingKey, TagRequirement Tags);
 
 /// <summary>
-/// Chooses which servers may take a new meeting, and in which order ties are broken.
-/// The final pick (lowest load, seats reserved at once) happens atomically in Redis
-/// (<see cref="State.LoadRanking.ReserveAsync"/>) so that several API replicas agree.
+/// Placement's filter step: which servers may take a new meeting, and in which order ties are broken.
+/// The pick among them (lowest load, seats reserved at once) is <see cref="MeetingPlacement"/>'s, made atomically
+/// in Redis so that several API replicas agree.
 /// </summary>
 public interface IPlacementPolicy
 {
@@ -49,13 +49,7 @@ public sealed record TagRequirement(IReadOnlyList<string> Tags, bool Required)
 /// tag is required. Candidates are rotated by a hash of the meeting key, so that equal loads (an empty
 /// pool at the top of the hour) spread over servers instead of piling onto the first one; the order is
 /// deterministic, so every API replica breaks a tie the same way for the same meeting.
-/// <para>The pick among the candidates (in Redis, atomically with the reservation) is the lowest load, with one
-/// refinement for size hints. Seats that only a hint accounts for are an estimate, and one large class placed late
-/// in a herd onto the least-loaded server leaves that server a whole class above the rest. So hinted seats are
-/// balanced as a resource of their own: a hinted meeting goes, among the servers within its own size of the lowest
-/// load, to the one holding the fewest hinted seats; a meeting without a hint goes to the lowest load not counting
-/// hinted seats. Large classes therefore spread by count and small ones level the rest. Hinted seats fade over
-/// <c>LOAD_JOIN_BUFFER_TIME</c>, after which both rules are plain lowest load.</para>
+/// <para>The pick among the candidates, and why hinted seats count apart, is in <see cref="MeetingPlacement"/>.</para>
 /// </remarks>
 internal sealed class LeastLoadedPlacementPolicy : IPlacementPolicy
 {
