@@ -80,6 +80,7 @@ public static class Extensions
         app.MapOperatorApi();
         app.MapOpenApi();
         app.MapRecordingsApi();
+        app.MapPlaybackApi();
         return app;
     }
 }
