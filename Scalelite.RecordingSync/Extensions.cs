@@ -15,6 +15,7 @@ public static class RecordingSyncExtensions
         services.TryAddSingleton<IImportProbe, NoImportProbe>();
         services.TryAddSingleton<ICallbackSecrets, LoadBalancerCallbackSecrets>();
         services.AddSingleton<RecordingSyncMetrics>();
+        services.AddSingleton<RecordingFiles>();
         services.AddSingleton<RecordingImporter>();
         services.AddHostedService<SpoolImportService>();
         services.AddSingleton<CallbackSender>();

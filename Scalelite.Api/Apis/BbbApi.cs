@@ -210,4 +210,5 @@ public sealed record BbbServices(
     MeetingRegistry Registry,
     JoinLoadBuffer JoinLoad,
     ParameterRules Rules,
-    BbbClient Client);
+    BbbClient Client,
+    RecordingServices Recordings);

@@ -10,29 +10,27 @@ using Scalelite.Core.Recordings;
 namespace Scalelite.Api.Apis;
 
 /// <summary>
-/// The recording calls of the BBB API, answered from the recording index in PostgreSQL, plus the playback routes
-/// of protected recordings. getRecordings, publishRecordings, deleteRecordings and updateRecordings sit in
-/// <see cref="BbbApi"/>'s route table; the text-track calls answer JSON (errors included), so they have their own
-/// routes here.
+/// The recording calls of the BBB API, answered from the recording index in PostgreSQL. getRecordings,
+/// publishRecordings, deleteRecordings and updateRecordings sit in <see cref="BbbApi"/>'s route table; the
+/// text-track calls answer JSON (errors included), so they have their own routes here. Playback is
+/// <see cref="PlaybackApi"/>'s. Every handler's dependencies are <see cref="RecordingServices"/>, bound once.
 /// </summary>
 public static partial class RecordingsApi
 {
     public static IEndpointRouteBuilder MapRecordingsApi(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(BbbApi.Prefix + "/getRecordingTextTracks", [HttpMethods.Get, HttpMethods.Post], GetRecordingTextTracks);
-        app.MapMethods(BbbApi.Prefix + "/putRecordingTextTrack", [HttpMethods.Post], PutRecordingTextTrack);
-        app.MapGet("/recording/{recordID}/{format}", Play);
-        app.MapGet("/recording-resource/{format}/{recordID}/{**path}", Resource);
+        var s = app.ServiceProvider.GetRequiredService<RecordingServices>();
+        // Cast to Delegate: a lambda of HttpContext alone would bind as a RequestDelegate, and its IResult be dropped.
+        app.MapMethods(BbbApi.Prefix + "/getRecordingTextTracks", [HttpMethods.Get, HttpMethods.Post], (Delegate)((HttpContext context) => GetRecordingTextTracks(context, s)));
+        app.MapMethods(BbbApi.Prefix + "/putRecordingTextTrack", [HttpMethods.Post], (Delegate)((HttpContext context) => PutRecordingTextTrack(context, s)));
         return app;
     }
 
-    private static RecordingServices Services(BbbRequest request) => request.HttpContext.RequestServices.GetRequiredService<RecordingServices>();
-
     private static CancellationToken Aborted(BbbRequest request) => request.HttpContext.RequestAborted;
 
-    public static async Task<IResult> GetRecordings(BbbRequest request, BbbServices _)
+    public static async Task<IResult> GetRecordings(BbbRequest request, BbbServices services)
     {
-        var s = Services(request);
+        var s = services.Recordings;
         var (filter, error) = RecordingFilter.Parse(request.Parameters, s.Options.Value.GetRecordingsApiFiltered);
         if (error is not null)
         {
@@ -50,7 +48,7 @@ public static partial class RecordingsApi
         return new RecordingsXml(pages, s.BaseUrl(request.HttpContext.Request), s.Options.Value.ProtectedRecordingsEnabled ? s.Protection : null);
     }
 
-    public static async Task<IResult> PublishRecordings(BbbRequest request, BbbServices _)
+    public static async Task<IResult> PublishRecordings(BbbRequest request, BbbServices services)
     {
         var ids = RecordingFilter.List(request["recordID"]);
         if (ids.Count == 0)
@@ -65,12 +63,12 @@ public static partial class RecordingsApi
         }
 
         var value = publish == "true";
-        return await Services(request).Commands.PublishAsync(request.Tenant.Id, ids, value, Aborted(request))
+        return await services.Recordings.Commands.PublishAsync(request.Tenant.Id, ids, value, Aborted(request))
             ? BbbResults.Xml(BbbXml.Success(w => w.WriteElementString("published", value ? "true" : "false")))
             : BbbResults.Failed(BbbError.RecordingsNotFound);
     }
 
-    public static async Task<IResult> DeleteRecordings(BbbRequest request, BbbServices _)
+    public static async Task<IResult> DeleteRecordings(BbbRequest request, BbbServices services)
     {
         var ids = RecordingFilter.List(request["recordID"]);
         if (ids.Count == 0)
@@ -78,12 +76,12 @@ public static partial class RecordingsApi
             return BbbResults.Failed(BbbError.MissingRecordId);
         }
 
-        return await Services(request).Commands.DeleteAsync(request.Tenant.Id, ids, Aborted(request))
+        return await services.Recordings.Commands.DeleteAsync(request.Tenant.Id, ids, Aborted(request))
             ? BbbResults.Xml(BbbXml.Success(w => w.WriteElementString("deleted", "true")))
             : BbbResults.Failed(BbbError.RecordingsNotFound);
     }
 
-    public static async Task<IResult> UpdateRecordings(BbbRequest request, BbbServices _)
+    public static async Task<IResult> UpdateRecordings(BbbRequest request, BbbServices services)
     {
         var ids = RecordingFilter.List(request["recordID"]);
         if (ids.Count == 0)
@@ -91,7 +89,7 @@ public static partial class RecordingsApi
             return BbbResults.Failed(BbbError.MissingRecordId);
         }
 
-        var s = Services(request);
+        var s = services.Recordings;
         var metadata = request.Parameters
             .Where(p => p.Key.StartsWith("meta_", StringComparison.Ordinal) && p.Key.Length > 5)
             .Select(p => new KeyValuePair<string, string>(p.Key[5..], p.Value))
@@ -104,7 +102,7 @@ public static partial class RecordingsApi
             : BbbResults.Failed(BbbError.RecordingsNotFound);
     }
 
-    private static async Task<IResult> GetRecordingTextTracks(HttpContext context, [AsParameters] RecordingServices s)
+    private static async Task<IResult> GetRecordingTextTracks(HttpContext context, RecordingServices s)
     {
         var (request, error) = await s.Reader.ReadAsync(context, "getRecordingTextTracks");
         if (error is not null)
@@ -129,7 +127,7 @@ public static partial class RecordingsApi
         return Results.Json(new { response = new { returncode = "SUCCESS", tracks } });
     }
 
-    private static async Task<IResult> PutRecordingTextTrack(HttpContext context, [AsParameters] RecordingServices s)
+    private static async Task<IResult> PutRecordingTextTrack(HttpContext context, RecordingServices s)
     {
         var (request, error) = await s.Reader.ReadAsync(context, "putRecordingTextTrack");
         if (error is not null)
@@ -165,7 +163,7 @@ public static partial class RecordingsApi
         }
 
         var recording = await s.Commands.FindAsync(request.Tenant.Id, recordId, context.RequestAborted);
-        if (recording is null || !RecordingFiles.IsSafeSegment(recordId))
+        if (recording is null || !RecordingFiles.IsSafeName(recordId))
         {
             return JsonFailed("noRecordings", $"No recording was found for {recordId}");
         }
@@ -189,81 +187,6 @@ public static partial class RecordingsApi
         });
     }
 
-    /// <summary>
-    /// The playback URL of a protected recording: redeems the one-time token, sets the cookie scoped to this
-    /// recording's files, and hands over to the web server: an internal redirect to the file when the playback URL is a
-    /// file of the recording, else a redirect to the player page, whose requests for the files then carry the cookie.
-    /// </summary>
-    private static async Task<IResult> Play(string recordID, string format, string? token, HttpContext context, [AsParameters] RecordingServices s)
-    {
-        if (!RecordingFiles.IsSafeSegment(recordID) || !RecordingFiles.IsSafeSegment(format)
-            || !await s.Protection.RedeemAsync(token, recordID, format))
-        {
-            return Results.NotFound("This playback link is not valid or has expired.");
-        }
-
-        var recording = await s.Commands.FindAsync(null, recordID, context.RequestAborted);
-        var playback = recording?.Formats.Find(f => f.Format == format);
-        if (recording is not { Published: true } || playback is null)
-        {
-            return Results.NotFound("Recording not found.");
-        }
-
-        var baseUrl = s.BaseUrl(context.Request);
-        context.Response.Cookies.Append(PlaybackProtection.CookieName(recordID), s.Protection.CookieValue(recordID, format), new CookieOptions
-        {
-            Path = PlaybackProtection.CookiePath(recordID, format),
-            HttpOnly = true,
-            Secure = baseUrl.StartsWith("https:", StringComparison.Ordinal),
-            SameSite = SameSiteMode.Lax,
-            MaxAge = s.Options.Value.CookieLifetime,
-        });
-        context.Response.Headers.CacheControl = "no-store";
-
-        var path = PublicUrls.PathOf(playback.Url);
-        return path.StartsWith(PlaybackProtection.CookiePath(recordID, format) + "/", StringComparison.Ordinal)
-            ? AccelRedirect(context, s.Options.Value.InternalLocation + path)
-            : Results.Redirect(PublicUrls.Rewrite(playback.Url, baseUrl));
-    }
-
-    /// <summary>
-    /// A file of a recording, as the web server asks for it (<c>/{format}/{recordID}/...</c> rewritten to this route):
-    /// checks the recording is published and, when protected, that the request carries its cookie, then lets the web
-    /// server send the file from its internal location.
-    /// </summary>
-    private static async Task<IResult> Resource(string format, string recordID, string? path, HttpContext context, [AsParameters] RecordingServices s)
-    {
-        if (!RecordingFiles.IsSafeSegment(recordID) || !RecordingFiles.IsSafeSegment(format)
-            || (path ?? string.Empty).Split('/').Any(segment => segment is "." or ".."))
-        {
-            return Results.NotFound();
-        }
-
-        var recording = await s.Commands.FindAsync(null, recordID, context.RequestAborted);
-        if (recording is not { Published: true } || recording.Formats.TrueForAll(f => f.Format != format))
-        {
-            return Results.NotFound();
-        }
-
-        if (recording.Protected && s.Options.Value.ProtectedRecordingsEnabled)
-        {
-            if (!s.Protection.IsValidCookie(context.Request.Cookies[PlaybackProtection.CookieName(recordID)], recordID, format))
-            {
-                return Results.StatusCode(StatusCodes.Status403Forbidden);
-            }
-
-            context.Response.Headers.CacheControl = "private, no-store";
-        }
-
-        return AccelRedirect(context, $"{s.Options.Value.InternalLocation}/{format}/{recordID}/{path}");
-    }
-
-    private static IResult AccelRedirect(HttpContext context, string location)
-    {
-        context.Response.Headers["X-Accel-Redirect"] = location;
-        return Results.Ok();
-    }
-
     private static IResult JsonFailed(string messageKey, string message) =>
         Results.Json(new { response = new { returncode = "FAILED", messageKey, message } });
 
@@ -271,7 +194,7 @@ public static partial class RecordingsApi
     private static partial Regex LanguageTag();
 }
 
-/// <summary>What the recording calls depend on, bound in one go.</summary>
+/// <summary>What the recording and playback handlers depend on, bound once (all singletons).</summary>
 public sealed record RecordingServices(
     BbbRequestReader Reader,
     RecordingStore Store,

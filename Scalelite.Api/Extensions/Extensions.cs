@@ -79,6 +79,7 @@ public static class Extensions
         app.MapOperatorApi();
         app.MapOpenApi();
         app.MapRecordingsApi();
+        app.MapPlaybackApi();
         return app;
     }
 }

@@ -71,7 +71,7 @@ public sealed class PlaybackProtection(
 
     public static string CookieName(string recordId) => CookiePrefix + recordId;
 
-    public static string CookiePath(string recordId, string format) => $"/{format}/{recordId}";
+    public static string CookiePath(string recordId, string format) => RecordingFiles.WebPath(format, recordId);
 
     public string CookieValue(string recordId, string format)
     {

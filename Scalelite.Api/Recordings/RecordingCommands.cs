@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Persistence.Recordings;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Api.Recordings;
 
@@ -26,7 +27,7 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
             }
 
             recording.Published = publish;
-            recording.State = publish ? "published" : "unpublished";
+            recording.State = RecordingState.Of(publish);
             recording.UpdatedAt = time.GetUtcNow();
         }
 
@@ -44,7 +45,7 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
         {
             recording.TextTracks.Clear();
             recording.Published = false;
-            recording.State = "deleted";
+            recording.State = RecordingState.Deleted;
             recording.DeletedAt = recording.UpdatedAt = time.GetUtcNow();
         }
 
@@ -108,7 +109,7 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var query = tenantId is null
-            ? db.Recordings.Where(r => r.RecordId == recordId && r.State != "deleted")
+            ? db.Recordings.Where(r => r.RecordId == recordId && r.State != RecordingState.Deleted)
             : Find(db, tenantId, [recordId]);
         return await query.AsNoTracking().Include(r => r.Formats).Include(r => r.TextTracks).FirstOrDefaultAsync(ct);
     }
@@ -144,6 +145,6 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
     private static IQueryable<Recording> Find(ScaleliteDbContext db, string tenantId, IReadOnlyList<string> recordIds)
     {
         var ids = recordIds.ToArray();
-        return db.Recordings.Where(r => r.TenantId == tenantId && ids.Contains(r.RecordId) && r.State != "deleted");
+        return db.Recordings.Where(r => r.TenantId == tenantId && ids.Contains(r.RecordId) && r.State != RecordingState.Deleted);
     }
 }

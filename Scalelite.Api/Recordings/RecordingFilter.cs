@@ -1,5 +1,6 @@
 using System.Globalization;
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Api.Recordings;
 
@@ -21,7 +22,10 @@ public sealed record RecordingFilter(
 {
     public const int MaxLimit = 100;
 
-    public static readonly IReadOnlyList<string> DefaultStates = ["published", "unpublished"];
+    /// <summary>The <c>state</c> value that lists recordings in every state.</summary>
+    public const string AnyState = "any";
+
+    public static readonly IReadOnlyList<string> DefaultStates = [RecordingState.Published, RecordingState.Unpublished];
 
     public static readonly BbbError InvalidOffset = new("invalidParamOffset", "The offset parameter must be an integer of 0 or more.");
     public static readonly BbbError InvalidLimit = new("invalidParamLimit", "The limit parameter must be an integer from 1 to 100.");
@@ -54,7 +58,7 @@ public sealed record RecordingFilter(
         }
 
         var states = List(parameters["state"]);
-        IReadOnlyList<string>? stateFilter = states.Count == 0 ? DefaultStates : states.Contains("any") ? null : states;
+        IReadOnlyList<string>? stateFilter = states.Count == 0 ? DefaultStates : states.Contains(AnyState) ? null : states;
 
         var metadata = new List<MetadataFilter>();
         foreach (var (key, value) in parameters)

@@ -43,7 +43,7 @@ public sealed record ParsedRecording(
         Name = Name,
         IsBreakout = IsBreakout,
         Published = Published && !importUnpublished,
-        State = importUnpublished && State == "published" ? "unpublished" : State,
+        State = importUnpublished && State == RecordingState.Published ? RecordingState.Unpublished : State,
         StartTime = StartTime,
         EndTime = EndTime,
         Participants = Participants,
@@ -108,13 +108,13 @@ public static class RecordingMetadataParser
         var meeting = root.Element("meeting") ?? throw new RecordingFormatException("metadata.xml has no <meeting>.");
         var playback = root.Element("playback") ?? throw new RecordingFormatException("metadata.xml has no <playback>.");
         var format = Required(playback.Element("format")?.Value.Trim(), "playback/format");
-        if (!RecordingLayout.IsSafeName(recordId) || !RecordingLayout.IsSafeName(format))
+        if (!RecordingFiles.IsSafeName(recordId) || !RecordingFiles.IsSafeName(format))
         {
             throw new RecordingFormatException($"metadata.xml names an invalid recording '{format}/{recordId}'.");
         }
 
         var published = Bool(root.Element("published")?.Value, true);
-        var state = root.Element("state")?.Value.Trim() is { Length: > 0 } s ? s : (published ? "published" : "unpublished");
+        var state = root.Element("state")?.Value.Trim() is { Length: > 0 } s ? s : RecordingState.Of(published);
         var metadata = new List<KeyValuePair<string, string>>();
         foreach (var meta in root.Element("meta")?.Elements() ?? [])
         {

@@ -74,9 +74,6 @@ public sealed class RecordingOptions
     public TimeSpan PollInterval => TimeSpan.FromSeconds(ImportPollInterval);
 
     public TimeSpan SettleTime => TimeSpan.FromSeconds(ImportSettleTime);
-
-    /// <summary>The directory layout these settings describe.</summary>
-    public RecordingLayout Layout() => new(PublishDir, UnpublishDir);
 }
 
 public static class RecordingServiceExtensions

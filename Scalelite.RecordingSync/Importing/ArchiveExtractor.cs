@@ -148,7 +148,7 @@ public static class ArchiveExtractor
             throw new ArchiveRejectedException($"entry '{name}' has an invalid name");
         }
 
-        if (!RecordingLayout.IsSafeName(segments[0]) || (segments.Length > 1 && !RecordingLayout.IsSafeName(segments[1])))
+        if (!RecordingFiles.IsSafeName(segments[0]) || (segments.Length > 1 && !RecordingFiles.IsSafeName(segments[1])))
         {
             throw new ArchiveRejectedException($"entry '{name}' does not start with a valid <format>/<recordID>");
         }

@@ -11,6 +11,11 @@ public sealed class ArchiveReadiness(TimeProvider time, TimeSpan settle)
 {
     private readonly Dictionary<string, (long Size, DateTimeOffset Modified, DateTimeOffset SeenAt)> _looks = new(StringComparer.Ordinal);
 
+    /// <summary>Spool entries that are archives: <c>*.tar</c> and <c>*.tar.xz</c>, never dot-files (still being written).</summary>
+    public static bool IsArchiveName(string fileName) =>
+        fileName.Length > 0 && fileName[0] != '.'
+        && (fileName.EndsWith(".tar", StringComparison.Ordinal) || fileName.EndsWith(".tar.xz", StringComparison.Ordinal));
+
     public TimeSpan MinimumGap { get; } = settle < TimeSpan.FromSeconds(1) ? settle : TimeSpan.FromSeconds(1);
 
     public bool IsReady(string path, long size, DateTimeOffset modified)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Persistence;
@@ -29,36 +28,35 @@ public enum ImportOutcome
 /// the work directory has been touched.</item>
 /// <item>Open a transaction and write the rows (upsert by recordID: the archive's formats replace the same formats,
 /// others are kept, so per-format archives add up). Nothing is visible to readers yet.</item>
-/// <item>Put each format in place: move it next to its target under a dot-name (a rename, or a copy when the work
-/// directory is on another device), then rename it onto <c>&lt;format&gt;/&lt;recordID&gt;</c>. An earlier copy is first
-/// renamed aside and removed afterwards. Readers therefore see the old directory, briefly none, or the new one,
-/// never a partial one; the dot-names are swept at start-up.</item>
+/// <item>Put each format in place with <see cref="RecordingFiles.Place"/>: renamed (or, across devices, copied, fsynced
+/// and renamed) onto <c>&lt;format&gt;/&lt;recordID&gt;</c> in the tree the recording's state names, an earlier copy set
+/// aside first and any copy in the other tree removed. Readers therefore see the old directory, briefly none, or
+/// the new one, never a partial one; what a crash leaves is swept at start-up.</item>
 /// <item>Commit. Only now does the index point at the files, which are already complete.</item>
 /// <item>Delete the archive.</item>
 /// </list>
 /// A crash before the commit rolls the transaction back and leaves the archive, so it is imported again from
 /// scratch (directories already placed are complete and are replaced). A crash between the commit and the
 /// deletion re-imports an identical recording: the upsert and the import log (keyed by archive and arrival time)
-/// make that a no-op for readers. Files are not fsynced: the guarantees hold for process crashes; after a power
-/// loss the retry from the kept archive repairs what the page cache lost.
+/// make that a no-op for readers. Files renamed within one device are not fsynced: the guarantees hold for process
+/// crashes; after a power loss the retry from the kept archive repairs what the page cache lost.
 /// </remarks>
 public sealed partial class RecordingImporter(
     IDbContextFactory<ScaleliteDbContext> databases,
     IOptions<RecordingOptions> options,
+    RecordingFiles files,
     IImportProbe probe,
     RecordingSyncMetrics metrics,
     TimeProvider time,
     ILogger<RecordingImporter> logger)
 {
     public const string FailedFolder = "failed";
-    private const int CrossDeviceLink = 18;
     // Two archives of one recording (per-format archives) must not publish at once. A fixed set of striped gates
     // bounds the memory, unlike a gate per recordID kept forever; unrelated recordings rarely share a stripe.
     private readonly SemaphoreSlim[] _recordGates = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     public async Task<ImportOutcome> ImportAsync(string archivePath, CancellationToken ct)
     {
-        var o = options.Value;
         var name = Path.GetFileName(archivePath);
         var info = new FileInfo(archivePath);
         if (!info.Exists)
@@ -67,7 +65,7 @@ public sealed partial class RecordingImporter(
         }
 
         var arrivedAt = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-        var work = Path.Combine(Path.GetFullPath(o.WorkDir), $".{name}.{Guid.NewGuid():N}");
+        var work = files.NewWorkDirectory(name);
         try
         {
             List<ParsedRecording> parsed;
@@ -105,7 +103,7 @@ public sealed partial class RecordingImporter(
         }
         finally
         {
-            TryDeleteDirectory(work);
+            RecordingFiles.DeleteLeftover(work);
         }
     }
 
@@ -150,11 +148,9 @@ public sealed partial class RecordingImporter(
 
     private async Task PublishAsync(string archiveName, DateTimeOffset arrivedAt, string work, List<ParsedRecording> parsed, CancellationToken ct)
     {
-        var o = options.Value;
-        var layout = o.Layout();
         var now = time.GetUtcNow();
         var first = parsed[0];
-        var incoming = first.ToRecording(o.ImportUnpublished);
+        var incoming = first.ToRecording(options.Value.ImportUnpublished);
 
         await using var db = await databases.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -170,14 +166,14 @@ public sealed partial class RecordingImporter(
             recording = incoming;
             db.Add(recording);
         }
-        else if (recording.State == "deleted")
+        else if (recording.State == RecordingState.Deleted)
         {
             // A format that arrives after the LMS deleted the recording must not bring it back.
             db.Add(new RecordingImport
             {
                 Archive = archiveName,
                 RecordId = recording.RecordId,
-                Outcome = "ignored",
+                Outcome = RecordingImport.Ignored,
                 Reason = "The recording was deleted before this archive arrived.",
                 ArrivedAt = arrivedAt,
                 FinishedAt = now,
@@ -207,14 +203,14 @@ public sealed partial class RecordingImporter(
         recording.Formats.AddRange(parsed.Select(p => p.ToPlaybackFormat()));
         await StageCallbacksAsync(db, recording, now, ct);
         var alreadyLogged = await db.Set<RecordingImport>()
-            .AnyAsync(i => i.Archive == archiveName && i.ArrivedAt == arrivedAt && i.Outcome == "imported", ct);
+            .AnyAsync(i => i.Archive == archiveName && i.ArrivedAt == arrivedAt && i.Outcome == RecordingImport.Imported, ct);
         if (!alreadyLogged)
         {
             db.Add(new RecordingImport
             {
                 Archive = archiveName,
                 RecordId = recording.RecordId,
-                Outcome = "imported",
+                Outcome = RecordingImport.Imported,
                 ArrivedAt = arrivedAt,
                 FinishedAt = now,
             });
@@ -225,9 +221,7 @@ public sealed partial class RecordingImporter(
 
         foreach (var p in parsed)
         {
-            var staged = Path.Combine(work, p.Format, p.RecordId);
-            PlaceDirectory(staged, layout.FormatDirectory(recording.Published, p.Format, p.RecordId));
-            RemoveDirectory(layout.FormatDirectory(!recording.Published, p.Format, p.RecordId));
+            files.Place(Path.Combine(work, p.Format, p.RecordId), recording.Published, p.Format, p.RecordId);
             probe.At(ImportStep.FormatPlaced, recording.RecordId);
         }
 
@@ -266,67 +260,6 @@ public sealed partial class RecordingImporter(
         }
     }
 
-    /// <summary>Makes <paramref name="target"/> the directory <paramref name="staged"/> is, all at once (see the class remarks).</summary>
-    private static void PlaceDirectory(string staged, string target)
-    {
-        var parent = Path.GetDirectoryName(target)!;
-        var leaf = Path.GetFileName(target);
-        Directory.CreateDirectory(parent);
-        var incoming = Path.Combine(parent, $".{leaf}.incoming.{Guid.NewGuid():N}");
-        try
-        {
-            Directory.Move(staged, incoming);
-        }
-        catch (IOException e) when ((e.HResult & 0xFFFF) == CrossDeviceLink || e.Message.Contains("cross-device", StringComparison.OrdinalIgnoreCase))
-        {
-            CopyDirectory(staged, incoming);
-        }
-
-        string? aside = null;
-        if (Directory.Exists(target))
-        {
-            aside = Path.Combine(parent, $".{leaf}.replaced.{Guid.NewGuid():N}");
-            Directory.Move(target, aside);
-        }
-
-        Directory.Move(incoming, target);
-        if (aside is not null)
-        {
-            TryDeleteDirectory(aside);
-        }
-    }
-
-    private static void RemoveDirectory(string path)
-    {
-        if (!Directory.Exists(path))
-        {
-            return;
-        }
-
-        var aside = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.replaced.{Guid.NewGuid():N}");
-        Directory.Move(path, aside);
-        TryDeleteDirectory(aside);
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            using (var source = File.OpenRead(file))
-            using (var destination = new FileStream(Path.Combine(to, Path.GetFileName(file)), FileMode.CreateNew))
-            {
-                source.CopyTo(destination);
-                destination.Flush(flushToDisk: true);
-            }
-        }
-
-        foreach (var dir in Directory.EnumerateDirectories(from))
-        {
-            CopyDirectory(dir, Path.Combine(to, Path.GetFileName(dir)));
-        }
-    }
-
     /// <summary>Moves a malformed archive to <c>spool/failed/</c> beside a reason file, and logs and counts it.</summary>
     private async Task SetAsideAsync(string archivePath, DateTimeOffset arrivedAt, string reason, CancellationToken ct)
     {
@@ -350,7 +283,7 @@ public sealed partial class RecordingImporter(
             db.Add(new RecordingImport
             {
                 Archive = name,
-                Outcome = "failed",
+                Outcome = RecordingImport.Failed,
                 Reason = reason.Length > 2000 ? reason[..2000] : reason,
                 ArrivedAt = arrivedAt,
                 FinishedAt = time.GetUtcNow(),
@@ -361,52 +294,6 @@ public sealed partial class RecordingImporter(
         {
             // The archive and its reason file are already safe in failed/; the log row is a convenience.
             Log.LogWriteFailed(logger, name, e.Message);
-        }
-    }
-
-    /// <summary>Removes what a crashed import can leave behind: work directories and dot-named staging directories.</summary>
-    public void SweepLeftovers()
-    {
-        var o = options.Value;
-        if (Directory.Exists(o.WorkDir))
-        {
-            foreach (var dir in Directory.EnumerateDirectories(o.WorkDir, ".*"))
-            {
-                TryDeleteDirectory(dir);
-            }
-        }
-
-        var layout = o.Layout();
-        foreach (var root in new[] { layout.PublishDir, layout.UnpublishDir }.Where(Directory.Exists))
-        {
-            foreach (var format in Directory.EnumerateDirectories(root))
-            {
-                foreach (var dir in Directory.EnumerateDirectories(format, ".*"))
-                {
-                    if (dir.Contains(".incoming.", StringComparison.Ordinal) || dir.Contains(".replaced.", StringComparison.Ordinal))
-                    {
-                        TryDeleteDirectory(dir);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void TryDeleteDirectory(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-            // Swept again at the next start.
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 

@@ -16,6 +16,7 @@ namespace Scalelite.RecordingSync.Importing;
 /// </remarks>
 public sealed partial class SpoolImportService(
     RecordingImporter importer,
+    RecordingFiles files,
     IOptions<RecordingOptions> options,
     DatabaseMigrator migrator,
     TimeProvider time,
@@ -40,7 +41,7 @@ public sealed partial class SpoolImportService(
         }
 
         await migrator.Migrated.WaitAsync(stoppingToken);
-        importer.SweepLeftovers();
+        files.SweepLeftovers();
         var readiness = new ArchiveReadiness(time, o.SettleTime);
         using var slots = new SemaphoreSlim(o.ImportParallelism);
         using var watcher = new FileSystemWatcher(o.SpoolDir) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.LastWrite };
@@ -93,7 +94,7 @@ public sealed partial class SpoolImportService(
         var present = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in new DirectoryInfo(spool).EnumerateFiles())
         {
-            if (!RecordingLayout.IsArchiveName(file.Name))
+            if (!ArchiveReadiness.IsArchiveName(file.Name))
             {
                 continue;
             }

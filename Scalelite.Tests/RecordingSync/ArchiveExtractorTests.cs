@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Text;
 using Scalelite.RecordingSync.Importing;
+using Scalelite.Tests.Core.Recordings;
 
 namespace Scalelite.Tests.RecordingSync;
 
@@ -59,6 +60,22 @@ public sealed class ArchiveExtractorTests : IDisposable
         Assert.Equal([archive, Target], Directory.EnumerateFileSystemEntries(_root).Order(StringComparer.Ordinal));
         Assert.Empty(TestArchives.FilesUnder(Target));
         Assert.False(File.Exists("/tmp/escaped.txt"));
+    }
+
+    [Theory]
+    [MemberData(nameof(UnsafeNames.SegmentLabels), MemberType = typeof(UnsafeNames))]
+    public async Task ExtractAsync_UnsafeFormatOrRecordId_RejectsAndWritesNothing(string label)
+    {
+        var name = UnsafeNames.All[label];
+        foreach (var entry in new[] { $"{name}/r1/metadata.xml", $"presentation/{name}/metadata.xml" })
+        {
+            var archive = Path.Combine(_root, "bad.tar");
+            TestArchives.Write(archive, [(entry, Encoding.UTF8.GetBytes("x"))]);
+
+            await Assert.ThrowsAsync<ArchiveRejectedException>(() => ArchiveExtractor.ExtractAsync(archive, Target, CancellationToken.None));
+
+            Assert.Empty(TestArchives.FilesUnder(Target));
+        }
     }
 
     [Theory]

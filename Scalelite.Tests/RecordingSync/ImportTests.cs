@@ -37,7 +37,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         Assert.Equal(recordId, recording.InternalMeetingId);
         Assert.Equal("Physics 101", recording.Name);
         Assert.True(recording.Published);
-        Assert.Equal("published", recording.State);
+        Assert.Equal(RecordingState.Published, recording.State);
         Assert.False(recording.IsBreakout);
         Assert.True(recording.EndTime >= recording.StartTime);
         Assert.Equal(1, recording.Participants);
@@ -65,7 +65,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         Assert.True(File.Exists(Path.Combine(sync.Published, "presentation", recordId, "presentation", $"d2d9a672040fbde2a47a10bf6c37b6a4b5ae187f-{sim.GetMeetings()[0].CreateTime}", "thumbnails", "thumb-2.png")));
         await using var db = await sync.DbAsync();
         var log = await db.Set<RecordingImport>().SingleAsync();
-        Assert.Equal(("imported", recordId), (log.Outcome, log.RecordId));
+        Assert.Equal((RecordingImport.Imported, recordId), (log.Outcome, log.RecordId));
         Assert.Empty(sync.StagingLeftovers());
         Assert.Empty(Directory.EnumerateFileSystemEntries(sync.Work));
     }
@@ -102,7 +102,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
 
         var recording = await sync.RecordingAsync("r-unpub");
         Assert.False(recording!.Published);
-        Assert.Equal("unpublished", recording.State);
+        Assert.Equal(RecordingState.Unpublished, recording.State);
         Assert.True(Directory.Exists(Path.Combine(sync.Unpublished, "presentation", "r-unpub")));
         Assert.False(Directory.Exists(Path.Combine(sync.Published, "presentation", "r-unpub")));
     }
@@ -123,7 +123,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         {
             var row = await db.Set<Recording>().SingleAsync(r => r.RecordId == "r-late");
             row.Published = false;
-            row.State = "unpublished";
+            row.State = RecordingState.Unpublished;
             db.Add(new RecordingMetadata { RecordingId = row.Id, Key = "lms-note", Value = "kept" });
             await db.SaveChangesAsync();
         }
@@ -132,7 +132,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         Assert.Equal(ImportOutcome.Imported, await importer.ImportAsync(archive, CancellationToken.None));
 
         var recording = await sync.RecordingAsync("r-late");
-        Assert.Equal("unpublished", recording!.State);
+        Assert.Equal(RecordingState.Unpublished, recording!.State);
         Assert.Equal(["presentation", "video"], recording.Formats.Select(f => f.Format).Order());
         Assert.Contains(recording.Metadata, m => m.Key == "lms-note");
         Assert.True(Directory.Exists(Path.Combine(sync.Unpublished, "video", "r-late")));
@@ -154,7 +154,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         {
             var row = await db.Set<Recording>().SingleAsync(r => r.RecordId == "r-gone");
             row.Published = false;
-            row.State = "deleted";
+            row.State = RecordingState.Deleted;
             row.DeletedAt = DateTimeOffset.UtcNow;
             await db.SaveChangesAsync();
         }
@@ -163,7 +163,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         await importer.ImportAsync(archive, CancellationToken.None);
 
         var recording = await sync.RecordingAsync("r-gone");
-        Assert.Equal("deleted", recording!.State);
+        Assert.Equal(RecordingState.Deleted, recording!.State);
         Assert.False(Directory.Exists(Path.Combine(sync.Published, "video", "r-gone")));
         Assert.False(Directory.Exists(Path.Combine(sync.Unpublished, "video", "r-gone")));
         Assert.False(File.Exists(archive));
@@ -195,7 +195,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         Assert.Equal(committed, await sync.RecordingAsync(recordId) is not null);
 
         var restarted = sync.NewImporter();
-        restarted.SweepLeftovers();
+        sync.Files.SweepLeftovers();
         if (File.Exists(archive))
         {
             Assert.Equal(ImportOutcome.Imported, await restarted.ImportAsync(archive, CancellationToken.None));
@@ -204,7 +204,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         Assert.False(File.Exists(archive));
         await using var db = await sync.DbAsync();
         Assert.Equal(1, await db.Set<Recording>().CountAsync(r => r.RecordId == recordId));
-        Assert.Equal(1, await db.Set<RecordingImport>().CountAsync(i => i.RecordId == recordId && i.Outcome == "imported"));
+        Assert.Equal(1, await db.Set<RecordingImport>().CountAsync(i => i.RecordId == recordId && i.Outcome == RecordingImport.Imported));
         Assert.Equal(2, (await sync.RecordingAsync(recordId))!.Formats.Count);
         foreach (var format in TestArchives.Formats)
         {
@@ -260,7 +260,7 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
         await Eventually.TrueAsync(async () =>
         {
             await using var db = await sync.DbAsync();
-            return await db.Set<RecordingImport>().AnyAsync(i => i.Archive == name && i.Outcome == "failed" && i.Reason!.Contains(reasonPart));
+            return await db.Set<RecordingImport>().AnyAsync(i => i.Archive == name && i.Outcome == RecordingImport.Failed && i.Reason!.Contains(reasonPart));
         }, Deadline, "the failure is recorded in recording_imports");
         Assert.Empty(sync.EntriesOutsideTargets());
         Assert.Empty(TestArchives.FilesUnder(sync.Published));

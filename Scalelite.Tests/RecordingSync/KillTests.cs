@@ -78,7 +78,7 @@ public sealed class KillTests(InfrastructureFixture infrastructure) : IClassFixt
                 new DbContextOptionsBuilder<Scalelite.Core.Persistence.ScaleliteDbContext>().UseNpgsql(database).Options);
             Assert.Equal(1, await db.Set<Recording>().CountAsync(r => r.RecordId == recordId));
             Assert.Equal(2, await db.Set<PlaybackFormat>().CountAsync());
-            Assert.Equal(1, await db.Set<RecordingImport>().CountAsync(i => i.Outcome == "imported"));
+            Assert.Equal(1, await db.Set<RecordingImport>().CountAsync(i => i.Outcome == RecordingImport.Imported));
             foreach (var format in TestArchives.Formats)
             {
                 Assert.Equal(FilesPerFormat + 1, TestArchives.FilesUnder(Path.Combine(root, "published", format, recordId)).Count);

@@ -1,5 +1,6 @@
 using System.Text;
 using Scalelite.Core.Recordings;
+using Scalelite.Tests.Core.Recordings;
 
 namespace Scalelite.Tests.RecordingSync;
 
@@ -55,6 +56,16 @@ public sealed class RecordingMetadataParserTests
         var e = Assert.Throws<RecordingFormatException>(() => Parse(xml));
 
         Assert.Contains(reasonPart, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(UnsafeNames.SegmentLabels), MemberType = typeof(UnsafeNames))]
+    public void Parse_UnsafeRecordIdOrFormat_Throws(string label)
+    {
+        var name = UnsafeNames.All[label];
+
+        Assert.Contains("invalid recording", Assert.Throws<RecordingFormatException>(() => Parse(TestArchives.MetadataXml(name, "presentation"))).Message, StringComparison.Ordinal);
+        Assert.Contains("invalid recording", Assert.Throws<RecordingFormatException>(() => Parse(TestArchives.MetadataXml("r1", name))).Message, StringComparison.Ordinal);
     }
 
     internal static string FixtureDirectory()

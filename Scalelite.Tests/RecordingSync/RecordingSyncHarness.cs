@@ -44,6 +44,8 @@ internal sealed class RecordingSyncHarness : IAsyncDisposable
 
     public string Failed => Path.Combine(Spool, RecordingImporter.FailedFolder);
 
+    public RecordingFiles Files => Host.Services.GetRequiredService<RecordingFiles>();
+
     /// <summary>Starts the host. With <paramref name="watch"/> false the spool is not watched, and tests drive <see cref="RecordingImporter"/>.</summary>
     public static async Task<RecordingSyncHarness> StartAsync(
         InfrastructureFixture infrastructure, bool watch, IDictionary<string, string?>? settings = null, string? database = null, string? root = null)
@@ -88,6 +90,7 @@ internal sealed class RecordingSyncHarness : IAsyncDisposable
     public RecordingImporter NewImporter(IImportProbe? probe = null) => new(
         Host.Services.GetRequiredService<IDbContextFactory<ScaleliteDbContext>>(),
         Host.Services.GetRequiredService<IOptions<RecordingOptions>>(),
+        Files,
         probe ?? new NoProbe(),
         Host.Services.GetRequiredService<RecordingSyncMetrics>(),
         TimeProvider.System,

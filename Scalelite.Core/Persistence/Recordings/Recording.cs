@@ -1,3 +1,5 @@
+using Scalelite.Core.Recordings;
+
 namespace Scalelite.Core.Persistence.Recordings;
 
 /// <summary>A recording of the pool's index: one row per recordID, whichever BBB server recorded it.</summary>
@@ -20,8 +22,8 @@ public sealed class Recording
 
     public bool Published { get; set; }
 
-    /// <summary>BBB's state: processing, processed, published, unpublished, deleted.</summary>
-    public string State { get; set; } = "published";
+    /// <summary>BBB's state, one of <see cref="RecordingState"/>'s values.</summary>
+    public string State { get; set; } = RecordingState.Published;
 
     public DateTimeOffset StartTime { get; set; }
 
@@ -168,7 +170,16 @@ public sealed class RecordingImport
 
     public string? RecordId { get; set; }
 
-    /// <summary>imported, failed.</summary>
+    /// <summary>The values of <see cref="Outcome"/>.</summary>
+    public const string Imported = "imported";
+
+    /// <summary>Set aside in <c>spool/failed/</c> as malformed.</summary>
+    public const string Failed = "failed";
+
+    /// <summary>The recording was deleted before this archive arrived: nothing was imported.</summary>
+    public const string Ignored = "ignored";
+
+    /// <summary><see cref="Imported"/>, <see cref="Failed"/> or <see cref="Ignored"/>.</summary>
     public required string Outcome { get; set; }
 
     public string? Reason { get; set; }

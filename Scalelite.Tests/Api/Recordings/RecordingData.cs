@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Persistence.Recordings;
+using Scalelite.Core.Recordings;
 
 namespace Scalelite.Tests.Api.Recordings;
 
@@ -14,7 +15,7 @@ internal sealed class RecordingData(IDbContextFactory<ScaleliteDbContext> contex
     public static readonly DateTimeOffset Epoch = new(2025, 3, 1, 10, 0, 0, TimeSpan.Zero);
 
     /// <summary>A recording as a BBB server at bbb1.example.org would describe it: presentation (with thumbnails) and podcast.</summary>
-    public static Recording New(string recordId, string meetingId, DateTimeOffset? start = null, string state = "published")
+    public static Recording New(string recordId, string meetingId, DateTimeOffset? start = null, string state = RecordingState.Published)
     {
         var begin = start ?? Epoch;
         return new Recording
@@ -24,7 +25,7 @@ internal sealed class RecordingData(IDbContextFactory<ScaleliteDbContext> contex
             InternalMeetingId = recordId,
             Name = "Lecture <1> & \"more\"",
             IsBreakout = false,
-            Published = state == "published",
+            Published = state == RecordingState.Published,
             State = state,
             StartTime = begin,
             EndTime = begin.AddMinutes(42),
@@ -74,11 +75,11 @@ internal sealed class RecordingData(IDbContextFactory<ScaleliteDbContext> contex
             await db.SaveChangesAsync();
         }
 
-        foreach (var recording in recordings.Where(r => r.State is "published" or "unpublished"))
+        foreach (var recording in recordings.Where(r => r.State is RecordingState.Published or RecordingState.Unpublished))
         {
             foreach (var format in recording.Formats)
             {
-                var dir = FormatDir(format.Format, recording.RecordId, recording.State == "published");
+                var dir = FormatDir(format.Format, recording.RecordId, recording.State == RecordingState.Published);
                 Directory.CreateDirectory(dir);
                 await File.WriteAllTextAsync(Path.Combine(dir, "metadata.xml"), "<recording/>");
             }

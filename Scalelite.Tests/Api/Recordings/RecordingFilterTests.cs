@@ -149,13 +149,4 @@ public class RecordingFilterTests
         Assert.Equal("v ]]> w", element.Element("metadata")!.Element("ok-key")!.Value);
         Assert.Single(element.Element("metadata")!.Elements());
     }
-
-    [Theory]
-    [InlineData("abc-123_x.y", true)]
-    [InlineData("..", false)]
-    [InlineData("a/b", false)]
-    [InlineData("", false)]
-    [InlineData("a%2F", false)]
-    public void IsSafeSegment_OnlyPlainNames(string value, bool safe) =>
-        Assert.Equal(safe, RecordingFiles.IsSafeSegment(value));
 }

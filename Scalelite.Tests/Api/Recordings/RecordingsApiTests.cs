@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Xml.Linq;
 using Scalelite.Core.Persistence.Recordings;
+using Scalelite.Core.Recordings;
 using Scalelite.Tests.Support;
 
 namespace Scalelite.Tests.Api.Recordings;
@@ -111,8 +112,8 @@ public sealed class RecordingsApiTests(RecordingApiFixture fixture) : IClassFixt
         var a = Unique("fa");
         var b = Unique("fb");
         var a1 = RecordingData.New(a + "-1", a, RecordingData.Epoch.AddHours(1));
-        var a2 = RecordingData.New(a + "-2", a, RecordingData.Epoch.AddHours(2), state: "unpublished");
-        var a3 = RecordingData.New(a + "-3", a, RecordingData.Epoch.AddHours(3), state: "deleted");
+        var a2 = RecordingData.New(a + "-2", a, RecordingData.Epoch.AddHours(2), state: RecordingState.Unpublished);
+        var a3 = RecordingData.New(a + "-3", a, RecordingData.Epoch.AddHours(3), state: RecordingState.Deleted);
         var b1 = RecordingData.New(b + "-1", b, RecordingData.Epoch.AddHours(4));
         b1.Metadata.Find(m => m.Key == "course")!.Value = "chemistry";
         await fixture.Data.AddAsync(a1, a2, a3, b1);
@@ -234,7 +235,7 @@ public sealed class RecordingsApiTests(RecordingApiFixture fixture) : IClassFixt
     {
         var meeting = Unique("del");
         var recording = RecordingData.New(meeting + "-r", meeting);
-        var unpublished = RecordingData.New(meeting + "-u", meeting, state: "unpublished");
+        var unpublished = RecordingData.New(meeting + "-u", meeting, state: RecordingState.Unpublished);
         await fixture.Data.AddAsync(recording, unpublished);
 
         var root = await Call("deleteRecordings", ("recordID", $"{recording.RecordId},{unpublished.RecordId}"));
@@ -250,7 +251,7 @@ public sealed class RecordingsApiTests(RecordingApiFixture fixture) : IClassFixt
             }
 
             var row = await fixture.Data.FindAsync(id);
-            Assert.Equal("deleted", row!.State);
+            Assert.Equal(RecordingState.Deleted, row!.State);
             Assert.False(row.Published);
             Assert.NotNull(row.DeletedAt);
         }
@@ -326,88 +327,6 @@ public sealed class RecordingsApiTests(RecordingApiFixture fixture) : IClassFixt
         Assert.Equal("invalidLang", (await PutTrack(recording.RecordId, "captions", "../../x", "x", "WEBVTT\n")).GetProperty("messageKey").GetString());
         Assert.Equal("empty_uploaded_text_track", (await PutTrack(recording.RecordId, "captions", "en", "x", "")).GetProperty("messageKey").GetString());
         Assert.Equal("noRecordings", (await PutTrack("nope", "captions", "en", "x", "WEBVTT\n")).GetProperty("messageKey").GetString());
-    }
-
-    [Fact]
-    public async Task ProtectedRecording_PlaybackToken_IsSingleUseAndBuysAScopedCookie()
-    {
-        var meeting = Unique("prot");
-        var recording = RecordingData.New(meeting + "-r", meeting);
-        recording.Protected = true;
-        var open = RecordingData.New(meeting + "-o", meeting, RecordingData.Epoch.AddMinutes(-1));
-        await fixture.Data.AddAsync(recording, open);
-
-        var root = await Call("getRecordings", ("meetingID", meeting));
-        var urls = Recordings(root).ToDictionary(r => r.Element("recordID")!.Value, r => r.Descendants("format").ToDictionary(f => f.Element("type")!.Value, f => f.Element("url")!.Value));
-        Assert.Equal($"{fixture.Origin}/podcast/{open.RecordId}/audio.ogg", urls[open.RecordId]["podcast"]);
-        var podcastUrl = urls[recording.RecordId]["podcast"];
-        Assert.StartsWith($"{fixture.Origin}/recording/{recording.RecordId}/podcast?token=", podcastUrl, StringComparison.Ordinal);
-        Assert.NotEqual(podcastUrl.Split("token=")[1], urls[recording.RecordId]["presentation"].Split("token=")[1]);
-
-        // First use: the cookie, scoped to this recording's files, and the file through the web server's internal location.
-        using var first = await _client.Http.GetAsync(podcastUrl);
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal($"/scalelite-recordings/podcast/{recording.RecordId}/audio.ogg", first.Headers.GetValues("X-Accel-Redirect").Single());
-        var setCookie = first.Headers.GetValues("Set-Cookie").Single();
-        Assert.Contains($"path=/podcast/{recording.RecordId}", setCookie, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
-        var cookie = setCookie.Split(';')[0];
-
-        // Second use of the same token: refused.
-        using var second = await _client.Http.GetAsync(podcastUrl);
-        Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
-        Assert.False(second.Headers.Contains("X-Accel-Redirect"));
-
-        // A token for one format does not open another.
-        var presentationToken = urls[recording.RecordId]["presentation"].Split("token=")[1];
-        using var wrongFormat = await _client.Http.GetAsync($"{fixture.Origin}/recording/{recording.RecordId}/podcast?token={presentationToken}");
-        Assert.Equal(HttpStatusCode.NotFound, wrongFormat.StatusCode);
-
-        // The player page's route redirects to the player; its files then need the cookie.
-        var resource = $"{fixture.Origin}/recording-resource/podcast/{recording.RecordId}/audio.ogg";
-        using var withoutCookie = await _client.Http.GetAsync(resource);
-        Assert.Equal(HttpStatusCode.Forbidden, withoutCookie.StatusCode);
-        using var withCookie = new HttpRequestMessage(HttpMethod.Get, resource);
-        withCookie.Headers.Add("Cookie", cookie);
-        using var allowed = await _client.Http.SendAsync(withCookie);
-        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
-        Assert.Equal($"/scalelite-recordings/podcast/{recording.RecordId}/audio.ogg", allowed.Headers.GetValues("X-Accel-Redirect").Single());
-
-        // The cookie of one recording does not open another's files.
-        using var forged = new HttpRequestMessage(HttpMethod.Get, $"{fixture.Origin}/recording-resource/podcast/{recording.RecordId}x/audio.ogg");
-        forged.Headers.Add("Cookie", cookie.Replace(recording.RecordId, recording.RecordId + "x", StringComparison.Ordinal));
-        using var refused = await _client.Http.SendAsync(forged);
-        Assert.NotEqual(HttpStatusCode.OK, refused.StatusCode);
-
-        // Unprotected recordings' files go straight through.
-        using var plain = await _client.Http.GetAsync($"{fixture.Origin}/recording-resource/podcast/{open.RecordId}/audio.ogg");
-        Assert.Equal($"/scalelite-recordings/podcast/{open.RecordId}/audio.ogg", plain.Headers.GetValues("X-Accel-Redirect").Single());
-
-        // A token tried on the wrong format is used up; a fresh answer carries fresh tokens.
-        var fresh = Recordings(await Call("getRecordings", ("recordID", recording.RecordId)))[0]
-            .Descendants("format").Single(f => f.Element("type")!.Value == "presentation").Element("url")!.Value;
-        using var presentation = await _client.Http.GetAsync(fresh);
-        Assert.Equal(HttpStatusCode.Redirect, presentation.StatusCode);
-        Assert.Equal($"{fixture.Origin}/playback/presentation/2.3/{recording.RecordId}", presentation.Headers.Location!.ToString());
-    }
-
-    [Fact]
-    public async Task ProtectedRecording_ConcurrentUsesOfOneToken_ExactlyOneSucceeds()
-    {
-        var meeting = Unique("race");
-        var recording = RecordingData.New(meeting + "-r", meeting);
-        recording.Protected = true;
-        await fixture.Data.AddAsync(recording);
-        var url = Recordings(await Call("getRecordings", ("meetingID", meeting)))[0].Descendants("url").First().Value;
-
-        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
-        {
-            using var response = await _client.Http.GetAsync(url);
-            return response.StatusCode;
-        }));
-
-        Assert.Equal(1, answers.Count(s => s == HttpStatusCode.OK));
-        Assert.Equal(7, answers.Count(s => s == HttpStatusCode.NotFound));
     }
 
     private async Task<JsonElement> PutTrack(string recordId, string kind, string lang, string label, string content)
