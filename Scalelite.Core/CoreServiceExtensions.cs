@@ -8,6 +8,7 @@ using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Capacity;
+using Scalelite.Core.Pool.Health;
 using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
@@ -56,6 +57,8 @@ public static class CoreServiceExtensions
         services.AddSingleton<LoadRanking>();
         services.AddSingleton<LoadCalculator>();
         services.AddSingleton<HealthPolicy>();
+        services.AddSingleton<ServerProbe>();
+        services.AddSingleton<ServerHealth>();
         services.AddSingleton<ServerAdministration>();
         services.AddScaleliteLifecycle();
         services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Scalelite.BbbSimulator;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Lifecycle;
@@ -75,6 +76,29 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
         Assert.True(result.Succeeded, result.Error);
         Assert.Equal(creates + 1, sim.GetCallCount("create"));
         Assert.Empty(sim.GetMeetings());
+    }
+
+    [Fact]
+    public async Task Probe_ServerThatStopsAnswering_GoesOfflineAsAPollWouldTakeIt()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        XmlAssert.Success(await pool.Client.CreateAsync("stranded"));
+        await pool.PollAsync(); // the record shows the meeting
+        var id = pool.ServerIds[0];
+        pool.Simulators.Servers[0].SetFault(FaultMode.Down);
+        var lifecycle = pool.ApiService<ServerLifecycle>();
+
+        // The unhealthy threshold is 2: the second failed probe takes it offline.
+        await lifecycle.ProbeAsync(id, testMeeting: false, Operator, default);
+        var (result, verdict) = await lifecycle.ProbeAsync(id, testMeeting: false, Operator, default);
+
+        Assert.False(result.Server!.Online);
+        Assert.False(verdict!.Admitted);
+        Assert.Null(result.Server.Load);
+        Assert.Equal(0, result.Server.Meetings); // what it was seen to run is gone with it
+        Assert.Empty(await pool.ApiService<MeetingRegistry>().ServerMeetingsAsync(id));
+        var offline = Assert.Single(await pool.ApiService<ServerEventLog>().ListAsync(id, 10, default), e => e.Action == ServerActions.Offline);
+        Assert.Equal("test-operator", offline.Actor);
     }
 
     [Fact]

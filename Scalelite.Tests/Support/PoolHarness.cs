@@ -86,7 +86,6 @@ public sealed class PoolHarness : IAsyncDisposable
         var pollerBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         pollerBuilder.Configuration.AddInMemoryCollection(config);
         pollerBuilder.AddScaleliteCore();
-        pollerBuilder.Services.AddSingleton<ServerProbe>();
         pollerBuilder.Services.AddSingleton<PollCycle>();
         var poller = pollerBuilder.Build();
         await poller.StartAsync();
