@@ -24,14 +24,15 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
         var lifecycle = pool.ApiService<ServerLifecycle>();
         await lifecycle.RemoveAsync(pool.ServerIds[0], force: false, Operator, default);
 
-        var (added, error) = await admin.AddAsync(sim.ApiUrl, "not-the-secret", 1, null, default, actor: Operator);
-        Assert.True(added is not null, error);
+        var result = await admin.AddAsync(sim.ApiUrl, "not-the-secret", 1, null, default, actor: Operator);
+        var added = result.Server;
+        Assert.True(added is not null, result.Error);
         Assert.Equal(ServerState.Disabled, added.State);
         Assert.NotNull(added.LastPolledAt); // probed at once, not at the next poll
 
-        var result = await lifecycle.SetStateAsync(added.Id, ServerState.Enabled, Operator, default);
-        Assert.Equal(LifecycleStatus.Refused, result.Status);
-        Assert.Contains("does not accept our secret", result.Error, StringComparison.Ordinal);
+        var enable = await lifecycle.SetStateAsync(added.Id, ServerState.Enabled, Operator, default);
+        Assert.Equal(LifecycleStatus.Refused, enable.Status);
+        Assert.Contains("does not accept our secret", enable.Error, StringComparison.Ordinal);
         Assert.Equal(ServerState.Disabled, (await admin.FindAsync(added.Id, default))!.State);
 
         var events = await pool.ApiService<ServerEventLog>().ListAsync(added.Id, 10, default);
@@ -48,7 +49,7 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
         var lifecycle = pool.ApiService<ServerLifecycle>();
         await lifecycle.RemoveAsync(pool.ServerIds[0], force: false, Operator, default);
 
-        var (added, _) = await pool.ApiService<ServerAdministration>().AddAsync(sim.ApiUrl, sim.Secret, 1, null, default, actor: Operator);
+        var added = (await pool.ApiService<ServerAdministration>().AddAsync(sim.ApiUrl, sim.Secret, 1, null, default, actor: Operator)).Server;
         Assert.False(added!.Online);
 
         // The add probed once; this enable probes a second time: 2 of 3.

@@ -6,22 +6,32 @@ using Scalelite.Core.State;
 
 namespace Scalelite.Core.Pool.Lifecycle;
 
-/// <summary>How a lifecycle request ended.</summary>
+/// <summary>How a request to change a server ended.</summary>
 public enum LifecycleStatus
 {
     Done,
+
+    /// <summary>No server has that id.</summary>
     NotFound,
 
     /// <summary>A guard rail held the change back; <see cref="LifecycleResult.Error"/> says why.</summary>
     Refused,
+
+    /// <summary>The request itself is wrong (a missing or malformed value); <see cref="LifecycleResult.Error"/> says what.</summary>
     Invalid,
 }
 
+/// <summary>
+/// The outcome of every change to a server, from <see cref="ServerLifecycle"/> and <see cref="ServerAdministration"/>
+/// alike: the APIs turn <see cref="Status"/> into HTTP and show <see cref="Error"/> as it is.
+/// </summary>
 public sealed record LifecycleResult(LifecycleStatus Status, Server? Server, string? Error = null)
 {
     public bool Succeeded => Status == LifecycleStatus.Done;
 
     public static LifecycleResult Missing(string id) => new(LifecycleStatus.NotFound, null, $"Couldn't find server with id={id}");
+
+    public static LifecycleResult Rejected(string error) => new(LifecycleStatus.Invalid, null, error);
 }
 
 /// <summary>Where a drain stands.</summary>
