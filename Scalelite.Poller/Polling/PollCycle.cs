@@ -64,7 +64,7 @@ public sealed partial class PollCycle(
 
         // One server after the other on this thread, as the DbContext requires; each one's Redis work is left running,
         // and all of it is awaited together.
-        var context = new CycleContext(cycleStart, cycleStart - TimeSpan.FromSeconds(options.Value.ReconcileGrace), TimeSpan.FromSeconds(scalelite.Value.MeetingTtl));
+        var context = new CycleContext(cycleStart - TimeSpan.FromSeconds(options.Value.ReconcileGrace), TimeSpan.FromSeconds(scalelite.Value.MeetingTtl));
         var writes = new Task[servers.Count];
         for (var i = 0; i < servers.Count; i++)
         {
@@ -91,7 +91,7 @@ public sealed partial class PollCycle(
         CycleSeconds.Record(time.GetElapsedTime(started).TotalSeconds);
     }
 
-    private sealed record CycleContext(DateTimeOffset Start, DateTimeOffset Cutoff, TimeSpan MeetingTtl);
+    private sealed record CycleContext(DateTimeOffset Cutoff, TimeSpan MeetingTtl);
 
     /// <summary>One server's share of the cycle: its verdict and load on the record, then its ranking and meetings in Redis.</summary>
     private async Task ApplyAsync(
@@ -106,7 +106,7 @@ public sealed partial class PollCycle(
 
         // Everything that touches the DbContext is done before this returns; what is awaited is Redis work.
         var change = await health.ApplyAsync(db, server, result, settled?.Observation, Actor);
-        if (change.WentOffline || change.CameOnline)
+        if (change.Changed)
         {
             Transitions.Add(1, new KeyValuePair<string, object?>("to", change.IsOnline ? "online" : "offline"));
         }

@@ -8,6 +8,8 @@ namespace Scalelite.Core.Pool.Health;
 /// <summary>What applying one probe changed about a server's verdict.</summary>
 public readonly record struct HealthChange(bool WasOnline, bool IsOnline)
 {
+    public bool Changed => WasOnline != IsOnline;
+
     public bool WentOffline => WasOnline && !IsOnline;
 
     public bool CameOnline => !WasOnline && IsOnline;
@@ -68,7 +70,7 @@ public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry re
             server.Meetings = server.Users = server.LargestMeeting = server.Videos = 0;
         }
 
-        if (change.WasOnline != change.IsOnline)
+        if (change.Changed)
         {
             events.Add(db, server.Id, after.Online ? ServerActions.Online : ServerActions.Offline, actor,
                 after.Online ? "probe succeeded" : probe.Error, server.State, server.State);
