@@ -8,6 +8,7 @@ using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Capacity;
+using Scalelite.Core.Pool.Health;
 using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.Pool.Placement;
 using Scalelite.Core.State;
@@ -57,6 +58,8 @@ public static class CoreServiceExtensions
         services.AddSingleton<LoadRanking>();
         services.AddSingleton<LoadCalculator>();
         services.AddSingleton<HealthPolicy>();
+        services.AddSingleton<ServerProbe>();
+        services.AddSingleton<ServerHealth>();
         services.AddSingleton<ServerAdministration>();
         services.AddScaleliteLifecycle();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();

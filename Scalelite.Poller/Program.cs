@@ -4,7 +4,6 @@ using Scalelite.Poller.Polling;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddScaleliteCore();
-builder.Services.AddSingleton<ServerProbe>();
 builder.Services.AddSingleton<PollCycle>();
 builder.Services.AddHostedService<PollerService>();
 

@@ -6,6 +6,7 @@ using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Pool.Lifecycle;
 
 namespace Scalelite.Api.Apis;
 
@@ -49,14 +50,8 @@ public static class AdminApi
             return BadRequest("Server needs a URL and a secret");
         }
 
-        var (server, error) = await admin.AddAsync(s.Url ?? string.Empty, s.Secret ?? string.Empty, s.LoadMultiplier, s.Tag, ct);
-        if (server is null)
-        {
-            return BadRequest(error!);
-        }
-
-        await directory.RefreshAsync(ct);
-        return Results.Json(ServerJson.From(server), statusCode: StatusCodes.Status201Created);
+        var result = await admin.AddAsync(s.Url ?? string.Empty, s.Secret ?? string.Empty, s.LoadMultiplier, s.Tag, ct);
+        return await AnswerAsync(id: null, result, directory, server => Results.Json(ServerJson.From(server), statusCode: StatusCodes.Status201Created), ct);
     }
 
     public static async Task<IResult> UpdateServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
@@ -68,14 +63,8 @@ public static class AdminApi
             return BadRequest("Expected {\"id\": ..., \"server\": {...}}");
         }
 
-        var (server, error) = await admin.UpdateAsync(id, new ServerAdministration.Update(s.State, s.LoadMultiplier, s.Secret, s.Tag, s.Tag is not null), ct);
-        if (server is null)
-        {
-            return error!.StartsWith("Couldn't find", StringComparison.Ordinal) ? NotFound(id) : BadRequest(error);
-        }
-
-        await directory.RefreshAsync(ct);
-        return Results.Json(ServerJson.From(server));
+        var result = await admin.UpdateAsync(id, new ServerAdministration.Update(s.State, s.LoadMultiplier, s.Secret, s.Tag, s.Tag is not null), ct);
+        return await AnswerAsync(id, result, directory, server => Results.Json(ServerJson.From(server)), ct);
     }
 
     public static async Task<IResult> DeleteServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
@@ -87,13 +76,8 @@ public static class AdminApi
             return BadRequest("Expected {\"id\": ...}");
         }
 
-        if (!await admin.DeleteAsync(id, ct))
-        {
-            return NotFound(id);
-        }
-
-        await directory.RefreshAsync(ct);
-        return Results.Json(new { success = $"Server id={id} was destroyed" });
+        var result = await admin.DeleteAsync(id, ct);
+        return await AnswerAsync(id, result, directory, _ => Results.Json(new { success = $"Server id={id} was destroyed" }), ct);
     }
 
     public static async Task<IResult> PanicServer(HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
@@ -106,14 +90,26 @@ public static class AdminApi
         }
 
         var keepState = body?.KeepState ?? body?.Server?.KeepState ?? false;
-        var (_, error) = await admin.PanicAsync(id, keepState, ct);
-        if (error is not null)
-        {
-            return NotFound(id);
-        }
+        var (result, _) = await admin.PanicAsync(id, keepState, ct);
+        return await AnswerAsync(id, result, directory, _ => Results.Json(new { success = $"Server id={id} has been disabled and the meetings have been destroyed" }), ct);
+    }
 
-        await directory.RefreshAsync(ct);
-        return Results.Json(new { success = $"Server id={id} has been disabled and the meetings have been destroyed" });
+    /// <summary>
+    /// A change's outcome as Scalelite answers it: 404 for an unknown server, 400 with the reason for a change that is
+    /// invalid or refused, else <paramref name="success"/> once this replica sees the change.
+    /// </summary>
+    private static async Task<IResult> AnswerAsync(string? id, LifecycleResult result, IServerDirectory directory, Func<Server, IResult> success, CancellationToken ct)
+    {
+        switch (result.Status)
+        {
+            case LifecycleStatus.Done:
+                await directory.RefreshAsync(ct);
+                return success(result.Server!);
+            case LifecycleStatus.NotFound:
+                return NotFound(id);
+            default:
+                return BadRequest(result.Error!);
+        }
     }
 
     private static async ValueTask<object?> VerifyChecksum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -69,30 +69,21 @@ public static class OperatorApi
 
     public static async Task<IResult> AddServer(AddServerRequest request, HttpContext context, ServerAdministration admin, AdmissionPolicy admission, IServerDirectory directory, CancellationToken ct)
     {
-        var (server, error) = await admin.AddAsync(request.Url ?? string.Empty, request.Secret ?? string.Empty, request.LoadMultiplier, request.Tag, ct,
+        var result = await admin.AddAsync(request.Url ?? string.Empty, request.Secret ?? string.Empty, request.LoadMultiplier, request.Tag, ct,
             request.Capacity, ActorOf(context, request.Reason));
-        if (server is null)
+        return await AnswerAsync(id: null, result, directory, () =>
         {
-            return Problem(StatusCodes.Status400BadRequest, error!);
-        }
-
-        await directory.RefreshAsync(ct);
-        var verdict = admission.Evaluate(server);
-        return TypedResults.Json(new AdmissionResponse(ServerStatus.From(server), verdict.Admitted, verdict.Reasons), statusCode: StatusCodes.Status201Created);
+            var verdict = admission.Evaluate(result.Server!);
+            return TypedResults.Json(new AdmissionResponse(ServerStatus.From(result.Server!), verdict.Admitted, verdict.Reasons), statusCode: StatusCodes.Status201Created);
+        }, ct);
     }
 
     public static async Task<IResult> UpdateServer(string id, UpdateServerRequest request, HttpContext context, ServerAdministration admin, IServerDirectory directory, CancellationToken ct)
     {
         var update = new ServerAdministration.Update(null, request.LoadMultiplier, request.Secret, request.Tag, request.Tag is not null,
             request.ClearCapacity ? null : request.Capacity, request.ClearCapacity || request.Capacity is not null);
-        var (server, error) = await admin.UpdateAsync(id, update, ct, ActorOf(context, request.Reason));
-        if (server is null)
-        {
-            return error!.StartsWith("Couldn't find", StringComparison.Ordinal) ? NotFound(id) : Problem(StatusCodes.Status400BadRequest, error);
-        }
-
-        await directory.RefreshAsync(ct);
-        return TypedResults.Ok(ServerStatus.From(server));
+        var result = await admin.UpdateAsync(id, update, ct, ActorOf(context, request.Reason));
+        return await AnswerAsync(id, result, directory, () => TypedResults.Ok(ServerStatus.From(result.Server!)), ct);
     }
 
     public static Task<IResult> EnableServer(string id, [FromBody] StateRequest? request, HttpContext context, ServerLifecycle lifecycle, IServerDirectory directory, CancellationToken ct) =>
@@ -173,18 +164,20 @@ public static class OperatorApi
         return await AnswerAsync(id, result, directory, () => TypedResults.Ok(ServerStatus.From(result.Server!)), ct);
     }
 
-    /// <summary>A lifecycle outcome as HTTP: 404, 409 with the reason, or success once this replica sees the change.</summary>
-    private static async Task<IResult> AnswerAsync(string id, LifecycleResult result, IServerDirectory directory, Func<IResult> success, CancellationToken ct)
+    /// <summary>A change's outcome as HTTP: 404, 400 or 409 with the reason, or success once this replica sees the change.</summary>
+    private static async Task<IResult> AnswerAsync(string? id, LifecycleResult result, IServerDirectory directory, Func<IResult> success, CancellationToken ct)
     {
         switch (result.Status)
         {
-            case LifecycleStatus.NotFound:
-                return NotFound(id);
-            case LifecycleStatus.Refused:
-                return Problem(StatusCodes.Status409Conflict, result.Error!);
-            default:
+            case LifecycleStatus.Done:
                 await directory.RefreshAsync(ct);
                 return success();
+            case LifecycleStatus.NotFound:
+                return NotFound(id);
+            case LifecycleStatus.Invalid:
+                return Problem(StatusCodes.Status400BadRequest, result.Error!);
+            default:
+                return Problem(StatusCodes.Status409Conflict, result.Error!);
         }
     }
 
@@ -233,7 +226,7 @@ public static class OperatorApi
         return match;
     }
 
-    private static JsonHttpResult<MessageResponse> NotFound(string id) => Problem(StatusCodes.Status404NotFound, $"Couldn't find server with id={id}");
+    private static JsonHttpResult<MessageResponse> NotFound(string? id) => Problem(StatusCodes.Status404NotFound, $"Couldn't find server with id={id}");
 
     private static JsonHttpResult<MessageResponse> Problem(int status, string error) => TypedResults.Json(new MessageResponse(error), statusCode: status);
 }

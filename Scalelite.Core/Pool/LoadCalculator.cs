@@ -25,7 +25,16 @@ public sealed record ObservedMeeting(
 /// <summary>What one poll of a server observed.</summary>
 /// <param name="Load">The estimated load: observed users, raised to each young meeting's remaining reservation.</param>
 /// <param name="HintLoad">The part of <paramref name="Load"/> that only size hints account for (no user seen yet).</param>
-public sealed record ServerObservation(int Meetings, int Users, int LargestMeeting, int Videos, double Load, double HintLoad = 0);
+public sealed record ServerObservation(int Meetings, int Users, int LargestMeeting, int Videos, double Load, double HintLoad = 0)
+{
+    /// <summary>A server that runs nothing: its load is known exactly, whatever the reservations.</summary>
+    public static readonly ServerObservation Empty = new(0, 0, 0, 0, 0);
+}
+
+/// <summary>A server's load as one poll settles it, and what became of the reservations held on it.</summary>
+/// <param name="Accounted">Reservations still counted: of reported meetings, or of meetings placed since the poll began.</param>
+/// <param name="Dropped">Reservations given up: faded, or of creates that never reached the server.</param>
+public sealed record LoadSettlement(ServerObservation Observation, IReadOnlyList<string> Accounted, IReadOnlyList<string> Dropped);
 
 /// <summary>
 /// Ghost seats held for one meeting from its create until the poller has watched its users arrive.
@@ -118,6 +127,45 @@ public sealed class LoadCalculator(IOptions<LoadOptions> options, TimeProvider t
         }
 
         return new ServerObservation(meetings.Count, users, largest, videos, weighted * multiplier, hint * multiplier);
+    }
+
+    /// <summary>
+    /// The load of a server from one poll's answer and the reservations held on it, sorting the reservations: those of
+    /// reported meetings are counted with them; those of meetings placed after <paramref name="cutoff"/> that the server
+    /// did not report yet (created after it answered) are counted whole; the rest (faded, or of creates that never
+    /// reached the server) are dropped.
+    /// </summary>
+    public LoadSettlement Settle(
+        IReadOnlyList<ObservedMeeting> reported, double multiplier, IReadOnlyDictionary<string, SeatReservation> reservations, DateTimeOffset cutoff)
+    {
+        var accounted = new List<string>();
+        var dropped = new List<string>();
+        var pending = new List<SeatReservation>();
+        if (reservations.Count > 0)
+        {
+            var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
+            var buffer = TimeSpan.FromMinutes(options.Value.JoinBufferTime);
+            var now = time.GetUtcNow();
+            foreach (var (member, reservation) in reservations)
+            {
+                var young = now - reservation.PlacedAt < buffer;
+                if (young && reportedKeys.Contains(member))
+                {
+                    accounted.Add(member);
+                }
+                else if (young && reservation.PlacedAt > cutoff)
+                {
+                    accounted.Add(member);
+                    pending.Add(reservation);
+                }
+                else
+                {
+                    dropped.Add(member);
+                }
+            }
+        }
+
+        return new LoadSettlement(Observe(reported, multiplier, reservations, pending), accounted, dropped);
     }
 
     /// <summary>The seats a create reserves: the minimum, or the LMS's size hint when larger (capped).</summary>

@@ -6,7 +6,8 @@ namespace Scalelite.Core.Pool;
 
 /// <summary>
 /// The operator's actions on servers as Scalelite's admin API offers them: add, update, delete, panic.
-/// State changes go through <see cref="ServerLifecycle"/>, so its guard rails and audit trail apply here too.
+/// State changes go through <see cref="ServerLifecycle"/>, so its guard rails and audit trail apply here too, and
+/// every change answers with the same <see cref="LifecycleResult"/>.
 /// </summary>
 public sealed class ServerAdministration(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
@@ -30,35 +31,35 @@ public sealed class ServerAdministration(
     /// Adds a server, disabled (as Scalelite): it takes meetings once an operator enables it. It is probed at once,
     /// so that its health and version are known without waiting for the next poll.
     /// </summary>
-    public async Task<(Server? Server, string? Error)> AddAsync(
+    public async Task<LifecycleResult> AddAsync(
         string url, string secret, double? loadMultiplier, string? tag, CancellationToken ct, int? capacity = null, Actor? actor = null)
     {
         if (string.IsNullOrWhiteSpace(url) || string.IsNullOrWhiteSpace(secret))
         {
-            return (null, "Server needs a URL and a secret");
+            return LifecycleResult.Rejected("Server needs a URL and a secret");
         }
 
         var normalized = Server.NormalizeUrl(url);
         if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            return (null, "The URL must be an absolute http(s) URL");
+            return LifecycleResult.Rejected("The URL must be an absolute http(s) URL");
         }
 
         if (capacity is < 0)
         {
-            return (null, "capacity must be a number of users, 0 or more");
+            return LifecycleResult.Rejected("capacity must be a number of users, 0 or more");
         }
 
         if (loadMultiplier is { } given && !double.IsFinite(given))
         {
-            return (null, MultiplierError);
+            return LifecycleResult.Rejected(MultiplierError);
         }
 
         actor ??= Actor.AdminApi;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Servers.AnyAsync(s => s.Url == normalized, ct))
         {
-            return (null, $"A server with url={normalized} already exists");
+            return LifecycleResult.Rejected($"A server with url={normalized} already exists");
         }
 
         var now = time.GetUtcNow();
@@ -78,7 +79,7 @@ public sealed class ServerAdministration(
         await db.SaveChangesAsync(ct);
 
         var (probed, _) = await lifecycle.ProbeAsync(server.Id, testMeeting: false, actor, ct);
-        return (probed.Server ?? server, null);
+        return new LifecycleResult(LifecycleStatus.Done, probed.Server ?? server);
     }
 
     private const string MultiplierError = "load_multiplier must be a number greater than 0";
@@ -86,23 +87,23 @@ public sealed class ServerAdministration(
     public sealed record Update(string? State, double? LoadMultiplier, string? Secret, string? Tag, bool TagGiven, int? Capacity = null, bool CapacityGiven = false);
 
     /// <summary>Changes a server's settings, then its state (enabling only when the server is admitted).</summary>
-    public async Task<(Server? Server, string? Error)> UpdateAsync(string id, Update update, CancellationToken ct, Actor? actor = null)
+    public async Task<LifecycleResult> UpdateAsync(string id, Update update, CancellationToken ct, Actor? actor = null)
     {
         actor ??= Actor.AdminApi;
         ServerState? state = null;
         if (update.State is not null && (state = ServerLifecycle.ParseState(update.State)) is null)
         {
-            return (null, $"Invalid state: {update.State} (use enable, cordon or disable)");
+            return LifecycleResult.Rejected($"Invalid state: {update.State} (use enable, cordon or disable)");
         }
 
         if (update.LoadMultiplier is { } m && !(double.IsFinite(m) && m > 0))
         {
-            return (null, MultiplierError);
+            return LifecycleResult.Rejected(MultiplierError);
         }
 
         if (update.CapacityGiven && update.Capacity is < 0)
         {
-            return (null, "capacity must be a number of users, 0 or more");
+            return LifecycleResult.Rejected("capacity must be a number of users, 0 or more");
         }
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -110,7 +111,7 @@ public sealed class ServerAdministration(
             var server = await db.Servers.FirstOrDefaultAsync(s => s.Id == id, ct);
             if (server is null)
             {
-                return (null, $"Couldn't find server with id={id}");
+                return LifecycleResult.Missing(id);
             }
 
             var changes = new List<string>();
@@ -148,25 +149,18 @@ public sealed class ServerAdministration(
 
             if (state is null)
             {
-                return (server, null);
+                return new LifecycleResult(LifecycleStatus.Done, server);
             }
         }
 
-        var result = await lifecycle.SetStateAsync(id, state.Value, actor, ct);
-        return result.Succeeded ? (result.Server, null) : (null, result.Error);
+        return await lifecycle.SetStateAsync(id, state.Value, actor, ct);
     }
 
     /// <summary>Deletes a server as Scalelite's deleteServer does: at once, forgetting any meetings it still had.</summary>
-    public async Task<bool> DeleteAsync(string id, CancellationToken ct, Actor? actor = null)
-    {
-        var result = await lifecycle.RemoveAsync(id, force: true, actor ?? Actor.AdminApi, ct, endMeetingsWhenForced: false);
-        return result.Succeeded;
-    }
+    public Task<LifecycleResult> DeleteAsync(string id, CancellationToken ct, Actor? actor = null) =>
+        lifecycle.RemoveAsync(id, force: true, actor ?? Actor.AdminApi, ct, endMeetingsWhenForced: false);
 
     /// <summary>Forgets every meeting of a server and ends them on it (best effort); disables it unless <paramref name="keepState"/>.</summary>
-    public async Task<(int Meetings, string? Error)> PanicAsync(string id, bool keepState, CancellationToken ct, Actor? actor = null)
-    {
-        var (result, meetings) = await lifecycle.PanicAsync(id, endMeetings: true, keepState, actor ?? Actor.AdminApi, ct);
-        return (meetings, result.Succeeded ? null : result.Error);
-    }
+    public Task<(LifecycleResult Result, int Meetings)> PanicAsync(string id, bool keepState, CancellationToken ct, Actor? actor = null) =>
+        lifecycle.PanicAsync(id, endMeetings: true, keepState, actor ?? Actor.AdminApi, ct);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Pool.Health;
 using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.State;
 
@@ -13,9 +14,10 @@ namespace Scalelite.Poller.Polling;
 /// <summary>One pass over the whole pool: probe every server in parallel, judge health, record load, reconcile meetings.</summary>
 /// <remarks>
 /// <para>Each probe carries its own timeout, so a hung server costs the cycle at most that timeout and never
-/// delays the verdict on the others. PostgreSQL gets the durable record (state, health, observations) in
-/// one save; Redis gets the load ranking and meeting ownership. A server going offline has its meetings
-/// forgotten so that the next create places them elsewhere; live meetings are not migrated.</para>
+/// delays the verdict on the others. The probe is <see cref="ServerProbe"/>, its result takes effect through
+/// <see cref="ServerHealth"/> (hysteresis, going offline, the audit trail) and the load through
+/// <see cref="LoadCalculator.Settle"/>; this class only puts them in order. PostgreSQL gets the durable record
+/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership.</para>
 /// <para>At pool scale the cycle's own cost is Redis round trips, not the probes: the reservations and the
 /// registered meetings of every server are read in two pipelined batches once the probes are in, and then every
 /// server's writes are issued together (the multiplexer pipelines them) instead of one server after the other.
@@ -26,17 +28,18 @@ namespace Scalelite.Poller.Polling;
 public sealed partial class PollCycle(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
     ServerProbe probe,
-    HealthPolicy health,
+    ServerHealth health,
     LoadCalculator load,
     LoadRanking ranking,
     MeetingRegistry registry,
     TimeProvider time,
     IOptions<PollerOptions> options,
-    IOptions<LoadOptions> loadOptions,
     IOptions<ScaleliteOptions> scalelite,
     ILogger<PollCycle> logger,
     ServerEventLog events)
 {
+    private const string Actor = "poller";
+
     public static readonly Meter Meter = new("Scalelite.Poller");
     private static readonly Histogram<double> CycleSeconds = Meter.CreateHistogram<double>("scalelite.poller.cycle.duration", "s", "Time one poll cycle took.");
     private static readonly Counter<long> ProbeFailures = Meter.CreateCounter<long>("scalelite.poller.probe.failures", description: "Failed server polls.");
@@ -50,9 +53,7 @@ public sealed partial class PollCycle(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var servers = await db.Servers.ToListAsync(ct);
 
-        var probes = await Task.WhenAll(servers.Select(s => probe.ProbeAsync(ServerSnapshot.From(s), s.BbbVersion is null, ct)));
-
-        var probeStates = servers.Select(s => (s.Online, s.State)).ToList();
+        var probes = await Task.WhenAll(servers.Select(s => probe.ProbeAsync(ServerSnapshot.From(s), wantVersion: s.BbbVersion is null, ct)));
 
         // Read after the probes, so that every reservation a probe's answer could already reflect is seen.
         var ids = servers.Select(s => s.Id).ToList();
@@ -61,22 +62,16 @@ public sealed partial class PollCycle(
         var reservations = await reservationsRead;
         var registered = await registeredRead;
 
-        var complete = true;
-        var context = new CycleContext(cycleStart, cycleStart - TimeSpan.FromSeconds(options.Value.ReconcileGrace), TimeSpan.FromSeconds(scalelite.Value.MeetingTtl));
+        // One server after the other on this thread, as the DbContext requires; each one's Redis work is left running,
+        // and all of it is awaited together.
+        var context = new CycleContext(cycleStart - TimeSpan.FromSeconds(options.Value.ReconcileGrace), TimeSpan.FromSeconds(scalelite.Value.MeetingTtl));
         var writes = new Task[servers.Count];
         for (var i = 0; i < servers.Count; i++)
         {
-            writes[i] = ApplyAsync(servers[i], probes[i], reservations[servers[i].Id], registered[i], context);
-            complete &= probes[i].Success || !servers[i].Online;
+            writes[i] = ApplyAsync(db, servers[i], probes[i], reservations[servers[i].Id], registered[i], context);
         }
 
         await Task.WhenAll(writes);
-
-        // The DbContext is not shared across threads: events are added once every server's work is done.
-        for (var i = 0; i < servers.Count; i++)
-        {
-            RecordLifecycleEvents(db, servers[i], before: probeStates[i], probes[i]);
-        }
 
         // Which server runs which recorded meeting: retiring a server waits for those recordings to arrive.
         var recorded = servers.Zip(probes)
@@ -87,130 +82,50 @@ public sealed partial class PollCycle(
 
         await SaveAsync(db, ct);
         await DrainAsync(db, servers, probes, ct);
-        if (complete)
+        if (servers.Zip(probes).All(p => p.Second.Success || !p.First.Online))
         {
-            // Every reachable server's meetings are now in the registry: a miss can be trusted again.
+            // Every server still online answered, so all their meetings are in the registry: a miss can be trusted again.
             await registry.MarkAuthoritativeAsync(epoch);
         }
 
         CycleSeconds.Record(time.GetElapsedTime(started).TotalSeconds);
     }
 
-    private sealed record CycleContext(DateTimeOffset Start, DateTimeOffset Cutoff, TimeSpan MeetingTtl);
+    private sealed record CycleContext(DateTimeOffset Cutoff, TimeSpan MeetingTtl);
 
+    /// <summary>One server's share of the cycle: its verdict and load on the record, then its ranking and meetings in Redis.</summary>
     private async Task ApplyAsync(
-        Server server, ProbeResult result, IReadOnlyDictionary<string, SeatReservation> reservations, IReadOnlyList<string> registered, CycleContext cycle)
+        ScaleliteDbContext db, Server server, ProbeResult result, IReadOnlyDictionary<string, SeatReservation> reservations, IReadOnlyList<string> registered, CycleContext cycle)
     {
-        var before = new HealthState(server.Online, server.HealthyCounter, server.UnhealthyCounter);
-        var after = health.Next(before, result.Success);
-        server.Online = after.Online;
-        server.HealthyCounter = after.HealthyCounter;
-        server.UnhealthyCounter = after.UnhealthyCounter;
-        server.LastPolledAt = cycle.Start;
-        server.LastPollError = result.Error is { Length: > 1000 } e ? e[..1000] : result.Error;
-
-        var settle = (Accounted: new List<string>(), Drop: new List<string>(), Hint: 0.0);
-        if (result.Success)
-        {
-            var pending = SortReservations(result.Meetings, reservations, cycle.Cutoff, settle.Accounted, settle.Drop);
-            var observed = load.Observe(result.Meetings, server.LoadMultiplier, reservations, pending);
-            server.Meetings = observed.Meetings;
-            server.Users = observed.Users;
-            server.LargestMeeting = observed.LargestMeeting;
-            server.Videos = observed.Videos;
-            server.Load = after.Online ? observed.Load : null;
-            settle.Hint = observed.HintLoad;
-            server.BbbVersion = result.BbbVersion ?? server.BbbVersion;
-            // A cordoned server that runs nothing is drained; the state change itself is made after the save, and
-            // only if the operator has not changed the state meanwhile (see DrainAsync).
-        }
-        else
+        var settled = result.Success ? load.Settle(result.Meetings, server.LoadMultiplier, reservations, cycle.Cutoff) : null;
+        if (!result.Success)
         {
             ProbeFailures.Add(1);
             Log.ProbeFailed(logger, server.Id, result.Error);
         }
 
-        var tasks = new List<Task>(2);
-        if (before.Online && !after.Online)
+        // Everything that touches the DbContext is done before this returns; what is awaited is Redis work.
+        var change = await health.ApplyAsync(db, server, result, settled?.Observation, Actor);
+        if (change.Changed)
         {
-            Transitions.Add(1, new KeyValuePair<string, object?>("to", "offline"));
-            server.Load = null;
-            server.Meetings = server.Users = server.LargestMeeting = server.Videos = 0;
-            tasks.Add(ForgetServerAsync(server.Id, result.Error));
-        }
-        else if (!before.Online && after.Online)
-        {
-            Transitions.Add(1, new KeyValuePair<string, object?>("to", "online"));
-            Log.CameOnline(logger, server.Id);
+            Transitions.Add(1, new KeyValuePair<string, object?>("to", change.IsOnline ? "online" : "offline"));
         }
 
-        if (result.Success && after.Online)
+        var tasks = new List<Task>(2);
+        if (result.Success && server.Online)
         {
             tasks.Add(ReconcileAsync(server.Id, result.Meetings, registered, cycle));
         }
 
+        // A failed probe of a server still placeable leaves its ranking as the creates since the last poll made it.
+        // A cordoned server that runs nothing is drained after the save (see DrainAsync).
         var placeable = server.Online && server.State == ServerState.Enabled && server.Load is not null;
         if (result.Success || !placeable)
         {
-            tasks.Add(ranking.SettleAsync(server.Id, server.Load ?? 0, settle.Hint, placeable, settle.Accounted, settle.Drop));
+            tasks.Add(ranking.SettleAsync(server.Id, server.Load ?? 0, settled?.Observation.HintLoad ?? 0, placeable, settled?.Accounted ?? [], settled?.Dropped ?? []));
         }
 
-        // A failed probe of a server still online leaves its ranking as the creates since the last poll made it.
         await Task.WhenAll(tasks);
-    }
-
-    /// <summary>
-    /// Sorts a server's reservations: those of reported meetings are counted with them, those of meetings placed
-    /// after the cutoff that the server did not report yet are pending (counted whole), the rest (faded, or of
-    /// creates that never reached the server) are dropped. Returns the pending ones.
-    /// </summary>
-    private List<SeatReservation> SortReservations(
-        IReadOnlyList<ObservedMeeting> reported, IReadOnlyDictionary<string, SeatReservation> reservations, DateTimeOffset cutoff, List<string> accounted, List<string> drop)
-    {
-        var pending = new List<SeatReservation>();
-        if (reservations.Count == 0)
-        {
-            return pending;
-        }
-
-        var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
-        var buffer = TimeSpan.FromMinutes(loadOptions.Value.JoinBufferTime);
-        var now = time.GetUtcNow();
-        foreach (var (member, reservation) in reservations)
-        {
-            var young = now - reservation.PlacedAt < buffer;
-            if (young && reportedKeys.Contains(member))
-            {
-                accounted.Add(member);
-            }
-            else if (young && reservation.PlacedAt > cutoff)
-            {
-                accounted.Add(member);
-                pending.Add(reservation);
-            }
-            else
-            {
-                drop.Add(member);
-            }
-        }
-
-        return pending;
-    }
-
-    private async Task ForgetServerAsync(string serverId, string? error)
-    {
-        var forgotten = await registry.ForgetServerAsync(serverId);
-        Log.WentOffline(logger, serverId, forgotten.Count, error);
-    }
-
-    /// <summary>Lifecycle: the audit trail gets the poller's own changes (online, offline, a drain completed).</summary>
-    private void RecordLifecycleEvents(ScaleliteDbContext db, Server server, (bool Online, ServerState State) before, ProbeResult result)
-    {
-        if (before.Online != server.Online)
-        {
-            events.Add(db, server.Id, server.Online ? ServerActions.Online : ServerActions.Offline, "poller", server.Online ? null : result.Error, server.State, server.State);
-        }
-
     }
 
     /// <summary>
@@ -233,7 +148,7 @@ public sealed partial class PollCycle(
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.State, ServerState.Disabled).SetProperty(s => s.UpdatedAt, time.GetUtcNow()), ct);
             if (changed == 1)
             {
-                events.Add(db, server.Id, ServerActions.Drained, "poller", "cordoned and no meetings left", ServerState.Cordoned, ServerState.Disabled);
+                events.Add(db, server.Id, ServerActions.Drained, Actor, "cordoned and no meetings left", ServerState.Cordoned, ServerState.Disabled);
                 await ranking.RemoveAsync(server.Id);
                 Log.Drained(logger, server.Id);
                 drained = true;
@@ -294,12 +209,6 @@ public sealed partial class PollCycle(
     {
         [LoggerMessage(LogLevel.Warning, "Server {ServerId} poll failed: {Error}")]
         public static partial void ProbeFailed(ILogger logger, string serverId, string? error);
-
-        [LoggerMessage(LogLevel.Warning, "Server {ServerId} is offline; forgot its {Count} meetings ({Error})")]
-        public static partial void WentOffline(ILogger logger, string serverId, int count, string? error);
-
-        [LoggerMessage(LogLevel.Information, "Server {ServerId} is online")]
-        public static partial void CameOnline(ILogger logger, string serverId);
 
         [LoggerMessage(LogLevel.Information, "Server {ServerId} was cordoned and has no meetings left: disabled")]
         public static partial void Drained(ILogger logger, string serverId);

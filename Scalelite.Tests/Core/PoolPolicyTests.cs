@@ -6,51 +6,6 @@ using Scalelite.Core.Pool;
 
 namespace Scalelite.Tests.Core;
 
-public class HealthPolicyTests
-{
-    private static HealthPolicy Policy(int healthy = 2, int unhealthy = 3) =>
-        new(Options.Create(new PollerOptions { HealthyThreshold = healthy, UnhealthyThreshold = unhealthy }));
-
-    [Fact]
-    public void Next_OnlineServer_GoesOfflineOnlyAtThreshold()
-    {
-        var policy = Policy();
-        var state = new HealthState(true, 0, 0);
-        state = policy.Next(state, false);
-        state = policy.Next(state, false);
-        Assert.True(state.Online);
-        state = policy.Next(state, false);
-        Assert.False(state.Online);
-    }
-
-    [Fact]
-    public void Next_SuccessInBetween_ResetsTheFailureStreak()
-    {
-        var policy = Policy();
-        var state = new HealthState(true, 0, 0);
-        foreach (var ok in new[] { false, false, true, false, false })
-        {
-            state = policy.Next(state, ok);
-        }
-
-        Assert.True(state.Online);
-    }
-
-    [Fact]
-    public void Next_OfflineServer_ComesBackAfterHealthyThreshold()
-    {
-        var policy = Policy();
-        var state = new HealthState(false, 0, 0);
-        state = policy.Next(state, true);
-        Assert.False(state.Online);
-        state = policy.Next(state, false);
-        state = policy.Next(state, true);
-        Assert.False(state.Online);
-        state = policy.Next(state, true);
-        Assert.True(state.Online);
-    }
-}
-
 public class LoadCalculatorTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
@@ -95,6 +50,39 @@ public class LoadCalculatorTests
     {
         Assert.Equal(25, Calculator().Observe([M(10)], 2.5).Load);
         Assert.Equal(0, Calculator().Observe([], 3).Load);
+    }
+
+    [Fact]
+    public void Settle_Reservations_AreCountedWithTheirMeeting_PendingWhenPlacedSinceThePoll_ElseDropped()
+    {
+        var reported = new ObservedMeeting("reported", "internal", 2, 0, 0, false, Now.AddMinutes(-1), null);
+        var reservations = new Dictionary<string, SeatReservation>
+        {
+            [reported.Member] = new(15, Now.AddMinutes(-1), 15, 0),
+            [":in-flight"] = new(40, Now.AddSeconds(-5), 40, 25), // placed after the cutoff, not reported yet
+            [":never-arrived"] = new(15, Now.AddMinutes(-2), 15, 0), // placed before the cutoff, not reported
+            [":faded"] = new(15, Now.AddMinutes(-20), 15, 0), // older than the buffer time
+        };
+
+        var settled = Calculator().Settle([reported], 1, reservations, cutoff: Now.AddSeconds(-30));
+
+        Assert.Equal([":in-flight", reported.Member], settled.Accounted.Order(StringComparer.Ordinal));
+        Assert.Equal([":faded", ":never-arrived"], settled.Dropped.Order(StringComparer.Ordinal));
+        // The reported meeting counts its minimum; the in-flight one its whole (barely faded) reservation, the part
+        // above the minimum being hinted seats.
+        var inFlight = 40 * (1 - (5 / 900.0));
+        Assert.Equal(15 + inFlight, settled.Observation.Load, precision: 6);
+        Assert.Equal(inFlight - 15, settled.Observation.HintLoad, precision: 6);
+        Assert.Equal(1, settled.Observation.Meetings);
+    }
+
+    [Fact]
+    public void Settle_NoReservations_IsTheObservedLoad()
+    {
+        var settled = Calculator().Settle([M(10, 2)], 2, new Dictionary<string, SeatReservation>(), Now);
+        Assert.Equal(24, settled.Observation.Load);
+        Assert.Empty(settled.Accounted);
+        Assert.Empty(settled.Dropped);
     }
 }
 

@@ -40,7 +40,7 @@ public sealed class PollRaceTests(InfrastructureFixture infrastructure) : IClass
         var admin = pool.ApiService<ServerAdministration>();
 
         var poll = await StartPollWhileProbeIsOutAsync(pool, pool.Simulators.Servers[0]);
-        Assert.True(await admin.DeleteAsync(pool.ServerIds[0], default));
+        Assert.True((await admin.DeleteAsync(pool.ServerIds[0], default)).Succeeded);
         await poll;
 
         var remaining = Assert.Single(await admin.ListAsync(default));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Scalelite.BbbSimulator;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Lifecycle;
@@ -23,14 +24,15 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
         var lifecycle = pool.ApiService<ServerLifecycle>();
         await lifecycle.RemoveAsync(pool.ServerIds[0], force: false, Operator, default);
 
-        var (added, error) = await admin.AddAsync(sim.ApiUrl, "not-the-secret", 1, null, default, actor: Operator);
-        Assert.True(added is not null, error);
+        var result = await admin.AddAsync(sim.ApiUrl, "not-the-secret", 1, null, default, actor: Operator);
+        var added = result.Server;
+        Assert.True(added is not null, result.Error);
         Assert.Equal(ServerState.Disabled, added.State);
         Assert.NotNull(added.LastPolledAt); // probed at once, not at the next poll
 
-        var result = await lifecycle.SetStateAsync(added.Id, ServerState.Enabled, Operator, default);
-        Assert.Equal(LifecycleStatus.Refused, result.Status);
-        Assert.Contains("does not accept our secret", result.Error, StringComparison.Ordinal);
+        var enable = await lifecycle.SetStateAsync(added.Id, ServerState.Enabled, Operator, default);
+        Assert.Equal(LifecycleStatus.Refused, enable.Status);
+        Assert.Contains("does not accept our secret", enable.Error, StringComparison.Ordinal);
         Assert.Equal(ServerState.Disabled, (await admin.FindAsync(added.Id, default))!.State);
 
         var events = await pool.ApiService<ServerEventLog>().ListAsync(added.Id, 10, default);
@@ -47,7 +49,7 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
         var lifecycle = pool.ApiService<ServerLifecycle>();
         await lifecycle.RemoveAsync(pool.ServerIds[0], force: false, Operator, default);
 
-        var (added, _) = await pool.ApiService<ServerAdministration>().AddAsync(sim.ApiUrl, sim.Secret, 1, null, default, actor: Operator);
+        var added = (await pool.ApiService<ServerAdministration>().AddAsync(sim.ApiUrl, sim.Secret, 1, null, default, actor: Operator)).Server;
         Assert.False(added!.Online);
 
         // The add probed once; this enable probes a second time: 2 of 3.
@@ -75,6 +77,29 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
         Assert.True(result.Succeeded, result.Error);
         Assert.Equal(creates + 1, sim.GetCallCount("create"));
         Assert.Empty(sim.GetMeetings());
+    }
+
+    [Fact]
+    public async Task Probe_ServerThatStopsAnswering_GoesOfflineAsAPollWouldTakeIt()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        XmlAssert.Success(await pool.Client.CreateAsync("stranded"));
+        await pool.PollAsync(); // the record shows the meeting
+        var id = pool.ServerIds[0];
+        pool.Simulators.Servers[0].SetFault(FaultMode.Down);
+        var lifecycle = pool.ApiService<ServerLifecycle>();
+
+        // The unhealthy threshold is 2: the second failed probe takes it offline.
+        await lifecycle.ProbeAsync(id, testMeeting: false, Operator, default);
+        var (result, verdict) = await lifecycle.ProbeAsync(id, testMeeting: false, Operator, default);
+
+        Assert.False(result.Server!.Online);
+        Assert.False(verdict!.Admitted);
+        Assert.Null(result.Server.Load);
+        Assert.Equal(0, result.Server.Meetings); // what it was seen to run is gone with it
+        Assert.Empty(await pool.ApiService<MeetingRegistry>().ServerMeetingsAsync(id));
+        var offline = Assert.Single(await pool.ApiService<ServerEventLog>().ListAsync(id, 10, default), e => e.Action == ServerActions.Offline);
+        Assert.Equal("test-operator", offline.Actor);
     }
 
     [Fact]

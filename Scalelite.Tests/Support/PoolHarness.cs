@@ -86,7 +86,6 @@ public sealed class PoolHarness : IAsyncDisposable
         var pollerBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         pollerBuilder.Configuration.AddInMemoryCollection(config);
         pollerBuilder.AddScaleliteCore();
-        pollerBuilder.Services.AddSingleton<ServerProbe>();
         pollerBuilder.Services.AddSingleton<PollCycle>();
         var poller = pollerBuilder.Build();
         await poller.StartAsync();
@@ -96,8 +95,9 @@ public sealed class PoolHarness : IAsyncDisposable
         var ids = new List<string>();
         foreach (var sim in sims.Servers)
         {
-            var (server, error) = await admin.AddAsync(sim.ApiUrl, sim.Secret, 1, null, CancellationToken.None);
-            Assert.True(server is not null, error);
+            var added = await admin.AddAsync(sim.ApiUrl, sim.Secret, 1, null, CancellationToken.None);
+            var server = added.Server;
+            Assert.True(server is not null, added.Error);
             await admin.UpdateAsync(server.Id, new ServerAdministration.Update("enable", null, null, null, false), CancellationToken.None);
             ids.Add(server.Id);
         }

@@ -1,81 +1,43 @@
-using Microsoft.EntityFrameworkCore;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Persistence;
+using Scalelite.Core.Pool.Health;
 
 namespace Scalelite.Core.Pool.Lifecycle;
 
-/// <summary>What probing a server told.</summary>
-public sealed record ProbeOutcome(bool Success, string? Error, string? BbbVersion, int? Meetings);
-
 /// <summary>
 /// Probes one server at once, as a poll would, so that a new node does not wait for the next poll cycle
-/// to be judged; and optionally runs the admission test (create and end a test meeting on it).
+/// to be judged; then judges whether it may be enabled, optionally after an admission test (create and end a test
+/// meeting on it).
 /// </summary>
 /// <remarks>
-/// A probe counts like a poll: its result goes through <see cref="HealthPolicy"/>, so the healthy threshold
-/// keeps its meaning (with a threshold of 3, three probes or polls in a row must succeed). Only the health
-/// counters, the version and, for a server without meetings, a zero load are written; meetings, load and
-/// ownership stay with the poller.
+/// A probe counts like a poll: it is the poller's <see cref="ServerProbe"/> and its result is applied by
+/// <see cref="ServerHealth"/>, so the healthy threshold keeps its meaning (with a threshold of 3, three probes or
+/// polls in a row must succeed) and going offline has the same effects. Of the load, only that of a server without
+/// meetings is written (it is known exactly); otherwise meetings, load and ownership stay with the poller, which
+/// knows the reservations.
 /// </remarks>
-public sealed class AdmissionProbe(BbbClient client, HealthPolicy health, TimeProvider time)
+public sealed class AdmissionProbe(ServerProbe probe, ServerHealth health, AdmissionPolicy policy, BbbClient client)
 {
-    public async Task<ProbeOutcome> ProbeAsync(ServerSnapshot server, CancellationToken ct)
+    /// <summary>Probes the server, applies the result to its record (saved by the caller with <paramref name="db"/>) and judges it.</summary>
+    public async Task<AdmissionVerdict> ProbeAndJudgeAsync(ScaleliteDbContext db, Server server, bool testMeeting, Actor actor, CancellationToken ct)
     {
-        var meetings = await client.GetAsync(server, "getMeetings", new BbbParameters(), ct: ct);
-        if (!meetings.Answered)
+        var snapshot = ServerSnapshot.From(server);
+        var result = await probe.ProbeAsync(snapshot, wantVersion: true, ct);
+        var observed = result.Success && result.Meetings.Count == 0 ? ServerObservation.Empty : null;
+        await health.ApplyAsync(db, server, result, observed, actor.Name);
+
+        var verdict = policy.Evaluate(server);
+        if (verdict.Admitted && testMeeting && await TestMeetingAsync(snapshot, ct) is { } failure)
         {
-            return new ProbeOutcome(false, meetings.Error ?? "No answer.", null, null);
+            verdict = new AdmissionVerdict(false, [failure]);
         }
 
-        if (!meetings.IsSuccess)
-        {
-            return new ProbeOutcome(false, $"{meetings.MessageKey}: {meetings.Message}", null, null);
-        }
-
-        var count = meetings.Xml!.Root?.Element("meetings")?.Elements("meeting").Count() ?? 0;
-        var index = await client.GetAsync(server, string.Empty, new BbbParameters(), ct: ct);
-        string? version = null;
-        if (index.IsSuccess)
-        {
-            version = index.Element("bbbVersion") is { Length: > 0 } v ? v : index.Element("version");
-        }
-
-        return new ProbeOutcome(true, null, version, count);
-    }
-
-    /// <summary>Applies a probe's outcome to the server's record, exactly as a poll would judge it.</summary>
-    /// <returns>Whether the server went online or offline with this probe.</returns>
-    public bool Apply(Server server, ProbeOutcome outcome)
-    {
-        var before = server.Online;
-        var after = health.Next(new HealthState(server.Online, server.HealthyCounter, server.UnhealthyCounter), outcome.Success);
-        server.Online = after.Online;
-        server.HealthyCounter = after.HealthyCounter;
-        server.UnhealthyCounter = after.UnhealthyCounter;
-        server.LastPolledAt = time.GetUtcNow();
-        server.LastPollError = outcome.Error is { Length: > 1000 } e ? e[..1000] : outcome.Error;
-        if (outcome.Success)
-        {
-            server.BbbVersion = outcome.BbbVersion ?? server.BbbVersion;
-            if (after.Online && outcome.Meetings == 0)
-            {
-                // An empty server's load is known exactly; with this, an enabled node can be placed on before the next poll.
-                server.Meetings = server.Users = server.LargestMeeting = server.Videos = 0;
-                server.Load = 0;
-            }
-        }
-
-        if (!after.Online)
-        {
-            server.Load = null;
-        }
-
-        return before != after.Online;
+        return verdict;
     }
 
     /// <summary>Creates a short test meeting on the server and ends it: the server really hosts meetings.</summary>
     /// <returns>null when it passed, else why not.</returns>
-    public async Task<string?> TestMeetingAsync(ServerSnapshot server, CancellationToken ct)
+    private async Task<string?> TestMeetingAsync(ServerSnapshot server, CancellationToken ct)
     {
         var meetingId = "scalelite-admission-" + Guid.NewGuid().ToString("N");
         var created = await client.GetAsync(server, "create", new BbbParameters()

@@ -6,22 +6,32 @@ using Scalelite.Core.State;
 
 namespace Scalelite.Core.Pool.Lifecycle;
 
-/// <summary>How a lifecycle request ended.</summary>
+/// <summary>How a request to change a server ended.</summary>
 public enum LifecycleStatus
 {
     Done,
+
+    /// <summary>No server has that id.</summary>
     NotFound,
 
     /// <summary>A guard rail held the change back; <see cref="LifecycleResult.Error"/> says why.</summary>
     Refused,
+
+    /// <summary>The request itself is wrong (a missing or malformed value); <see cref="LifecycleResult.Error"/> says what.</summary>
     Invalid,
 }
 
+/// <summary>
+/// The outcome of every change to a server, from <see cref="ServerLifecycle"/> and <see cref="ServerAdministration"/>
+/// alike: the APIs turn <see cref="Status"/> into HTTP and show <see cref="Error"/> as it is.
+/// </summary>
 public sealed record LifecycleResult(LifecycleStatus Status, Server? Server, string? Error = null)
 {
     public bool Succeeded => Status == LifecycleStatus.Done;
 
     public static LifecycleResult Missing(string id) => new(LifecycleStatus.NotFound, null, $"Couldn't find server with id={id}");
+
+    public static LifecycleResult Rejected(string error) => new(LifecycleStatus.Invalid, null, error);
 }
 
 /// <summary>Where a drain stands.</summary>
@@ -48,8 +58,7 @@ public sealed class ServerLifecycle(
     MeetingRegistry registry,
     LoadRanking ranking,
     BbbClient client,
-    AdmissionPolicy admission,
-    AdmissionProbe probe,
+    AdmissionProbe admission,
     ServerEventLog events,
     IEnumerable<IRemovalGuard> removalGuards,
     IOptions<LifecycleOptions> options,
@@ -73,7 +82,7 @@ public sealed class ServerLifecycle(
             return (LifecycleResult.Missing(id), null);
         }
 
-        var verdict = await ProbeAndJudgeAsync(db, server, testMeeting, actor, ct);
+        var verdict = await admission.ProbeAndJudgeAsync(db, server, testMeeting, actor, ct);
         await db.SaveChangesAsync(ct);
         return (new LifecycleResult(LifecycleStatus.Done, server), verdict);
     }
@@ -91,7 +100,7 @@ public sealed class ServerLifecycle(
         var from = server.State;
         if (target == ServerState.Enabled && from != ServerState.Enabled)
         {
-            var verdict = await ProbeAndJudgeAsync(db, server, testMeeting ?? options.Value.AdmissionTestMeeting, actor, ct);
+            var verdict = await admission.ProbeAndJudgeAsync(db, server, testMeeting ?? options.Value.AdmissionTestMeeting, actor, ct);
             if (!verdict.Admitted)
             {
                 var error = $"Server id={id} cannot be enabled: {verdict.Explanation}";
@@ -221,30 +230,6 @@ public sealed class ServerLifecycle(
         await db.SaveChangesAsync(ct);
         await ranking.RemoveAsync(id);
         return new LifecycleResult(LifecycleStatus.Done, server);
-    }
-
-    private async Task<AdmissionVerdict> ProbeAndJudgeAsync(ScaleliteDbContext db, Server server, bool testMeeting, Actor actor, CancellationToken ct)
-    {
-        var snapshot = ServerSnapshot.From(server);
-        var outcome = await probe.ProbeAsync(snapshot, ct);
-        var wasOnline = server.Online;
-        if (probe.Apply(server, outcome))
-        {
-            events.Add(db, server.Id, server.Online ? ServerActions.Online : ServerActions.Offline, actor.Name,
-                server.Online ? "probe succeeded" : outcome.Error, server.State, server.State);
-            if (wasOnline && !server.Online)
-            {
-                await registry.ForgetServerAsync(server.Id);
-            }
-        }
-
-        var verdict = admission.Evaluate(server);
-        if (verdict.Admitted && testMeeting && await probe.TestMeetingAsync(snapshot, ct) is { } failure)
-        {
-            verdict = new AdmissionVerdict(false, [failure]);
-        }
-
-        return verdict;
     }
 
     private async Task<int> ForgetMeetingsAsync(Server server, bool endMeetings, CancellationToken ct)

@@ -10,6 +10,7 @@ using Scalelite.AppHost.Resources;
 using Scalelite.Core;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Pool.Health;
 using Scalelite.Poller.Polling;
 
 // One poll cycle over N simulated backends (5 % hung, 5 % slower than the timeout), against a baseline measured in
@@ -91,7 +92,6 @@ async Task<object> MeasureAsync(int n, string manifest)
         ["Logging:LogLevel:Default"] = "Error",
     });
     builder.AddScaleliteCore();
-    builder.Services.AddSingleton<ServerProbe>();
     builder.Services.AddSingleton<PollCycle>();
     using var host = builder.Build();
     await host.StartAsync();

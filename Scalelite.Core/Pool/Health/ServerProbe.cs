@@ -1,30 +1,37 @@
 using System.Xml.Linq;
 using Scalelite.Core.Bbb;
-using Scalelite.Core.Pool;
 
-namespace Scalelite.Poller.Polling;
+namespace Scalelite.Core.Pool.Health;
 
 /// <summary>What one getMeetings call on one server told: its meetings, or why it failed.</summary>
-public sealed record ProbeResult(bool Success, IReadOnlyList<ObservedMeeting> Meetings, string? Error, string? BbbVersion = null)
+/// <param name="At">When the probe was sent: the server's <c>LastPolledAt</c>.</param>
+public sealed record ProbeResult(bool Success, IReadOnlyList<ObservedMeeting> Meetings, string? Error, DateTimeOffset At, string? BbbVersion = null)
 {
-    public static ProbeResult Failure(string error) => new(false, [], error);
+    public static ProbeResult Failure(string error, DateTimeOffset at) => new(false, [], error, at);
 }
 
-/// <summary>Asks one server for its meetings. A failed probe is a result, not an exception.</summary>
-public sealed class ServerProbe(BbbClient client)
+/// <summary>Asks one server for its meetings, as the poller does every cycle and an admission does at once.</summary>
+/// <remarks>
+/// A failed probe is a result, not an exception: no answer (refused, reset, timed out) and a FAILED answer both
+/// come back as <see cref="ProbeResult.Failure"/> with the reason. A FAILED answer counts as a failure because it
+/// means the server does not accept our secret (<c>checksumError</c>), so we cannot manage its meetings. The
+/// client's plain timeout bounds each probe; callers probe many servers at once, each on its own.
+/// </remarks>
+public sealed class ServerProbe(BbbClient client, TimeProvider time)
 {
+    /// <param name="wantVersion">Also ask the server's index for its BBB version (a second call, only after a good answer).</param>
     public async Task<ProbeResult> ProbeAsync(ServerSnapshot server, bool wantVersion, CancellationToken ct)
     {
+        var at = time.GetUtcNow();
         var response = await client.GetAsync(server, "getMeetings", new BbbParameters(), ct: ct);
         if (!response.Answered)
         {
-            return ProbeResult.Failure(response.Error ?? "No answer.");
+            return ProbeResult.Failure(response.Error ?? "No answer.", at);
         }
 
         if (!response.IsSuccess)
         {
-            // A FAILED answer (checksumError: our secret is wrong) means we cannot manage it: unhealthy.
-            return ProbeResult.Failure($"{response.MessageKey}: {response.Message}");
+            return ProbeResult.Failure($"{response.MessageKey}: {response.Message}", at);
         }
 
         var meetings = Parse(response.Xml!);
@@ -35,7 +42,7 @@ public sealed class ServerProbe(BbbClient client)
             version = index.IsSuccess ? index.Element("bbbVersion") is { Length: > 0 } v ? v : index.Element("version") : null;
         }
 
-        return new ProbeResult(true, meetings, null, version);
+        return new ProbeResult(true, meetings, null, at, version);
     }
 
     internal static List<ObservedMeeting> Parse(XDocument xml)

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
 
-namespace Scalelite.Core.Pool;
+namespace Scalelite.Core.Pool.Health;
 
 /// <summary>A server's health counters and verdict.</summary>
 public readonly record struct HealthState(bool Online, int HealthyCounter, int UnhealthyCounter);
