@@ -10,7 +10,7 @@ public class DocumentationTests
     public void ConfigurationReference_ListsEverySettingWithItsScaleliteName()
     {
         var doc = File.ReadAllText(Repository.Path("docs", "configuration.md"));
-        foreach (var setting in Settings.All)
+        foreach (var setting in SettingCatalog.All)
         {
             Assert.Contains($"`{setting.Key.Replace(":", "__", StringComparison.Ordinal)}`", doc, StringComparison.Ordinal);
             if (setting.ScaleliteName is not null)

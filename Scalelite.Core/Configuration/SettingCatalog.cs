@@ -12,7 +12,7 @@ public sealed record SettingDescriptor(string Key, string? ScaleliteName, string
 /// The table of every setting. It is the single source for configuration binding of Scalelite's
 /// environment variable names and for the configuration reference in the docs.
 /// </summary>
-public static class Settings
+public static class SettingCatalog
 {
     public static readonly IReadOnlyList<SettingDescriptor> All =
     [
