@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Scalelite.BbbSimulator;
@@ -104,7 +103,7 @@ internal static class Recordings
             {
                 var dir = $"{format}/{spec.RecordId}";
                 await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, dir + "/"), ct);
-                var media = Media(spec, format);
+                var media = Media(format);
                 await WriteFileAsync(tar, $"{dir}/metadata.xml", Encoding.UTF8.GetBytes(Metadata(spec, format, perFormat).ToString()), ct);
                 foreach (var thumb in format == "presentation" ? Enumerable.Range(1, spec.Thumbnails) : [])
                 {
@@ -125,7 +124,7 @@ internal static class Recordings
         await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = stream }, ct);
     }
 
-    private static string Media(RecordingSpec spec, string format) => format switch
+    private static string Media(string format) => format switch
     {
         "presentation" => "video/webcams.webm",
         "video" => "video-0.m4v",

@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
 using Scalelite.Core.Bbb;
-using Scalelite.Core.Configuration;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 

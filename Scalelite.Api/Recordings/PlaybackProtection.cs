@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
-using StackExchange.Redis;
 using Scalelite.Core.Recordings;
+using StackExchange.Redis;
 
 namespace Scalelite.Api.Recordings;
 

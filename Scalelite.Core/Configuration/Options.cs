@@ -3,7 +3,7 @@ using Scalelite.Core.Bbb;
 
 namespace Scalelite.Core.Configuration;
 
-/// <summary>Load-balancer settings (section <c>Scalelite</c>); see <see cref="Settings"/> for each one's Scalelite name.</summary>
+/// <summary>Load-balancer settings (section <c>Scalelite</c>); see <see cref="SettingCatalog"/> for each one's Scalelite name.</summary>
 public sealed class ScaleliteOptions
 {
     public const string Section = "Scalelite";

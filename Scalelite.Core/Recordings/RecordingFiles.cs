@@ -14,7 +14,7 @@ namespace Scalelite.Core.Recordings;
 /// exactly as on a BBB server, so a web server can serve the published tree as it is; uploaded captions are
 /// <c>published/captions/&lt;recordID&gt;</c>. On the web a file of a recording is
 /// <c>/&lt;format&gt;/&lt;recordID&gt;/&lt;file&gt;</c> (<see cref="WebPath"/>).</para>
-/// <para><b>Names.</b> <see cref="IsSafeName"/> is the one test a format, a recordID or a file name passes before it
+/// <para><b>Names.</b> <see cref="IsSafeName(string)"/> is the one test a format, a recordID or a file name passes before it
 /// becomes part of a path, on disk or in an <c>X-Accel-Redirect</c>: 1 to 255 characters of <c>A-Z a-z 0-9 - _ .</c>,
 /// the first not a dot. The allow-list shuts out separators (<c>/</c>, <c>\</c>), NUL, percent escapes and every
 /// Unicode look-alike of <c>/</c> or <c>.</c> at once; the leading dot shuts out <c>.</c>, <c>..</c> and the dot-names

@@ -5,7 +5,7 @@ namespace Scalelite.Core.Recordings;
 
 /// <summary>
 /// Recording settings (section <c>Recording</c>), shared by the importer and the recording API; see
-/// <see cref="Configuration.Settings"/> for each one's Scalelite name.
+/// <see cref="Configuration.SettingCatalog"/> for each one's Scalelite name.
 /// </summary>
 public sealed class RecordingOptions
 {

@@ -113,11 +113,30 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
             new("s", record.ServerId),
             new("t", record.CreatedAt.ToUnixTimeMilliseconds()),
         };
-        if (record.InternalMeetingId is not null) fields.Add(new("i", record.InternalMeetingId));
-        if (record.VoiceBridge is not null) fields.Add(new("vb", record.VoiceBridge));
-        if (record.ModeratorPassword is not null) fields.Add(new("mp", record.ModeratorPassword));
-        if (record.CreateHash is not null) fields.Add(new("h", record.CreateHash));
-        if (record.CreateResponse is not null) fields.Add(new("r", record.CreateResponse));
+        if (record.InternalMeetingId is not null)
+        {
+            fields.Add(new("i", record.InternalMeetingId));
+        }
+
+        if (record.VoiceBridge is not null)
+        {
+            fields.Add(new("vb", record.VoiceBridge));
+        }
+
+        if (record.ModeratorPassword is not null)
+        {
+            fields.Add(new("mp", record.ModeratorPassword));
+        }
+
+        if (record.CreateHash is not null)
+        {
+            fields.Add(new("h", record.CreateHash));
+        }
+
+        if (record.CreateResponse is not null)
+        {
+            fields.Add(new("r", record.CreateResponse));
+        }
 
         var tx = Db.CreateTransaction();
         _ = tx.KeyDeleteAsync(HashKey(member));

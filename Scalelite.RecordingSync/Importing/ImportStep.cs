@@ -25,12 +25,12 @@ public enum ImportStep
 /// <summary>Called at each <see cref="ImportStep"/>. Production does nothing; tests throw here to simulate a crash.</summary>
 public interface IImportProbe
 {
-    void At(ImportStep step, string recordId);
+    void At(ImportStep reached, string recordId);
 }
 
 internal sealed class NoImportProbe : IImportProbe
 {
-    public void At(ImportStep step, string recordId)
+    public void At(ImportStep reached, string recordId)
     {
     }
 }

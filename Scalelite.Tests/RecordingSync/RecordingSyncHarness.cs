@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Scalelite.Core;
@@ -136,7 +135,7 @@ internal sealed class RecordingSyncHarness : IAsyncDisposable
 
     private sealed class NoProbe : IImportProbe
     {
-        public void At(ImportStep step, string recordId)
+        public void At(ImportStep reached, string recordId)
         {
         }
     }

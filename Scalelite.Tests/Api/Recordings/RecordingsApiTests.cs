@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Xml.Linq;
-using Scalelite.Core.Persistence.Recordings;
 using Scalelite.Core.Recordings;
 using Scalelite.Tests.Support;
 

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Scalelite.Core.Bbb;
+using Scalelite.Tests.Infrastructure;
+using Scalelite.Tests.Support;
+
+namespace Scalelite.Tests.Api.Apis;
+
+/// <summary>
+/// How each outcome of a server change is answered: Scalelite's admin API with Scalelite's status codes and
+/// <c>{"error": ...}</c> texts, our operator API with its own codes and <c>{"message": ...}</c>.
+/// </summary>
+public sealed class AdminApiTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
+{
+    /// <summary>Nothing listens there: a server at this URL can be added but never admitted.</summary>
+    private const string DeadUrl = "http://127.0.0.1:9/bigbluebutton/api";
+
+    [Fact]
+    public async Task ScaleliteAdminApi_EachOutcome_IsAnsweredWithScalelitesStatusAndError()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        var admin = pool.Client.BaseUrl.Replace("/bigbluebutton/api", "/scalelite/api", StringComparison.Ordinal);
+        async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string call, object body)
+        {
+            var checksum = Checksum.Compute(ChecksumAlgorithm.Sha256, call, string.Empty, pool.Client.Secret);
+            using var response = await pool.Client.Http.PostAsJsonAsync($"{admin}/{call}?checksum={checksum}", body);
+            return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+        }
+
+        var existing = pool.Simulators.Servers[0].ApiUrl;
+        await AssertErrorAsync(PostAsync("addServer", new { server = new { url = DeadUrl } }), HttpStatusCode.BadRequest, "Server needs a URL and a secret");
+        await AssertErrorAsync(PostAsync("addServer", new { server = new { url = existing, secret = "x" } }), HttpStatusCode.BadRequest, $"A server with url={existing} already exists");
+
+        var (addStatus, added) = await PostAsync("addServer", new { server = new { url = DeadUrl, secret = "x" } });
+        Assert.Equal(HttpStatusCode.Created, addStatus);
+        var id = added.GetProperty("id").GetString()!;
+        Assert.Equal("disabled", added.GetProperty("state").GetString());
+
+        await AssertErrorAsync(PostAsync("updateServer", new { id = "nope", server = new { load_multiplier = 2 } }), HttpStatusCode.NotFound, "Couldn't find server with id=nope");
+        await AssertErrorAsync(PostAsync("updateServer", new { id, server = new { state = "sideways" } }), HttpStatusCode.BadRequest, "Invalid state: sideways (use enable, cordon or disable)");
+        var (refusedStatus, refused) = await PostAsync("updateServer", new { id, server = new { state = "enable" } });
+        Assert.Equal(HttpStatusCode.BadRequest, refusedStatus);
+        Assert.StartsWith($"Server id={id} cannot be enabled: ", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var (updateStatus, updated) = await PostAsync("updateServer", new { id, server = new { load_multiplier = 2.5 } });
+        Assert.Equal(HttpStatusCode.OK, updateStatus);
+        Assert.Equal(2.5, updated.GetProperty("load_multiplier").GetDouble());
+
+        await AssertErrorAsync(PostAsync("panicServer", new { id = "nope" }), HttpStatusCode.NotFound, "Couldn't find server with id=nope");
+        await AssertErrorAsync(PostAsync("deleteServer", new { id = "nope" }), HttpStatusCode.NotFound, "Couldn't find server with id=nope");
+        var (deleteStatus, deleted) = await PostAsync("deleteServer", new { id });
+        Assert.Equal(HttpStatusCode.OK, deleteStatus);
+        Assert.Equal($"Server id={id} was destroyed", deleted.GetProperty("success").GetString());
+    }
+
+    [Fact]
+    public async Task OperatorApi_EachOutcome_IsAnsweredWithItsStatusAndMessage()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        using var http = new HttpClient { BaseAddress = new Uri(new Uri(pool.ApiBase).GetLeftPart(UriPartial.Authority)) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", PoolHarness.Secret);
+        async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object body)
+        {
+            using var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) });
+            return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+        }
+
+        await AssertMessageAsync(SendAsync(HttpMethod.Post, "/api/v1/servers", new { url = DeadUrl }), HttpStatusCode.BadRequest, "Server needs a URL and a secret");
+        var (addStatus, added) = await SendAsync(HttpMethod.Post, "/api/v1/servers", new { url = DeadUrl, secret = "x" });
+        Assert.Equal(HttpStatusCode.Created, addStatus);
+        Assert.False(added.GetProperty("admitted").GetBoolean());
+        var id = added.GetProperty("server").GetProperty("id").GetString()!;
+
+        await AssertMessageAsync(SendAsync(HttpMethod.Patch, "/api/v1/servers/nope", new { loadMultiplier = 2 }), HttpStatusCode.NotFound, "Couldn't find server with id=nope");
+        await AssertMessageAsync(SendAsync(HttpMethod.Patch, $"/api/v1/servers/{id}", new { loadMultiplier = 0 }), HttpStatusCode.BadRequest, "load_multiplier must be a number greater than 0");
+        var (updateStatus, updated) = await SendAsync(HttpMethod.Patch, $"/api/v1/servers/{id}", new { capacity = 120 });
+        Assert.Equal(HttpStatusCode.OK, updateStatus);
+        Assert.Equal(120, updated.GetProperty("capacity").GetInt32());
+
+        var (refusedStatus, refused) = await SendAsync(HttpMethod.Post, $"/api/v1/servers/{id}/enable", new { });
+        Assert.Equal(HttpStatusCode.Conflict, refusedStatus);
+        Assert.StartsWith($"Server id={id} cannot be enabled: ", refused.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task AssertErrorAsync(Task<(HttpStatusCode Status, JsonElement Body)> call, HttpStatusCode status, string error)
+    {
+        var (actual, body) = await call;
+        Assert.Equal((status, error), (actual, body.GetProperty("error").GetString()));
+    }
+
+    private static async Task AssertMessageAsync(Task<(HttpStatusCode Status, JsonElement Body)> call, HttpStatusCode status, string message)
+    {
+        var (actual, body) = await call;
+        Assert.Equal((status, message), (actual, body.GetProperty("message").GetString()));
+    }
+}
