@@ -1,4 +1,4 @@
-namespace Scalelite.AppHost.Resources;
+namespace Scalelite.LocalServers;
 
 /// <summary>
 /// Finds the PostgreSQL and Redis programs, installing Redis with apt-get when it is missing (a fresh machine has
