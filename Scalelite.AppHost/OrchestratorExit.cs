@@ -9,17 +9,46 @@ namespace Scalelite.AppHost;
 /// </summary>
 public static class OrchestratorExit
 {
-    /// <summary>Waits (at most <paramref name="timeout"/>) for the DCP processes that monitor this process to exit.</summary>
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) for DCP to be gone: the process that monitors this one, and every
+    /// process below it (its controllers, which monitor it in turn, and whatever they still run).
+    /// </summary>
     public static void Wait(TimeSpan timeout)
     {
-        var marker = $"\0--monitor\0{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}\0";
-        var watched = Directory.EnumerateDirectories("/proc")
+        var processes = Directory.EnumerateDirectories("/proc")
             .Select(dir => int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ReadCommandLine(pid).Contains(marker, StringComparison.Ordinal))
+            .Where(pid => pid > 0)
+            .Select(pid => (Pid: pid, Parent: ReadParent(pid), CommandLine: ReadCommandLine(pid)))
             .ToList();
+        var watched = new HashSet<int> { Environment.ProcessId };
+        for (var grown = true; grown;)
+        {
+            var more = processes.Where(p => !watched.Contains(p.Pid) && (watched.Contains(p.Parent) || watched.Any(w => p.CommandLine.Contains(Monitors(w), StringComparison.Ordinal)))).ToList();
+            watched.UnionWith(more.Select(p => p.Pid));
+            grown = more.Count > 0;
+        }
+
+        watched.Remove(Environment.ProcessId);
+        var deadline = DateTime.UtcNow + timeout;
         foreach (var pid in watched)
         {
-            ProcessUtilities.WaitForExitAsync(pid, timeout).GetAwaiter().GetResult();
+            var left = deadline - DateTime.UtcNow;
+            ProcessUtilities.WaitForExitAsync(pid, left > TimeSpan.Zero ? left : TimeSpan.Zero).GetAwaiter().GetResult();
+        }
+    }
+
+    private static string Monitors(int pid) => $"\0--monitor\0{pid.ToString(CultureInfo.InvariantCulture)}\0";
+
+    private static int ReadParent(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
         }
     }
 

@@ -24,7 +24,11 @@ public sealed record ReadinessTargets(
 /// line that scripts wait for. endpoints.json is removed at stop.
 /// </summary>
 public sealed class PoolReadiness(
-    ReadinessTargets targets, ResourceNotificationService notifications, IConfiguration configuration, ILogger<PoolReadiness> logger)
+    ReadinessTargets targets,
+    ResourceNotificationService notifications,
+    DistributedApplicationOptions options,
+    IConfiguration configuration,
+    ILogger<PoolReadiness> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -133,8 +137,8 @@ public sealed class PoolReadiness(
             [.. targets.Simulators.Select(s => new SimulatorEndpoint(s.Name, s.Url, s.Secret, s.Control))],
             await targets.Database.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? "",
             await targets.Redis.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? "",
-            new UrlEndpoint(targets.Poller.GetEndpoint("http").Url),
-            new UrlEndpoint(targets.RecordingSync.GetEndpoint("http").Url),
+            new UrlEndpoint(Loopback(targets.Poller)),
+            new UrlEndpoint(Loopback(targets.RecordingSync)),
             targets.State.Root,
             DashboardLoginUrl() is { } dashboard ? new UrlEndpoint(dashboard) : null);
         LocalState.WriteAtomically(targets.State.EndpointsFile, endpoints.ToJson());
@@ -144,10 +148,13 @@ public sealed class PoolReadiness(
             $"(endpoints in {targets.State.EndpointsFile}{(endpoints.Dashboard is { } d ? $", dashboard {d.Url}" : "")}). Press Ctrl-C to stop.");
     }
 
+    private static string Loopback(IResourceWithEndpoints service) =>
+        $"http://127.0.0.1:{service.GetEndpoint("http").Port.ToString(CultureInfo.InvariantCulture)}";
+
     /// <summary>The dashboard's first URL with its browser token, as Aspire prints it at start; null without a dashboard.</summary>
     private string? DashboardLoginUrl()
     {
-        if (configuration["ASPNETCORE_URLS"]?.Split(';')[0] is not { Length: > 0 } url || configuration.GetValue("dashboard", true) is false)
+        if (options.DisableDashboard || configuration["ASPNETCORE_URLS"]?.Split(';')[0] is not { Length: > 0 } url)
         {
             return null;
         }

@@ -21,22 +21,19 @@ var secret = builder.AddParameter("loadbalancer-secret", secret: true);
 var database = builder.AddScaleliteDatabase("postgres", "scalelite", local);
 var redis = builder.AddScaleliteRedis("redis", local);
 
-var api = builder.AddProject<Projects.Scalelite_Api>("api")
-    .WithServiceEndpoint(local?.ApiPort)
+var api = builder.AddScaleliteService<Projects.Scalelite_Api>("api", local?.ApiPort)
     .WithExternalHttpEndpoints()
     .WithReference(database).WaitFor(database)
     .WithReference(redis).WaitFor(redis)
     .WithScaleliteSettings(secret, local)
     .WithRecordingVolume(local?.State.Recordings);
 
-var poller = builder.AddProject<Projects.Scalelite_Poller>("poller")
-    .WithServiceEndpoint()
+var poller = builder.AddScaleliteService<Projects.Scalelite_Poller>("poller")
     .WithReference(database).WaitFor(database)
     .WithReference(redis).WaitFor(redis)
     .WithScaleliteSettings(secret, local);
 
-var recordingSync = builder.AddProject<Projects.Scalelite_RecordingSync>("recordingsync")
-    .WithServiceEndpoint()
+var recordingSync = builder.AddScaleliteService<Projects.Scalelite_RecordingSync>("recordingsync")
     .WithReference(database).WaitFor(database)
     .WithReference(redis).WaitFor(redis)
     .WithScaleliteSettings(secret, local)

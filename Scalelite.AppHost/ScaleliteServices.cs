@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Scalelite.AppHost;
 
 namespace Aspire.Hosting;
@@ -22,15 +23,22 @@ public static class ScaleliteServiceExtensions
     };
 
     /// <summary>
-    /// An HTTP endpoint with <c>/health</c> as its health check. Run locally it is unproxied on <paramref name="port"/>
-    /// (or one Aspire picks), so requests reach the service without a hop through DCP's proxy.
+    /// A Scalelite service: the project with an HTTP endpoint and <c>/health</c> as its health check. Run locally the
+    /// endpoint is unproxied on <paramref name="port"/> (or one Aspire picks), so requests reach the service without a
+    /// hop through DCP's proxy.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithServiceEndpoint(this IResourceBuilder<ProjectResource> builder, int? port = null)
+    public static IResourceBuilder<ProjectResource> AddScaleliteService<TProject>(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, int? port = null)
+        where TProject : IProjectMetadata, new()
     {
-        builder = builder.ApplicationBuilder.ExecutionContext.IsPublishMode
-            ? builder.WithHttpEndpoint(name: "http")
-            : builder.WithHttpEndpoint(name: "http", port: port, targetPort: port, isProxied: false);
-        return builder.WithHttpHealthCheck("/health");
+        var service = builder.AddProject<TProject>(name)
+            // The services read ConnectionStrings__* only; per-property variables (SCALELITE_HOST, REDIS_PASSWORD, ...)
+            // would be noise, and the SCALELITE_* ones look like settings of ours.
+            .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString);
+        service = builder.ExecutionContext.IsPublishMode
+            ? service.WithHttpEndpoint(name: "http")
+            : service.WithHttpEndpoint(name: "http", port: port, targetPort: port, isProxied: false);
+        return service.WithHttpHealthCheck("/health");
     }
 
     /// <summary>
@@ -55,13 +63,14 @@ public static class ScaleliteServiceExtensions
             builder.WithEnvironment(name, value);
         }
 
-        if (!local.Flags.Dashboard)
+        return builder.WithEnvironment(context =>
         {
-            // Without the dashboard nothing reads the telemetry: the services then collect none (ServiceDefaults).
-            builder.WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        }
-
-        return builder;
+            if (context.ExecutionContext.Services.GetRequiredService<DistributedApplicationOptions>().DisableDashboard)
+            {
+                // Without the dashboard nothing reads the telemetry: the services then collect none (ServiceDefaults).
+                context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+            }
+        });
     }
 
     /// <summary>
