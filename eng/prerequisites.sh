@@ -1,12 +1,10 @@
 # Installs the machine-level programs the system needs when they are missing:
-# redis-server (Debian package), the PostgreSQL server binaries, and python3 (the launcher's
-# tests use small Python stand-ins for services).
-# Sourced by test.sh; the AppHost does the same for PostgreSQL and Redis in its own code (Resources/Prerequisites.cs).
+# redis-server (Debian package) and the PostgreSQL server binaries.
+# Sourced by test.sh; the AppHost and the test fixtures do the same in code (Scalelite.LocalServers/Prerequisites.cs).
 
 ensure_prerequisites() {
   local missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "Installing ${missing[*]} ..." >&2
