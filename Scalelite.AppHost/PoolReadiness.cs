@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -117,12 +118,11 @@ public sealed class PoolReadiness(
                 State = state,
                 StartTimeStamp = s.StartTimeStamp ?? DateTime.UtcNow,
                 Urls = [new UrlSnapshot("api", simulator.Url, IsInternal: false), new UrlSnapshot("control", simulator.Control, IsInternal: false)],
-                Properties = server.ValueKind != JsonValueKind.Object ? s.Properties :
-                [
+                Properties = server.ValueKind != JsonValueKind.Object ? s.Properties : Set(
+                    s.Properties,
                     new ResourcePropertySnapshot("pool.id", server.GetProperty("id").GetString()),
                     new ResourcePropertySnapshot("pool.state", server.GetProperty("state").GetString()),
-                    new ResourcePropertySnapshot("pool.meetings", server.GetProperty("meetings").GetInt32()),
-                ],
+                    new ResourcePropertySnapshot("pool.meetings", server.GetProperty("meetings").GetInt32())),
             });
         }
 
@@ -147,6 +147,10 @@ public sealed class PoolReadiness(
             $"Ready: {count}/{count} simulators online. API {endpoints.Api.Url} secret {endpoints.Api.Secret}\n" +
             $"(endpoints in {targets.State.EndpointsFile}{(endpoints.Dashboard is { } d ? $", dashboard {d.Url}" : "")}). Press Ctrl-C to stop.");
     }
+
+    /// <summary>Replaces or adds <paramref name="values"/>, keeping the rest (such as the parent's name, which nests the row).</summary>
+    private static ImmutableArray<ResourcePropertySnapshot> Set(ImmutableArray<ResourcePropertySnapshot> properties, params ResourcePropertySnapshot[] values) =>
+        [.. properties.Where(p => values.All(v => v.Name != p.Name)), .. values];
 
     private static string Loopback(IResourceWithEndpoints service) =>
         $"http://127.0.0.1:{service.GetEndpoint("http").Port.ToString(CultureInfo.InvariantCulture)}";

@@ -34,7 +34,9 @@ public static class ScaleliteServiceExtensions
         var service = builder.AddProject<TProject>(name)
             // The services read ConnectionStrings__* only; per-property variables (SCALELITE_HOST, REDIS_PASSWORD, ...)
             // would be noise, and the SCALELITE_* ones look like settings of ours.
-            .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString);
+            .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString)
+            // Plain http on loopback locally, TLS at the ingress when deployed: no developer certificate.
+            .WithoutHttpsCertificate();
         service = builder.ExecutionContext.IsPublishMode
             ? service.WithHttpEndpoint(name: "http")
             : service.WithHttpEndpoint(name: "http", port: port, targetPort: port, isProxied: false);

@@ -28,6 +28,7 @@ public static class SimulatorExtensions
         var simulators = builder.AddProject<Projects.Scalelite_BbbSimulator>(name)
             .WithArgs("--count", ports.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--secret", secret,
                 "--ports", string.Join(',', ports), "--spool", spool)
+            .WithoutHttpsCertificate()
             .WithIconName("Server")
             .ExcludeFromManifest();
         for (var i = 0; i < ports.Count; i++)
@@ -86,6 +87,7 @@ public static class SimulatorExtensions
             .WaitFor(api)
             .WaitFor(simulators)
             .WithParentRelationship(simulators)
+            .WithoutHttpsCertificate()
             .WithIconName("PlugConnected")
             .ExcludeFromManifest();
     }

@@ -18,6 +18,7 @@ public sealed class TopologyTests(ScaleliteAppFixture fixture)
     [Fact]
     public async Task Start_WholeTopology_EveryResourceHealthyAndSimulatorsRegistered()
     {
+        Assert.True(fixture.ReadyAfter < TimeSpan.FromSeconds(60), $"{ScaleliteAppFixture.Simulators} simulators online after {fixture.ReadyAfter}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var notifications = fixture.App.ResourceNotifications;
         foreach (var name in new[] { "postgres", "scalelite", "redis", "simulators", "api", "poller", "recordingsync" })
