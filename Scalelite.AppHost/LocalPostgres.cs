@@ -31,7 +31,8 @@ public sealed class LocalPostgresDatabaseResource(string name, LocalPostgresReso
 /// Three resources: a one-shot <c>NAME-init</c> (initdb when the data directory is new), the server itself (awaited
 /// initdb with WaitForCompletion, on an unproxied port Aspire allocates, healthy once it accepts connections), and the
 /// databases, created when the server is ready. PostgreSQL refuses to run as root, so as root both run as user
-/// postgres through setpriv, which execs in place: DCP's stop signal reaches the postmaster itself.
+/// postgres through setpriv, which execs in place: DCP's stop signal reaches the postmaster itself. The AppHost's own
+/// connections are not pooled: an idle one would hold up PostgreSQL's (smart) shutdown at stop.
 /// </remarks>
 public static class LocalPostgresExtensions
 {
@@ -60,7 +61,7 @@ public static class LocalPostgresExtensions
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, ct) =>
         {
             var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
-            await using var connection = new NpgsqlConnection(connectionString + ";Database=postgres");
+            await using var connection = new NpgsqlConnection(connectionString + ";Database=postgres;Pooling=false");
             await connection.OpenAsync(ct);
             foreach (var database in server.Databases)
             {
@@ -81,7 +82,7 @@ public static class LocalPostgresExtensions
 
         var healthCheck = name + "_check";
         builder.Services.AddHealthChecks().AddNpgSql(
-            _ => (connectionString ?? throw new InvalidOperationException("The connection string is not known yet.")) + ";Database=postgres",
+            _ => (connectionString ?? throw new InvalidOperationException("The connection string is not known yet.")) + ";Database=postgres;Pooling=false",
             name: healthCheck);
 
         return builder.AddResource(server)
@@ -119,7 +120,7 @@ public static class LocalPostgresExtensions
             connectionString = await database.ConnectionStringExpression.GetValueAsync(ct));
         var healthCheck = name + "_check";
         builder.ApplicationBuilder.Services.AddHealthChecks().AddNpgSql(
-            _ => connectionString ?? throw new InvalidOperationException("The connection string is not known yet."), name: healthCheck);
+            _ => (connectionString ?? throw new InvalidOperationException("The connection string is not known yet.")) + ";Pooling=false", name: healthCheck);
         return builder.ApplicationBuilder.AddResource(database)
             .WithInitialState(new CustomResourceSnapshot
             {

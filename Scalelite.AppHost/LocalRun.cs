@@ -23,6 +23,7 @@ public sealed record LocalRun(LocalState State, AppHostFlags Flags, string Secre
         }
 
         var state = new LocalState(flags.StateDirectory);
+        state.Lock();
         var secret = flags.Secret ?? state.GetOrCreateSecret();
         var run = new LocalRun(
             state,

@@ -106,6 +106,33 @@ public sealed class LocalState
 
     public string SimulatorsFile => Path.Combine(Root, "simulators.yaml");
 
+    private string LockFile => Path.Combine(Root, "apphost.pid");
+
+    /// <summary>
+    /// Claims the directory for this process. Fails when another live AppHost holds it: two on one state directory
+    /// would fight over the same database.
+    /// </summary>
+    public void Lock()
+    {
+        if (ProcessUtilities.ReadPidFile(LockFile) is int other && other != Environment.ProcessId && ProcessUtilities.IsAlive(other)
+            && ProcessUtilities.CommandLine(other).Contains("Scalelite.AppHost", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Another AppHost (pid {other}) is using {Root}. Stop it, or pass a different --state-dir.");
+        }
+
+        File.WriteAllText(LockFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Releases the directory and removes what only describes a running system.</summary>
+    public void Release()
+    {
+        File.Delete(EndpointsFile);
+        if (ProcessUtilities.ReadPidFile(LockFile) == Environment.ProcessId)
+        {
+            File.Delete(LockFile);
+        }
+    }
+
     /// <summary>The secret of the simulated BBB servers, kept across runs so registrations stay valid.</summary>
     public string SimulatorSecret => _remembered.SimulatorSecret!;
 

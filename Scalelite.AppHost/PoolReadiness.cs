@@ -65,8 +65,8 @@ public sealed class PoolReadiness(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        File.Delete(targets.State.EndpointsFile);
         await base.StopAsync(cancellationToken);
+        targets.State.Release();
     }
 
     /// <summary>Waits for the registration step (or, without simulators, for the API); false when it failed.</summary>
@@ -101,6 +101,11 @@ public sealed class PoolReadiness(
         catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The API's own resource shows why; keep the last known states.
+            return -1;
+        }
+
+        if (servers.ValueKind != JsonValueKind.Array)
+        {
             return -1;
         }
 

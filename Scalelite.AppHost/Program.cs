@@ -15,7 +15,16 @@ if (AppHostFlags.Read(new ConfigurationBuilder().AddCommandLine(args).Build(), o
 }
 
 var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = args, DisableDashboard = !flags.Dashboard });
-var local = LocalRun.Prepare(builder, flags);   // null when publishing: state directory, ports, secret, container runtime
+LocalRun? local;   // null when publishing: state directory, ports, secret, container runtime
+try
+{
+    local = LocalRun.Prepare(builder, flags);
+}
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
 
 var secret = builder.AddParameter("loadbalancer-secret", secret: true);
 var database = builder.AddScaleliteDatabase("postgres", "scalelite", local);
@@ -39,14 +48,19 @@ var recordingSync = builder.AddScaleliteService<Projects.Scalelite_RecordingSync
     .WithScaleliteSettings(secret, local)
     .WithRecordingVolume(local?.State.Recordings);
 
-if (local is not null)
+if (local is { SimulatorPorts.Count: > 0 })
 {
     var simulators = builder.AddSimulators("simulators", local.SimulatorPorts, local.State.SimulatorSecret, local.Spool);
     builder.AddSimulatorRegistration(simulators, api, secret, local.State);
+}
+
+if (local is not null)
+{
     builder.Services.AddSingleton(new ReadinessTargets(
         local.ApiBaseUrl, local.Secret, [.. builder.Resources.OfType<SimulatedServerResource>()],
         database.Resource, redis.Resource, poller.Resource, recordingSync.Resource, local.State));
     builder.Services.AddHostedService<PoolReadiness>();
+    builder.Services.AddHostedService<ProjectShutdown>();
 }
 
 builder.Build().Run();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
@@ -72,10 +73,14 @@ public static class CoreServiceExtensions
             settings.DisableMetrics = !telemetry;
         });
 
+        // The integration hands the multiplexer our logger; its connection steps at Information are noise, failures are not.
+        builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
         builder.AddRedisClient(ConnectionStrings.Redis, settings =>
         {
             // A span per Redis command would land on every join, the hottest path: no command tracing.
             settings.DisableTracing = true;
+            // Connect on first use: a Redis that is down must not hold up the service's start (retries x connect timeout).
+            settings.DisableAutoActivation = true;
         }, options =>
         {
             // Start without Redis and reconnect when it comes back: the state in it is rebuilt from the servers.
