@@ -3,10 +3,26 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Scalelite.AppHost;
+
+/// <summary>Registers <see cref="PoolReadiness"/> and <see cref="ProjectShutdown"/> for a local run.</summary>
+public static class PoolReadinessExtensions
+{
+    public static void AddPoolReadiness(
+        this IDistributedApplicationBuilder builder, LocalRun local, IResourceBuilder<IResourceWithConnectionString> database,
+        IResourceBuilder<IResourceWithConnectionString> redis, IResourceBuilder<ProjectResource> poller, IResourceBuilder<ProjectResource> recordingSync)
+    {
+        builder.Services.AddSingleton(new ReadinessTargets(
+            local.ApiBaseUrl, local.Secret, [.. builder.Resources.OfType<SimulatedServerResource>()],
+            database.Resource, redis.Resource, poller.Resource, recordingSync.Resource, local.State));
+        builder.Services.AddHostedService<PoolReadiness>();
+        builder.Services.AddHostedService<ProjectShutdown>();
+    }
+}
 
 /// <summary>What <see cref="PoolReadiness"/> watches and reports.</summary>
 public sealed record ReadinessTargets(

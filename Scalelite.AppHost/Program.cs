@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Scalelite.AppHost;
 
 if (AppHostFlags.AsksForHelp(args))
@@ -56,11 +55,8 @@ if (local is { SimulatorPorts.Count: > 0 })
 
 if (local is not null)
 {
-    builder.Services.AddSingleton(new ReadinessTargets(
-        local.ApiBaseUrl, local.Secret, [.. builder.Resources.OfType<SimulatedServerResource>()],
-        database.Resource, redis.Resource, poller.Resource, recordingSync.Resource, local.State));
-    builder.Services.AddHostedService<PoolReadiness>();
-    builder.Services.AddHostedService<ProjectShutdown>();
+    // Each simulated server's state, endpoints.json and the Ready line; at stop, the projects' processes first.
+    builder.AddPoolReadiness(local, database, redis, poller, recordingSync);
 }
 
 builder.Build().Run();

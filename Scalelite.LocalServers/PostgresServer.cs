@@ -8,7 +8,7 @@ public sealed record PostgresServerOptions
 {
     /// <summary>
     /// A cluster whose data may be lost (tests): initdb --no-sync, and fsync, synchronous_commit and
-    /// full_page_writes off. Never for the launcher's state directory.
+    /// full_page_writes off. Never for data that must survive a crash.
     /// </summary>
     public bool Throwaway { get; init; }
 

@@ -133,7 +133,7 @@ start_apphost() {
     env_+=("Logging__LogLevel__Default=${LOG_LEVEL:-Warning}" "Logging__LogLevel__Microsoft.AspNetCore=${LOG_LEVEL:-Warning}")
   fi
   log "starting the AppHost (simulators: $sims, env: ${env_[*]:-none}, state: $STATE)"
-  # Run directly (not through `dotnet run`) so that SIGTERM reaches the launcher and it stops what it started.
+  # Run directly (not through `dotnet run`) so that SIGTERM reaches the AppHost and it stops what it started.
   (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false) \
     >"$WORK/apphost.log" 2>&1 </dev/null &
   APPHOST_PID=$!
