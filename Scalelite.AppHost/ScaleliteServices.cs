@@ -36,7 +36,10 @@ public static class ScaleliteServiceExtensions
             // would be noise, and the SCALELITE_* ones look like settings of ours.
             .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString)
             // Plain http on loopback locally, TLS at the ingress when deployed: no developer certificate.
-            .WithoutHttpsCertificate();
+            .WithoutHttpsCertificate()
+            // The API reads X-Forwarded-Proto/-Host itself (docs/configuration.md); the framework's middleware,
+            // which Aspire switches on when publishing, would read them a second time on every request.
+            .DisableForwardedHeaders();
         service = builder.ExecutionContext.IsPublishMode
             ? service.WithHttpEndpoint(name: "http")
             : service.WithHttpEndpoint(name: "http", port: port, targetPort: port, isProxied: false);
