@@ -16,12 +16,12 @@ public static class InfrastructureExtensions
         this IDistributedApplicationBuilder builder, [ResourceName] string server, [ResourceName] string database, LocalRun? local) =>
         local is null || local.Containers
             ? builder.AddPostgres(server).WithDataVolume().AddDatabase(database)
-            : builder.AddLocalPostgres(server, local.State.PostgresData).AddDatabase(database);
+            : builder.AddLocalPostgres(server, local.State.PostgresData, Console.Error.WriteLine).AddDatabase(database);
 
     /// <summary>Redis: <c>AddRedis(...)</c> when published or when a container runtime answers, otherwise the local redis-server.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddScaleliteRedis(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, LocalRun? local) =>
         local is null || local.Containers
             ? builder.AddRedis(name)
-            : builder.AddLocalRedis(name, local.State.Redis, message => Console.Error.WriteLine(message));
+            : builder.AddLocalRedis(name, local.State.Redis, Console.Error.WriteLine);
 }

@@ -37,9 +37,10 @@ public sealed class LocalPostgresDatabaseResource(string name, LocalPostgresReso
 public static class LocalPostgresExtensions
 {
     public static IResourceBuilder<LocalPostgresResource> AddLocalPostgres(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, string dataDirectory)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, string dataDirectory, Action<string>? notice = null)
     {
-        var bin = Prerequisites.FindPostgresBinDirectory();
+        // A fresh machine may lack the server programs: they are installed with apt-get, with a notice.
+        var bin = Prerequisites.EnsurePostgresBinDirectoryAsync(notice, CancellationToken.None).GetAwaiter().GetResult();
         var data = Path.GetFullPath(dataDirectory);
         // A server that a killed earlier run left on the same data directory would hold its lock file.
         PostgresServer.StopStaleAsync(data).GetAwaiter().GetResult();

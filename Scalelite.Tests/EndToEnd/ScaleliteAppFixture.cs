@@ -36,8 +36,12 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
         var watch = Stopwatch.StartNew();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Scalelite_AppHost>(
             ["--state-dir", StateDirectory, "--simulators", Simulators.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout.Token);
-        // Warnings and errors only: failing health checks while resources start are expected.
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+        // Warnings and errors only, the resources' console output included; failing health checks while resources
+        // start are expected.
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Scalelite.AppHost.Resources", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         // Faster polls and imports than even the local defaults, on top of the topology as declared.
         Project(builder, "poller").WithEnvironment("POLL_INTERVAL", "1");
         Project(builder, "recordingsync").WithEnvironment("RECORDING_IMPORT_POLL_INTERVAL", "1").WithEnvironment("Recording__ImportSettleTime", "1");
