@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -19,7 +20,7 @@ public sealed record AppHostFlags(string StateDirectory, int Simulators, int? Ap
         registers the simulators through the API, and stops everything on Ctrl-C or SIGTERM.
 
         Options:
-          --state-dir DIR     data, recordings, ports and endpoints.json (default: ./.scalelite)
+          --state-dir DIR     data, recordings, ports and endpoints.json (default: .scalelite in the repository)
           --simulators N      number of simulated BBB servers (default: 3; 0 allowed)
           --api-port PORT     port of the API (default: the previous run's when free, else a free one)
           --secret SECRET     LOADBALANCER_SECRET (default: generated once, kept in STATE/secret)
@@ -34,7 +35,7 @@ public sealed record AppHostFlags(string StateDirectory, int Simulators, int? Ap
     public static AppHostFlags? Read(IConfiguration configuration, out string? error)
     {
         error = null;
-        var stateDirectory = Path.GetFullPath(configuration["state-dir"] is { Length: > 0 } dir ? dir : ".scalelite");
+        var stateDirectory = configuration["state-dir"] is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultStateDirectory;
         var simulators = 3;
         if (configuration["simulators"] is { } count
             && (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out simulators) || simulators > 100))
@@ -72,6 +73,16 @@ public sealed record AppHostFlags(string StateDirectory, int Simulators, int? Ap
     }
 
     public static bool AsksForHelp(IReadOnlyList<string> args) => args.Any(a => a is "-h" or "--help");
+
+    /// <summary>
+    /// <c>.scalelite</c> at the root of the repository the AppHost was built from (<c>dotnet run</c> starts it in its
+    /// project directory), or in the current directory for a build that was moved elsewhere.
+    /// </summary>
+    public static string DefaultStateDirectory { get; } = Path.Combine(
+        typeof(AppHostFlags).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "Scalelite.RepositoryRoot")?.Value is { } root && Directory.Exists(root)
+            ? root
+            : Environment.CurrentDirectory,
+        ".scalelite");
 }
 
 /// <summary>

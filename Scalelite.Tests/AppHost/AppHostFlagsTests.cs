@@ -23,7 +23,8 @@ public sealed class AppHostFlagsTests
     {
         var flags = Read()!;
 
-        Assert.Equal(Path.Combine(Environment.CurrentDirectory, ".scalelite"), flags.StateDirectory);
+        // At the repository's root, wherever dotnet run starts the AppHost.
+        Assert.Equal(Scalelite.Tests.Support.Repository.Path(".scalelite"), flags.StateDirectory);
         Assert.Equal(3, flags.Simulators);
         Assert.Null(flags.ApiPort);
         Assert.Null(flags.Secret);
