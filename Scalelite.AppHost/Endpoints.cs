@@ -10,9 +10,6 @@ public sealed record SimulatorEndpoint(
     [property: JsonPropertyName("secret")] string Secret,
     [property: JsonPropertyName("control")] string Control);
 
-/// <summary>The simulator process's manifest: <c>{"simulators":[...]}</c>, written once all listeners are bound.</summary>
-public sealed record SimulatorManifest([property: JsonPropertyName("simulators")] IReadOnlyList<SimulatorEndpoint> Simulators);
-
 public sealed record ApiEndpoint(
     [property: JsonPropertyName("url")] string Url,
     [property: JsonPropertyName("secret")] string Secret);
@@ -20,7 +17,8 @@ public sealed record ApiEndpoint(
 public sealed record UrlEndpoint([property: JsonPropertyName("url")] string Url);
 
 /// <summary>
-/// What a running topology offers, written to <c>STATE/endpoints.json</c> for tools, benchmarks and tests.
+/// What a running topology offers, written to <c>STATE/endpoints.json</c> for tools, benchmarks and tests once every
+/// simulator is online, and removed at stop. <see cref="Dashboard"/> is the dashboard's login URL (null without one).
 /// </summary>
 public sealed record ScaleliteEndpoints(
     [property: JsonPropertyName("api")] ApiEndpoint Api,
@@ -30,7 +28,8 @@ public sealed record ScaleliteEndpoints(
     [property: JsonPropertyName("redis")] string Redis,
     [property: JsonPropertyName("poller")] UrlEndpoint Poller,
     [property: JsonPropertyName("recordingsync")] UrlEndpoint RecordingSync,
-    [property: JsonPropertyName("stateDirectory")] string StateDirectory)
+    [property: JsonPropertyName("stateDirectory")] string StateDirectory,
+    [property: JsonPropertyName("dashboard")] UrlEndpoint? Dashboard)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

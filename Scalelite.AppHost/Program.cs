@@ -1,63 +1,64 @@
-using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration;
 using Scalelite.AppHost;
 
-var options = CommandLine.Parse(args, out var error);
-if (options is null)
+if (AppHostFlags.AsksForHelp(args))
 {
-    if (error is null)
-    {
-        Console.WriteLine(CommandLine.Usage);
-        return 0;
-    }
-    Console.Error.WriteLine($"error: {error}");
-    Console.Error.WriteLine("Run with --help for the options.");
+    Console.WriteLine(AppHostFlags.Usage);
+    return 0;
+}
+
+if (AppHostFlags.Read(new ConfigurationBuilder().AddCommandLine(args).Build(), out var error) is not { } flags)
+{
+    Console.Error.WriteLine($"error: {error}\nRun with --help for the options.");
     return 2;
 }
 
-using var shutdown = new CancellationTokenSource();
-void RequestShutdown(PosixSignalContext context)
+var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = args, DisableDashboard = !flags.Dashboard });
+LocalRun? local;   // null when publishing: state directory, ports, secret, container runtime
+try
 {
-    // Keep the process alive until everything it started is stopped.
-    context.Cancel = true;
-    shutdown.Cancel();
+    local = LocalRun.Prepare(builder, flags);
 }
-using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, RequestShutdown);
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, RequestShutdown);
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
 
-var interactive = !Console.IsOutputRedirected;
-var app = ScaleliteTopology.Build(options with { Notice = message => Console.Error.WriteLine(message) });
-var exitCode = 0;
-await using (var status = new StatusReporter(app, Console.Out, interactive))
+var secret = builder.AddParameter("loadbalancer-secret", secret: true);
+var database = builder.AddScaleliteDatabase("postgres", "scalelite", local);
+var redis = builder.AddScaleliteRedis("redis", local);
+
+var api = builder.AddScaleliteService<Projects.Scalelite_Api>("api", local?.ApiPort)
+    .WithExternalHttpEndpoints()
+    .WithReference(database).WaitFor(database)
+    .WithReference(redis).WaitFor(redis)
+    .WithScaleliteSettings(secret, local)
+    .WithRecordingVolume(local?.State.Recordings);
+
+var poller = builder.AddScaleliteService<Projects.Scalelite_Poller>("poller")
+    .WithReference(database).WaitFor(database)
+    .WithReference(redis).WaitFor(redis)
+    .WithScaleliteSettings(secret, local);
+
+var recordingSync = builder.AddScaleliteService<Projects.Scalelite_RecordingSync>("recordingsync")
+    .WithReference(database).WaitFor(database)
+    .WithReference(redis).WaitFor(redis)
+    .WithScaleliteSettings(secret, local)
+    .WithRecordingVolume(local?.State.Recordings);
+
+if (local is { SimulatorPorts.Count: > 0 })
 {
-    try
-    {
-        status.Print($"Starting Scalelite (state in {app.State.Root}, logs in {app.State.Logs}) ...");
-        await app.StartAsync(shutdown.Token);
-        var endpoints = app.Endpoints!;
-        status.Announce($"Started. Waiting for {app.SimulatorCount} simulator(s) to be reported online ...");
-        try
-        {
-            await app.WaitForSimulatorsOnlineAsync(TimeSpan.FromSeconds(60), shutdown.Token);
-            status.Announce(
-                $"Ready: {app.SimulatorsOnline}/{app.SimulatorCount} simulators online. API {endpoints.Api.Url} secret {endpoints.Api.Secret}\n" +
-                $"(endpoints in {app.State.EndpointsFile}). Press Ctrl-C to stop.");
-        }
-        catch (TimeoutException ex)
-        {
-            status.Announce($"Running, but not ready: {ex.Message}\nAPI {endpoints.Api.Url} secret {endpoints.Api.Secret}. Press Ctrl-C to stop.");
-        }
-        await Task.Delay(Timeout.Infinite, shutdown.Token);
-    }
-    catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-    {
-    }
-    catch (Exception ex)
-    {
-        status.Print($"error: {ex.Message}");
-        exitCode = 1;
-    }
-    status.Print("Stopping ...");
-    await app.DisposeAsync();
+    var simulators = builder.AddSimulators("simulators", local.SimulatorPorts, local.State.SimulatorSecret, local.Spool);
+    builder.AddSimulatorRegistration(simulators, api, secret, local.State);
 }
-Console.WriteLine(exitCode == 0 ? "Stopped." : "Stopped after an error.");
-return exitCode;
+
+if (local is not null)
+{
+    // Each simulated server's state, endpoints.json and the Ready line; at stop, the projects' processes first.
+    builder.AddPoolReadiness(local, database, redis, poller, recordingSync);
+}
+
+builder.Build().Run();
+OrchestratorExit.Wait(TimeSpan.FromSeconds(30));
+return 0;

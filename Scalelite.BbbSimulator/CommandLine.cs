@@ -13,6 +13,7 @@ internal sealed record CommandLine(SimulatorHostOptions Options, string? Manifes
           --ports A,B,...    listen on these ports, one per server
           --host IP          address to listen on (default 127.0.0.1)
           --manifest FILE    once every listener is bound, write the servers as JSON to FILE
+          --spool DIR        recording spool for POST /sim/recordings/{meetingID} without ?spool=
           --help             show this text
         """;
 
@@ -55,6 +56,9 @@ internal sealed record CommandLine(SimulatorHostOptions Options, string? Manifes
                     break;
                 case "--host":
                     options.Host = value;
+                    break;
+                case "--spool":
+                    options.SpoolDirectory = value;
                     break;
                 case "--manifest":
                     manifest = value;

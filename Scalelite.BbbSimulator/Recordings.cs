@@ -8,10 +8,11 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Scalelite.BbbSimulator;
 
 /// <summary>
-/// <c>POST /sim/recordings/{meetingID}?spool=DIR[&amp;size=BYTES][&amp;formats=presentation,video,podcast][&amp;published=false][&amp;thumbnails=N]</c>:
+/// <c>POST /sim/recordings/{meetingID}[?spool=DIR][&amp;size=BYTES][&amp;formats=presentation,video,podcast][&amp;published=false][&amp;thumbnails=N]</c>:
 /// produces the recording of a meeting this server holds, as a BBB node's post-publish step would hand it over: a
 /// <c>&lt;recordID&gt;.tar</c> with one <c>&lt;format&gt;/&lt;recordID&gt;/</c> tree per format, each with a
-/// <c>metadata.xml</c>, dropped into the spool directory under a dot-name and renamed when complete.
+/// <c>metadata.xml</c>, dropped into the spool directory under a dot-name and renamed when complete. Without
+/// <c>spool</c> the server's own <see cref="SimulatedServer.SpoolDirectory"/> (<c>--spool</c>) is used.
 /// </summary>
 internal static class Recordings
 {
@@ -31,7 +32,7 @@ internal static class Recordings
         var queryAt = raw.IndexOf('?', StringComparison.Ordinal);
         var meetingId = Uri.UnescapeDataString((queryAt >= 0 ? raw[..queryAt] : raw)[Prefix.Length..]);
         var query = context.Request.Query;
-        var spool = query["spool"].ToString();
+        var spool = query["spool"].ToString() is { Length: > 0 } given ? given : server.SpoolDirectory ?? string.Empty;
         if (spool.Length == 0 || !Directory.Exists(spool))
         {
             await ErrorAsync(context, StatusCodes.Status400BadRequest, "spool must name an existing directory");

@@ -47,6 +47,9 @@ public sealed class SimulatedServer
     /// <summary>The TCP port this server listens on.</summary>
     public int Port { get; internal set; }
 
+    /// <summary>The recording spool <c>POST /sim/recordings/{meetingID}</c> writes to when the request names none.</summary>
+    public string? SpoolDirectory { get; set; }
+
     /// <summary>The BBB API base URL, as an LMS or load balancer would be configured with it.</summary>
     public string ApiUrl => $"{BaseUrl}/bigbluebutton/api";
 

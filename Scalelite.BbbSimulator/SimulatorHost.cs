@@ -61,7 +61,10 @@ public sealed class BbbSimulatorHost : IAsyncDisposable
         {
             var port = options.PortOf(i);
             servers[i] = new SimulatedServer(
-                $"{options.IdPrefix}{i + 1}", options.SecretOf(i), urlHost, port, options.TimeProvider, options.DefaultSlowDelay);
+                $"{options.IdPrefix}{i + 1}", options.SecretOf(i), urlHost, port, options.TimeProvider, options.DefaultSlowDelay)
+            {
+                SpoolDirectory = options.SpoolDirectory,
+            };
         }
 
         var host = new HostBuilder()

@@ -26,6 +26,9 @@ public sealed class SimulatorHostOptions
     /// <summary>When positive, servers listen on PortBase, PortBase+1, ...; otherwise (and without <see cref="Ports"/>) on ephemeral ports.</summary>
     public int PortBase { get; set; }
 
+    /// <summary>The recording spool every server writes to when a recording request names none (the topology's shared volume).</summary>
+    public string? SpoolDirectory { get; set; }
+
     /// <summary>Prefix of server ids.</summary>
     public string IdPrefix { get; set; } = "sim-";
 

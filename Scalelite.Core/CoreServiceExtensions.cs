@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
@@ -13,7 +14,6 @@ using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.Pool.Placement;
 using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
-using StackExchange.Redis;
 
 namespace Scalelite.Core;
 
@@ -35,23 +35,10 @@ public static class CoreServiceExtensions
 
         services.TryAddSingleton(TimeProvider.System);
 
-        var postgres = builder.Configuration.GetConnectionString(ConnectionStrings.Postgres)
-            ?? throw new InvalidOperationException("No PostgreSQL connection: set ConnectionStrings__scalelite or DATABASE_URL.");
-        services.AddDbContextFactory<ScaleliteDbContext>(o => o.UseNpgsql(postgres, npgsql => npgsql.EnableRetryOnFailure(0)));
+        builder.AddScalelitePersistence();
         services.AddSingleton<DatabaseMigrator>();
         services.AddHostedService(sp => sp.GetRequiredService<DatabaseMigrator>());
-
-        var redis = builder.Configuration.GetConnectionString(ConnectionStrings.Redis)
-            ?? throw new InvalidOperationException("No Redis connection: set ConnectionStrings__redis or REDIS_URL.");
-        var redisOptions = ConfigurationOptions.Parse(redis);
-        redisOptions.AbortOnConnectFail = false;
-        redisOptions.ConnectRetry = 3;
-        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
-
-        services.AddHealthChecks()
-            .AddNpgSql(postgres, name: "postgresql", tags: [ServiceDefaultsExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3))
-            .AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), name: "redis", tags: [ServiceDefaultsExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3))
-            .AddCheck<DatabaseMigrator>("migrations", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        services.AddHealthChecks().AddCheck<DatabaseMigrator>("migrations", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         services.AddSingleton<BbbClient>();
         services.AddSingleton<MeetingRegistry>();
@@ -64,6 +51,45 @@ public static class CoreServiceExtensions
         services.AddScaleliteLifecycle();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();
         return builder;
+    }
+
+    /// <summary>
+    /// PostgreSQL (EF Core) and Redis through Aspire's client integrations, which add their health checks, metrics and
+    /// traces. The connection strings come from <c>ConnectionStrings__scalelite</c> / <c>ConnectionStrings__redis</c>,
+    /// or from Scalelite's <c>DATABASE_URL</c> / <c>REDIS_URL</c> mapped onto them (<see cref="Settings.AddScaleliteEnvironment"/>).
+    /// </summary>
+    private static void AddScalelitePersistence(this IHostApplicationBuilder builder)
+    {
+        var postgres = builder.Configuration.GetConnectionString(ConnectionStrings.Postgres)
+            ?? throw new InvalidOperationException("No PostgreSQL connection: set ConnectionStrings__scalelite or DATABASE_URL.");
+        _ = builder.Configuration.GetConnectionString(ConnectionStrings.Redis)
+            ?? throw new InvalidOperationException("No Redis connection: set ConnectionStrings__redis or REDIS_URL.");
+        var telemetry = builder.ExportsTelemetry();
+
+        builder.Services.AddDbContextFactory<ScaleliteDbContext>(o => o.UseNpgsql(postgres));
+        builder.EnrichNpgsqlDbContext<ScaleliteDbContext>(settings =>
+        {
+            // Imports and placements run explicit transactions, which a retrying execution strategy refuses.
+            settings.DisableRetry = true;
+            // Unexported spans and metrics would still be recorded on every command.
+            settings.DisableTracing = !telemetry;
+            settings.DisableMetrics = !telemetry;
+        });
+
+        // The integration hands the multiplexer our logger; its connection steps at Information are noise, failures are not.
+        builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
+        builder.AddRedisClient(ConnectionStrings.Redis, settings =>
+        {
+            // A span per Redis command would land on every join, the hottest path: no command tracing.
+            settings.DisableTracing = true;
+            // Connect on first use: a Redis that is down must not hold up the service's start (retries x connect timeout).
+            settings.DisableAutoActivation = true;
+        }, options =>
+        {
+            // Start without Redis and reconnect when it comes back: the state in it is rebuilt from the servers.
+            options.AbortOnConnectFail = false;
+            options.ConnectRetry = 3;
+        });
     }
 
     /// <summary>The in-memory server snapshot the API serves hot paths from.</summary>

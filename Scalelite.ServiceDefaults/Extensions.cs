@@ -22,7 +22,7 @@ namespace Microsoft.Extensions.Hosting;
 /// </remarks>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>The tag carried by readiness checks (PostgreSQL, Redis, migrations).</summary>
+    /// <summary>The tag carried by our readiness checks (migrations, server directory); /health runs every check.</summary>
     public const string ReadyTag = "ready";
     private const string LiveTag = "live";
 
@@ -50,7 +50,7 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (!builder.ExportsTelemetry())
         {
             return builder;
         }
@@ -78,6 +78,10 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
+    /// <summary>Whether telemetry leaves the process (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set); client integrations follow it.</summary>
+    public static bool ExportsTelemetry(this IHostApplicationBuilder builder) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
@@ -85,13 +89,13 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (ready: every check tagged <see cref="ReadyTag"/>) and <c>/alive</c> (the process answers).</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (ready: every check, including those the client integrations add for PostgreSQL and Redis)
+    /// and <c>/alive</c> (the process answers).
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health", new HealthCheckOptions
-        {
-            Predicate = r => r.Tags.Contains(ReadyTag) || r.Tags.Contains(LiveTag),
-        });
+        app.MapHealthChecks("/health");
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }

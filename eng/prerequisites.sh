@@ -1,13 +1,12 @@
 # Installs the machine-level programs the system needs when they are missing:
-# redis-server (Debian package), the PostgreSQL server binaries, python3 (the launcher's
-# tests use small Python stand-ins for services), ruby (the BBB node's post-publish hook is tested under the
-# interpreter BBB runs it with) and nginx (the recording playback snippet is checked with `nginx -t`).
-# Sourced by test.sh; the AppHost does the same for PostgreSQL and Redis in its own code (Resources/Prerequisites.cs).
+# redis-server (Debian package), the PostgreSQL server binaries, ruby (the BBB node's post-publish hook is
+# tested under the interpreter BBB runs it with) and nginx (the recording playback snippet is checked with `nginx -t`).
+# Sourced by test.sh; the AppHost and the test fixtures do the same for PostgreSQL and Redis in code
+# (Scalelite.LocalServers/Prerequisites.cs).
 
 ensure_prerequisites() {
   local missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
   command -v ruby >/dev/null 2>&1 || missing+=(ruby)
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)

@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Xml.Linq;
 using Scalelite.AppHost;
-using Scalelite.Tests.Infrastructure;
 using Scalelite.Tests.Support;
 
 namespace Scalelite.Tests.EndToEnd;
@@ -12,46 +11,26 @@ namespace Scalelite.Tests.EndToEnd;
 /// the shared volume's spool as a BBB node's post-publish step would, imported by RecordingSync, and answered by the
 /// API's recording calls, as an LMS sees them.
 /// </summary>
-[Collection(Scalelite.Tests.Support.TopologyCollection.Name)]
-public sealed class RecordingFlowTests : IAsyncLifetime
+[Collection(TopologyCollection.Name)]
+public sealed class RecordingFlowTests(ScaleliteAppFixture fixture)
 {
-    private DistributedApplication _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _app = ScaleliteTopology.Build(new AppHostOptions
-        {
-            StateDirectory = Path.Combine(TestInfrastructure.RunDirectory, $"e2e-rec-{Guid.NewGuid():N}"),
-            Simulators = 2,
-            Environment = new Dictionary<string, string>
-            {
-                ["POLL_INTERVAL"] = "1",
-                ["RECORDING_IMPORT_POLL_INTERVAL"] = "1",
-                ["Recording__ImportSettleTime"] = "1",
-            },
-        });
-        await _app.StartAsync();
-        await _app.WaitForSimulatorsOnlineAsync(TimeSpan.FromSeconds(60));
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task MeetingRecording_ThroughTheSpool_IsListedPublishedUnpublishedAndDeleted()
     {
-        var endpoints = _app.Endpoints!;
+        var endpoints = fixture.Endpoints;
         using var client = new BbbTestClient(endpoints.Api.Url, endpoints.Api.Secret);
         var created = await client.CreateAsync("recorded-class", ("record", "true"), ("meta_course", "Physics 101"));
         XmlAssert.Success(created);
         var internalId = created.Element("internalMeetingID")!.Value;
 
-        // The owning simulator records the meeting and hands the archive to the spool.
-        var spool = Path.Combine(_app.State.Recordings, "spool");
+        // The owning simulator records the meeting and hands the archive to the topology's spool, which it knows.
+        var recordings = Path.Combine(fixture.StateDirectory, "recordings");
+        var spool = Path.Combine(recordings, "spool");
         SimulatorEndpoint? owner = null;
         string? recordId = null;
         foreach (var sim in endpoints.Simulators)
         {
-            using var response = await client.Http.PostAsync($"{sim.Control}/recordings/recorded-class?spool={Uri.EscapeDataString(spool)}&thumbnails=2", null);
+            using var response = await client.Http.PostAsync($"{sim.Control}/recordings/recorded-class?thumbnails=2", null);
             if (response.IsSuccessStatusCode)
             {
                 owner = sim;
@@ -92,8 +71,8 @@ public sealed class RecordingFlowTests : IAsyncLifetime
         Assert.NotNull(presentation.Element("length"));
         Assert.NotEmpty(presentation.Element("preview")!.Element("images")!.Elements("image"));
 
-        var published = Path.Combine(_app.State.Recordings, "published", "presentation", recordId!);
-        var unpublished = Path.Combine(_app.State.Recordings, "unpublished", "presentation", recordId!);
+        var published = Path.Combine(recordings, "published", "presentation", recordId!);
+        var unpublished = Path.Combine(recordings, "unpublished", "presentation", recordId!);
         Assert.True(Directory.Exists(published), $"{published} holds the imported files");
         Assert.Empty(Directory.GetFiles(spool, "*.tar*"));
 

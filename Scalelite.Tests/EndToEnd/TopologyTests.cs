@@ -1,43 +1,64 @@
 using System.Diagnostics;
-using Scalelite.AppHost;
-using Scalelite.Tests.Infrastructure;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Scalelite.Tests.Support;
 
 namespace Scalelite.Tests.EndToEnd;
 
 /// <summary>
-/// The whole system as <c>dotnet run --project Scalelite.AppHost</c> starts it (the same topology declaration),
-/// driven over HTTP by a third-party BBB client library as an LMS would.
+/// The whole system as <c>dotnet run --project Scalelite.AppHost</c> starts it (the same AppHost, through
+/// Aspire.Hosting.Testing): every resource up and healthy, and a third-party BBB client library driving it as an LMS would.
 /// </summary>
-[Collection(Scalelite.Tests.Support.TopologyCollection.Name)]
-public sealed class TopologyTests : IAsyncLifetime
+[Collection(TopologyCollection.Name)]
+public sealed class TopologyTests(ScaleliteAppFixture fixture)
 {
-    private DistributedApplication _app = null!;
-    private TimeSpan _readyAfter;
-
-    public async Task InitializeAsync()
+    [Fact]
+    public async Task Start_WholeTopology_EveryResourceHealthyAndSimulatorsRegistered()
     {
-        var watch = Stopwatch.StartNew();
-        _app = ScaleliteTopology.Build(new AppHostOptions
+        // 60 s on an idle machine is the promise; the margin is for a suite that shares the machine with other work.
+        Assert.True(fixture.ReadyAfter < TimeSpan.FromSeconds(90), $"{ScaleliteAppFixture.Simulators} simulators online after {fixture.ReadyAfter}");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var notifications = fixture.App.ResourceNotifications;
+        foreach (var name in new[] { "postgres", "scalelite", "redis", "simulators", "api", "poller", "recordingsync" })
         {
-            StateDirectory = Path.Combine(TestInfrastructure.RunDirectory, $"e2e-{Guid.NewGuid():N}"),
-            Simulators = 3,
-            Environment = new Dictionary<string, string> { ["POLL_INTERVAL"] = "1" },
-        });
-        await _app.StartAsync();
-        await _app.WaitForSimulatorsOnlineAsync(TimeSpan.FromSeconds(30));
-        _readyAfter = watch.Elapsed;
-    }
+            // Waits until the resource reports Running and Healthy; fails on the timeout otherwise.
+            await notifications.WaitForResourceAsync(
+                name, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);
+        }
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+        var registration = await notifications.WaitForResourceAsync("register-simulators", e => e.Snapshot.State?.Text == KnownResourceStates.Finished, timeout.Token);
+        Assert.Equal(0, registration.Snapshot.ExitCode);
+
+        var endpoints = fixture.Endpoints;
+        Assert.Equal(ScaleliteAppFixture.Simulators, endpoints.Simulators.Count);
+        Assert.Matches(@"^http://127\.0\.0\.1:\d+/bigbluebutton/api$", endpoints.Api.Url);
+        Assert.Equal(endpoints.Api.Url.Replace("/bigbluebutton/api", "/scalelite/api", StringComparison.Ordinal), endpoints.Admin.Url);
+        Assert.Equal((await File.ReadAllTextAsync(Path.Combine(fixture.StateDirectory, "secret"))).Trim(), endpoints.Api.Secret);
+        Assert.Matches(@"^Host=127\.0\.0\.1;Port=\d+;Username=postgres;Database=scalelite$", endpoints.Postgres);
+        Assert.Matches(@"^127\.0\.0\.1:\d+$", endpoints.Redis);
+
+        // Joins reach the API directly: its endpoint is not behind DCP's proxy, and endpoints.json names that port.
+        var api = fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Single(r => r.Name == "api");
+        var http = api.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
+        Assert.False(http.IsProxied);
+        Assert.Equal(new Uri(endpoints.Api.Url).Port, fixture.App.GetEndpoint("api", "http").Port);
+
+        // The simulators were registered through the operator path and are enabled.
+        using var client = new BbbTestClient(endpoints.Api.Url, endpoints.Api.Secret);
+        using var request = new HttpRequestMessage(HttpMethod.Get, endpoints.Api.Url.Replace("/bigbluebutton/api", "/api/v1/servers", StringComparison.Ordinal));
+        request.Headers.Authorization = new("Bearer", endpoints.Api.Secret);
+        using var response = await client.Http.SendAsync(request);
+        var servers = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();
+        Assert.All(endpoints.Simulators, sim => Assert.Contains(servers, s => s.GetProperty("url").GetString() == sim.Url && s.GetProperty("state").GetString() == "enabled"));
+    }
 
     [SkippableFact]
     public async Task ThirdPartyClient_MeetingFlow_WorksWithSha1AndSha256()
     {
-        Assert.True(_readyAfter < TimeSpan.FromSeconds(30), $"3 simulators online after {_readyAfter}");
-        var endpoints = _app.Endpoints!;
-        Assert.Equal(3, endpoints.Simulators.Count);
-
+        var endpoints = fixture.Endpoints;
         var client = Repository.Path("Scalelite.Tests", "EndToEnd", "lms-client");
         Skip.If(!CanRun("node", "--version") || !CanRun("npm", "--version"), "node and npm are needed for the third-party client check");
         if (!Directory.Exists(Path.Combine(client, "node_modules", "bigbluebutton-js")))

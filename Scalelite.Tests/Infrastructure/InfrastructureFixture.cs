@@ -1,4 +1,4 @@
-using Scalelite.AppHost.Resources;
+using Scalelite.LocalServers;
 
 namespace Scalelite.Tests.Infrastructure;
 

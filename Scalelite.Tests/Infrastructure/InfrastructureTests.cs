@@ -1,5 +1,5 @@
 using System.Globalization;
-using Scalelite.AppHost.Resources;
+using Scalelite.LocalServers;
 
 namespace Scalelite.Tests.Infrastructure;
 

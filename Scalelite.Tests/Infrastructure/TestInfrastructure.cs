@@ -1,4 +1,4 @@
-using Scalelite.AppHost.Resources;
+using Scalelite.LocalServers;
 
 namespace Scalelite.Tests.Infrastructure;
 
@@ -166,10 +166,10 @@ public static class TestInfrastructure
             exec </dev/null >/dev/null 2>&1
             (
               while kill -0 {{Environment.ProcessId}}; do sleep 0.5; done
-              # Launchers started by tests record their children in pids/*.pid (pid, then the program's first argument).
-              for f in $(find '{{run}}' -path '*/pids/*.pid' 2>/dev/null); do
-                pid=$(head -n 1 "$f"); marker=$(sed -n 2p "$f")
-                tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker" && kill -TERM "$pid"
+              # AppHosts started by tests name their state directory, which is inside the run directory; SIGTERM
+              # makes one stop everything it runs.
+              for p in /proc/[0-9]*; do
+                tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "--state-dir {{run}}/" && kill -TERM "${p#/proc/}"
               done
               for f in $(find '{{run}}' \( -name postmaster.pid -o -name redis.pid \) 2>/dev/null); do
                 pid=$(head -n 1 "$f")

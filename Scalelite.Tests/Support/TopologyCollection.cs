@@ -1,12 +1,21 @@
+using Scalelite.Tests.EndToEnd;
+
 namespace Scalelite.Tests.Support;
 
 /// <summary>
-/// Tests that start whole topologies of processes. The launcher picks free ports and then hands them to child
-/// processes; other tests binding ports in parallel could take one in between. So these run on their own, after
-/// the parallel part of the run.
+/// Tests against the whole application started once through Aspire.Hosting.Testing (<see cref="ScaleliteAppFixture"/>).
+/// They run on their own, after the parallel part of the run: the AppHost hands remembered ports to its resources, and
+/// other tests binding ports in parallel could take one in between.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class TopologyCollection
+public sealed class TopologyCollection : ICollectionFixture<ScaleliteAppFixture>
 {
     public const string Name = "topology";
+}
+
+/// <summary>Tests that start the AppHost as its own process, as a user or a script does; also on their own.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AppHostProcessCollection
+{
+    public const string Name = "apphost-process";
 }

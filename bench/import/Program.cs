@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Scalelite.AppHost.Resources;
+using Scalelite.LocalServers;
 using Scalelite.Core;
 using Scalelite.Core.Persistence;
 using Scalelite.RecordingSync;

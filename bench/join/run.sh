@@ -66,12 +66,12 @@ run_slice() {
   local target=$1 round=$2 secs=$3 count=$4 urls=${5:-$WORK/urls.txt} url out
   [[ $target == nginx ]] && url=$NGINX_URL || url=$API_URL
   local a0 r0 n0 t0 a1 r1 n1 t1
-  a0=$(cpu_ticks "$API_PID"); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $(pgrep -P "$APPHOST_PID" | tr '\n' ' ') "$APPHOST_PID")
+  a0=$(cpu_ticks "$API_PID"); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
   local TIMEFORMAT='%U %S'
   local wrk_cpu
   { wrk_cpu=$( { time URLS="$urls" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s \
         -s "$HERE/../lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
-  a1=$(cpu_ticks "$API_PID"); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $(pgrep -P "$APPHOST_PID" | tr '\n' ' ') "$APPHOST_PID")
+  a1=$(cpu_ticks "$API_PID"); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
   out=$(grep '^RESULT ' "$WORK/wrk.out" | sed 's/^RESULT //') || die "no RESULT line from wrk: $(cat "$WORK/wrk.out")"
   python3 "$HERE/report.py" slice "$target" "$round" "$out" "$wrk_cpu" "$((a1 - a0))" "$((r1 - r0))" "$((n1 - n0))" "$((t1 - t0))" "$TICKS" >>"$SLICES"
 }

@@ -2,13 +2,14 @@
 # The caller sets NAME (used in log lines and the temporary directory) and HERE/REPO before sourcing.
 #
 # Provides: log die alive wait_gone first_pid free_port cpu_ticks ensure_tools build_release
-#           start_apphost (AppHost with the simulators, waits for Ready) start_simulator (a stand-alone one)
-#           start_nginx CONF_BODY, the EXIT trap that stops everything started here.
+#           start_apphost (AppHost with the simulators, waits for Ready) system_pids (every process of the system)
+#           start_simulator (a stand-alone one) start_nginx CONF_BODY, the EXIT trap that stops everything started here.
 
 log() { printf '[%s-bench %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 first_pid() { [[ -f $1 ]] && head -1 "$1" | tr -dc '0-9' || true; }
-alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# A zombie (exited, not yet reaped by its parent or by init) does not count as alive.
+alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 wait_gone() { local pid=$1 deadline=$((SECONDS + $2)); while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done; ! alive "$pid"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { # port seconds pid
@@ -71,11 +72,9 @@ cleanup() {
       kill -KILL "$APPHOST_PID" 2>/dev/null || true
     fi
   fi
-  local f pid leftovers=0
-  for f in "$STATE"/pids/*.pid "$STATE"/redis/redis.pid; do
-    [[ -f $f ]] || continue
-    pid=$(first_pid "$f")
-    if alive "$pid"; then leftovers=1; log "left behind: $(basename "$f" .pid) (pid $pid), stopping it"; stop_pid "$pid" 10; fi
+  local pid leftovers=0
+  for pid in ${SYSTEM_PIDS:-}; do
+    if alive "$pid"; then leftovers=1; log "left behind: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)), stopping it"; stop_pid "$pid" 10; fi
   done
   if [[ -f $STATE/postgres/data/postmaster.pid ]]; then
     pid=$(head -1 "$STATE/postgres/data/postmaster.pid" | tr -dc '0-9')
@@ -93,8 +92,38 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_apphost SIMULATORS [VAR=VALUE ...]: AppHost in $STATE, waits for Ready and endpoints.json.
-# Sets API_PID REDIS_PID POLLER_PID SIMS_PID (the process hosting all pool simulators).
+# system_pids: the AppHost, DCP (which it starts detached, with --monitor APPHOST_PID) and every process below them.
+system_pids() {
+  python3 - "$APPHOST_PID" <<'EOF'
+import os, sys
+procs = {}
+for d in os.listdir("/proc"):
+    if not d.isdigit():
+        continue
+    try:
+        stat = open(f"/proc/{d}/stat").read()
+        cmd = open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")
+    except OSError:
+        continue
+    procs[int(d)] = (int(stat[stat.rindex(")") + 2:].split()[1]), [c.decode(errors="replace") for c in cmd])
+root = int(sys.argv[1])
+found = {root} | {p for p, (_, cmd) in procs.items() if any(cmd[i] == "--monitor" and cmd[i + 1] == str(root) for i in range(len(cmd) - 1))}
+grown = True
+while grown:
+    more = {p for p, (ppid, _) in procs.items() if ppid in found and p not in found}
+    found |= more
+    grown = bool(more)
+print(" ".join(str(p) for p in sorted(found)))
+EOF
+}
+
+# listener_pid PORT: the process listening on 127.0.0.1:PORT.
+listener_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+
+# start_apphost SIMULATORS [VAR=VALUE ...]: AppHost in $STATE (without the dashboard, so the services export no
+# telemetry, as operators run them unless they set an OTLP endpoint), waits for Ready and endpoints.json.
+# Sets API_PID REDIS_PID POLLER_PID SIMS_PID (the process hosting all pool simulators), found by their ports, and
+# SYSTEM_PIDS (everything the AppHost runs; the clean-up checks that none is left).
 start_apphost() {
   local sims=$1; shift
   local env_=("$@")
@@ -104,8 +133,8 @@ start_apphost() {
     env_+=("Logging__LogLevel__Default=${LOG_LEVEL:-Warning}" "Logging__LogLevel__Microsoft.AspNetCore=${LOG_LEVEL:-Warning}")
   fi
   log "starting the AppHost (simulators: $sims, env: ${env_[*]:-none}, state: $STATE)"
-  # Run directly (not through `dotnet run`) so that SIGTERM reaches the launcher and it stops what it started.
-  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims") \
+  # Run directly (not through `dotnet run`) so that SIGTERM reaches the AppHost and it stops what it started.
+  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false) \
     >"$WORK/apphost.log" 2>&1 </dev/null &
   APPHOST_PID=$!
   local deadline=$((SECONDS + ${START_TIMEOUT:-180}))
@@ -115,10 +144,16 @@ start_apphost() {
     sleep 0.5
   done
   log "$(grep -m1 'Ready:' "$WORK/apphost.log" | sed 's/^[[:space:]]*//')"
-  API_PID=$(first_pid "$STATE/pids/api.pid")
-  REDIS_PID=$(first_pid "$STATE/redis/redis.pid")
-  POLLER_PID=$(first_pid "$STATE/pids/poller.pid")
-  SIMS_PID=$(first_pid "$STATE/pids/simulators.pid")
+  local ports
+  read -r -a ports < <(python3 -c 'import json, sys, urllib.parse as u
+e = json.load(open(sys.argv[1]))
+print(u.urlsplit(e["api"]["url"]).port, e["redis"].rsplit(":", 1)[1], u.urlsplit(e["poller"]["url"]).port,
+      u.urlsplit(e["simulators"][0]["url"]).port if e["simulators"] else 0)' "$STATE/endpoints.json")
+  API_PID=$(listener_pid "${ports[0]}")
+  REDIS_PID=$(listener_pid "${ports[1]}")
+  POLLER_PID=$(listener_pid "${ports[2]}")
+  SIMS_PID=$(listener_pid "${ports[3]}")
+  SYSTEM_PIDS=$(system_pids)
   [[ -n $API_PID && -n $REDIS_PID ]] || log "warning: no pid for the api ($API_PID) or redis ($REDIS_PID): their CPU will read 0"
 }
 

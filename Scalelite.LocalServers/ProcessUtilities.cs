@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Scalelite.AppHost.Resources;
+namespace Scalelite.LocalServers;
 
 /// <summary>Small process helpers for Linux: liveness via /proc, signals, stale pid files.</summary>
 public static partial class ProcessUtilities

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Scalelite.AppHost.Resources;
+namespace Scalelite.LocalServers;
 
 /// <summary>How a <see cref="RedisServer"/> is run.</summary>
 public sealed record RedisServerOptions

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Scalelite.AppHost.Resources;
+namespace Scalelite.LocalServers;
 
 /// <summary>The outcome of a short-lived command.</summary>
 public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError)

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Scalelite.AppHost.Resources;
+namespace Scalelite.LocalServers;
 
 /// <summary>Finds TCP ports on 127.0.0.1 that nobody listens on.</summary>
 public static class FreePort

@@ -1,8 +1,8 @@
-namespace Scalelite.AppHost.Resources;
+namespace Scalelite.LocalServers;
 
 /// <summary>
 /// Finds the PostgreSQL and Redis programs, installing Redis with apt-get when it is missing (a fresh machine has
-/// PostgreSQL but not Redis). The launcher and the test fixtures both come through here.
+/// PostgreSQL but not Redis). The AppHost's local resources and the test fixtures both come through here.
 /// </summary>
 public static class Prerequisites
 {

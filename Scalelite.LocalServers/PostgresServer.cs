@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Scalelite.AppHost.Resources;
+namespace Scalelite.LocalServers;
 
 /// <summary>How a <see cref="PostgresServer"/> is run.</summary>
 public sealed record PostgresServerOptions
 {
     /// <summary>
     /// A cluster whose data may be lost (tests): initdb --no-sync, and fsync, synchronous_commit and
-    /// full_page_writes off. Never for the launcher's state directory.
+    /// full_page_writes off. Never for data that must survive a crash.
     /// </summary>
     public bool Throwaway { get; init; }
 
@@ -38,7 +38,8 @@ public sealed record PostgresServerOptions
 /// </remarks>
 public sealed partial class PostgresServer : IAsyncDisposable
 {
-    private const string ServerUser = "postgres";
+    /// <summary>The operating-system user PostgreSQL runs as when we are root, and its superuser role.</summary>
+    public const string ServerUser = "postgres";
     private readonly PostgresServerOptions _options;
     private string? _binDirectory;
     private string? _temporarySocketDirectory;
@@ -93,12 +94,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
                 throw new InvalidOperationException(
                     $"{DataDirectory} is neither empty nor a PostgreSQL data directory; move it away or choose another state directory.");
             }
-            List<string> initdb = ["-D", DataDirectory, "-U", ServerUser, "-A", "trust", "-E", "UTF8", "--no-locale"];
-            if (_options.Throwaway)
-            {
-                initdb.Add("--no-sync");
-            }
-            await CommandRunner.RunCheckedAsync(Bin("initdb"), initdb, cancellationToken, ServerUser);
+            await CommandRunner.RunCheckedAsync(Bin("initdb"), InitDbArguments(DataDirectory, _options.Throwaway), cancellationToken, ServerUser);
         }
 
         var settings = new List<string>
@@ -136,6 +132,12 @@ public sealed partial class PostgresServer : IAsyncDisposable
         }
         ProcessId = ProcessUtilities.ReadPidFile(Path.Combine(DataDirectory, "postmaster.pid"));
     }
+
+    /// <summary>initdb's arguments for a cluster in <paramref name="dataDirectory"/>: superuser postgres, trust authentication, UTF-8.</summary>
+    public static IReadOnlyList<string> InitDbArguments(string dataDirectory, bool throwaway) =>
+        throwaway
+            ? ["-D", dataDirectory, "-U", ServerUser, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"]
+            : ["-D", dataDirectory, "-U", ServerUser, "-A", "trust", "-E", "UTF8", "--no-locale"];
 
     /// <summary>A connection string in Npgsql's format for <paramref name="database"/>.</summary>
     public string GetConnectionString(string database) =>
@@ -227,7 +229,11 @@ public sealed partial class PostgresServer : IAsyncDisposable
         return _temporarySocketDirectory;
     }
 
-    private static async Task HandToServerUserAsync(CancellationToken cancellationToken, params string[] paths)
+    /// <summary>
+    /// When we are root, gives <paramref name="paths"/> to the <see cref="ServerUser"/> (PostgreSQL refuses to run as root)
+    /// and checks that user can reach them; otherwise does nothing.
+    /// </summary>
+    public static async Task HandToServerUserAsync(CancellationToken cancellationToken, params string[] paths)
     {
         if (!Environment.IsPrivilegedProcess)
         {
