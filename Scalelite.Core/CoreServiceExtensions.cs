@@ -56,7 +56,7 @@ public static class CoreServiceExtensions
     /// <summary>
     /// PostgreSQL (EF Core) and Redis through Aspire's client integrations, which add their health checks, metrics and
     /// traces. The connection strings come from <c>ConnectionStrings__scalelite</c> / <c>ConnectionStrings__redis</c>,
-    /// or from Scalelite's <c>DATABASE_URL</c> / <c>REDIS_URL</c> mapped onto them (<see cref="Settings.AddScaleliteEnvironment"/>).
+    /// or from Scalelite's <c>DATABASE_URL</c> / <c>REDIS_URL</c> mapped onto them (<see cref="SettingCatalog.AddScaleliteEnvironment"/>).
     /// </summary>
     private static void AddScalelitePersistence(this IHostApplicationBuilder builder)
     {

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Scalelite.Tests.Infrastructure;
-using Scalelite.Tests.Support;
 
 namespace Scalelite.Tests.AppHost;
 
