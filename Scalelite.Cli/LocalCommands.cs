@@ -49,27 +49,38 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
         root.Add(recordings);
     }
 
-    private async Task<int> MigrateAsync(string databaseUrl, string redisUrl, string redisNamespace, MigrationOptions options, bool verbose, CancellationToken ct)
-    {
-        return await WithServicesAsync(migrate: !options.DryRun, async services =>
+    private Task<int> MigrateAsync(string databaseUrl, string redisUrl, string redisNamespace, MigrationOptions options, bool verbose, CancellationToken ct) =>
+        WithServicesAsync(async host =>
         {
             await using var source = await ScaleliteSource.OpenAsync(databaseUrl, redisUrl, redisNamespace, ct);
-            var report = await services.GetRequiredService<ScaleliteMigration>().RunAsync(source, options, ct);
+            var migration = host.Services.GetRequiredService<ScaleliteMigration>();
+            // Before our schema is applied: never write it into Scalelite's own database.
+            await migration.EnsureSeparateDatabaseAsync(source, ct);
+            if (!options.DryRun && await PrepareDatabaseAsync(host, ct) is { } failed)
+            {
+                return failed;
+            }
+
+            var report = await migration.RunAsync(source, options, ct);
             report.Write(output, verbose ? null : 20);
             return CliApp.Ok;
-        }, ct);
-    }
+        });
 
     private Task<int> ReindexAsync(DirectoryInfo directory, bool dryRun, CancellationToken ct) =>
-        WithServicesAsync(migrate: !dryRun, async services =>
+        WithServicesAsync(async host =>
         {
-            var report = await services.GetRequiredService<RecordingReindex>().RunAsync(directory.FullName, dryRun, ct);
+            if (!dryRun && await PrepareDatabaseAsync(host, ct) is { } failed)
+            {
+                return failed;
+            }
+
+            var report = await host.Services.GetRequiredService<RecordingReindex>().RunAsync(directory.FullName, dryRun, ct);
             report.Write(output, dryRun);
             return CliApp.Ok;
-        }, ct);
+        });
 
-    /// <summary>Our services' PostgreSQL (its schema brought up to date unless only reading), Redis and recording volume.</summary>
-    private async Task<int> WithServicesAsync(bool migrate, Func<IServiceProvider, Task<int>> action, CancellationToken ct)
+    /// <summary>Our services' PostgreSQL, Redis and recording volume, from their own settings.</summary>
+    private async Task<int> WithServicesAsync(Func<IHost, Task<int>> action)
     {
         IHost host;
         try
@@ -86,23 +97,7 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
         {
             try
             {
-                if (migrate)
-                {
-                    await using (var db = await host.Services.GetRequiredService<IDbContextFactory<ScaleliteDbContext>>().CreateDbContextAsync(ct))
-                    {
-                        if (!await db.Database.CanConnectAsync(ct))
-                        {
-                            error.WriteLine("Cannot connect to our PostgreSQL (ConnectionStrings__scalelite / DATABASE_URL).");
-                            return CliApp.Failed;
-                        }
-                    }
-
-                    // The services' own start-up step: applies our schema migrations, serialised with any service starting now.
-                    await host.StartAsync(ct);
-                    await host.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromMinutes(2), ct);
-                }
-
-                return await action(host.Services);
+                return await action(host);
             }
             catch (Exception e) when (e is MigrationRefusedException or NpgsqlException or RedisException or TimeoutException
                 or InvalidOperationException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
@@ -112,12 +107,27 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
             }
             finally
             {
-                if (migrate)
-                {
-                    await host.StopAsync(CancellationToken.None);
-                }
+                await host.StopAsync(CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>Brings our schema up to date, as the services do when they start (serialised with any service starting now).</summary>
+    /// <returns>Null when done; an exit code when it could not be.</returns>
+    private async Task<int?> PrepareDatabaseAsync(IHost host, CancellationToken ct)
+    {
+        await using (var db = await host.Services.GetRequiredService<IDbContextFactory<ScaleliteDbContext>>().CreateDbContextAsync(ct))
+        {
+            if (!await db.Database.CanConnectAsync(ct))
+            {
+                error.WriteLine("Cannot connect to our PostgreSQL (ConnectionStrings__scalelite / DATABASE_URL).");
+                return CliApp.Failed;
+            }
+        }
+
+        await host.StartAsync(ct);
+        await host.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromMinutes(2), ct);
+        return null;
     }
 
     private IHost BuildHost()

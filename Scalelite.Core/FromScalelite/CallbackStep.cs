@@ -59,7 +59,7 @@ internal sealed class CallbackStep : IMigrationStep
         }
 
         var pending = sources.Count(s => s.RecordingId is null && s.RecordingReadyUrl is not null);
-        report.Notes.Add($"{sources.Count} rows in Scalelite; {pending} still wait for a first recording");
+        report.Notes.Add($"{sources.Count} rows in Scalelite, {pending} of them still waiting for a first recording");
 
         foreach (var chunk in wanted.Chunk(context.Options.BatchSize))
         {

@@ -71,7 +71,7 @@ internal sealed class RecordingStep : IMigrationStep
                         db.Recordings.Add(wanted);
                         added.Add((wanted, fingerprint));
                         current = wanted;
-                        report.Count(decision, $"+ recording {wanted.RecordId} ({wanted.State})");
+                        report.Count(decision, $"+ recording {wanted.RecordId} ({(wanted.State.Length == 0 ? "no state" : wanted.State)})");
                         break;
                     case SyncDecision.Update:
                         RecordingMapping.Apply(current!, wanted, context.Now);

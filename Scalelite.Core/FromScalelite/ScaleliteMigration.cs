@@ -57,11 +57,10 @@ public sealed class ScaleliteMigration(
     }
 
     /// <summary>
-    /// Refuses a target that is Scalelite's own database (its tables would collide with ours), and tells whether our
-    /// schema is there. A run brings the schema up to date first (the services do the same at start-up); a dry run
-    /// changes nothing, so it plans against an empty target when our schema is missing altogether.
+    /// Refuses a target that is Scalelite's own database: its tables would collide with ours. Call it before our
+    /// schema is applied to the target, so that nothing is ever written there.
     /// </summary>
-    private async Task<bool> CheckTargetAsync(ScaleliteSource source, bool dryRun, CancellationToken ct)
+    public async Task EnsureSeparateDatabaseAsync(ScaleliteSource source, CancellationToken ct)
     {
         await using var db = await databases.CreateDbContextAsync(ct);
         var target = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString());
@@ -78,7 +77,16 @@ public sealed class ScaleliteMigration(
         {
             throw new MigrationRefusedException($"The target database has Scalelite's tables ({string.Join(", ", scaleliteTables)}): give our services a database of their own.");
         }
+    }
 
+    /// <summary>
+    /// Whether our schema is there. A run needs it up to date (the caller applies it, as the services do at
+    /// start-up); a dry run changes nothing, so it plans against an empty target when our schema is missing altogether.
+    /// </summary>
+    private async Task<bool> CheckTargetAsync(ScaleliteSource source, bool dryRun, CancellationToken ct)
+    {
+        await EnsureSeparateDatabaseAsync(source, ct);
+        await using var db = await databases.CreateDbContextAsync(ct);
         var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
         if (pending.Count == 0)
         {
