@@ -66,14 +66,7 @@ public sealed class ScaleliteSource : IAsyncDisposable
     /// <param name="redisNamespace">Scalelite's <c>REDIS_NAMESPACE</c>: every key is prefixed with it and a colon.</param>
     public static async Task<ScaleliteSource> OpenAsync(string databaseUrl, string redisUrl, string redisNamespace, CancellationToken ct)
     {
-        var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.FromPostgresUrl(databaseUrl))
-        {
-            ApplicationName = "scalelite migrate (read-only)",
-        };
-        builder.Options = (builder.Options is { Length: > 0 } given ? given + " " : string.Empty) + "-c default_transaction_read_only=on";
-        builder.Pooling = false;
-
-        var connection = new NpgsqlConnection(builder.ConnectionString);
+        var connection = new NpgsqlConnection(ReadOnlyConnectionString(databaseUrl));
         ConnectionMultiplexer? redis = null;
         try
         {
@@ -103,13 +96,7 @@ public sealed class ScaleliteSource : IAsyncDisposable
                 throw new InvalidOperationException($"Database '{connection.Database}' has no Scalelite recordings table: is it Scalelite's DATABASE_URL?");
             }
 
-            var options = ConfigurationOptions.Parse(ConnectionStrings.FromRedisUrl(redisUrl));
-            options.CommandMap = CommandMap.Create(WriteCommands, available: false);
-            options.ConfigurationChannel = string.Empty;
-            options.TieBreaker = string.Empty;
-            options.AbortOnConnectFail = true;
-            options.ClientName = "scalelite-migrate-read-only";
-            redis = await ConnectionMultiplexer.ConnectAsync(options);
+            redis = await ConnectionMultiplexer.ConnectAsync(ReadOnlyRedisOptions(redisUrl));
             return new ScaleliteSource(connection, snapshot, redis, redisNamespace, columns);
         }
         catch
@@ -122,6 +109,30 @@ public sealed class ScaleliteSource : IAsyncDisposable
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>A session in which PostgreSQL itself refuses every write.</summary>
+    internal static string ReadOnlyConnectionString(string databaseUrl)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.FromPostgresUrl(databaseUrl))
+        {
+            ApplicationName = "scalelite migrate (read-only)",
+            Pooling = false,
+        };
+        builder.Options = (builder.Options is { Length: > 0 } given ? given + " " : string.Empty) + "-c default_transaction_read_only=on";
+        return builder.ConnectionString;
+    }
+
+    /// <summary>A connection that cannot send a command that writes (nor publish, nor run a script).</summary>
+    internal static ConfigurationOptions ReadOnlyRedisOptions(string redisUrl)
+    {
+        var options = ConfigurationOptions.Parse(ConnectionStrings.FromRedisUrl(redisUrl));
+        options.CommandMap = CommandMap.Create(WriteCommands, available: false);
+        options.ConfigurationChannel = string.Empty;
+        options.TieBreaker = string.Empty;
+        options.AbortOnConnectFail = true;
+        options.ClientName = "scalelite-migrate-read-only";
+        return options;
     }
 
     private IDatabase Redis => _redis.GetDatabase();
