@@ -99,6 +99,12 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
             {
                 return await action(host);
             }
+            catch (DbUpdateException e)
+            {
+                // Another writer (an import, an LMS call) changed the same row meanwhile; finished batches are kept.
+                error.WriteLine($"{e.InnerException?.Message ?? e.Message} Nothing of the failed batch was written; run the command again.");
+                return CliApp.Failed;
+            }
             catch (Exception e) when (e is MigrationRefusedException or NpgsqlException or RedisException or TimeoutException
                 or InvalidOperationException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
             {
