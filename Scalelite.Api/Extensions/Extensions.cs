@@ -46,6 +46,7 @@ public static class Extensions
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddRecordingApi();
+        builder.AddFsApi();
         return builder;
     }
 
@@ -80,6 +81,7 @@ public static class Extensions
         app.MapOpenApi();
         app.MapRecordingsApi();
         app.MapPlaybackApi();
+        app.MapFsApi();
         return app;
     }
 }

@@ -52,8 +52,12 @@ public sealed class PoolHarness : IAsyncDisposable
 
     public string Redis { get; }
 
+    /// <summary>The pool's PostgreSQL connection string.</summary>
+    public string Database => _config["ConnectionStrings:scalelite"]!;
+
+    /// <param name="registerServers">False leaves the pool empty: the simulators run, and the test registers them itself.</param>
     public static async Task<PoolHarness> StartAsync(
-        InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null)
+        InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null, bool registerServers = true)
     {
         var database = await infrastructure.CreateDatabaseAsync("pool");
         redis ??= infrastructure.CreateRedisConnectionString();
@@ -93,7 +97,7 @@ public sealed class PoolHarness : IAsyncDisposable
         await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
         var admin = api.Services.GetRequiredService<ServerAdministration>();
         var ids = new List<string>();
-        foreach (var sim in sims.Servers)
+        foreach (var sim in registerServers ? sims.Servers : [])
         {
             var added = await admin.AddAsync(sim.ApiUrl, sim.Secret, 1, null, CancellationToken.None);
             var server = added.Server;
