@@ -55,7 +55,15 @@ public static class Extensions
         app.UseExceptionHandler(errors => errors.Run(async context =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments(BbbApi.Prefix) || path.StartsWithSegments(AdminApi.Prefix))
+            if (path.StartsWithSegments(AdminApi.Prefix))
+            {
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
+                    .LogError(context.Features.Get<IExceptionHandlerFeature>()?.Error, "{Method} {Path} failed", context.Request.Method, path.Value);
+                await AdminApi.Failed(BbbError.Internal("An internal error occurred."), StatusCodes.Status500InternalServerError).ExecuteAsync(context);
+                return;
+            }
+
+            if (path.StartsWithSegments(BbbApi.Prefix))
             {
                 var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
