@@ -241,14 +241,22 @@ public sealed class BbbRequestReader(ITenantResolver tenants, IOptions<Scalelite
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await http.Body.ReadAsync(chunk, ct)) > 0)
+        try
         {
-            if (buffer.Length + read > limit)
+            while ((read = await http.Body.ReadAsync(chunk, ct)) > 0)
             {
-                return null;
-            }
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // A malformed chunk, a body past Kestrel's limit, one sent too slowly: the client's fault, answered as such.
+            return null;
         }
 
         return buffer.ToArray();
