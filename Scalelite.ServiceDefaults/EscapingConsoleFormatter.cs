@@ -19,7 +19,8 @@ namespace Microsoft.Extensions.Hosting;
 /// characters through, so a <c>%0D</c> in a request began a line that a reader took for an entry of its own, and a
 /// NUL made the log file binary. Here the message stays on the entry's second line with its control characters
 /// (C0, DEL, C1, U+2028, U+2029) escaped (<c>\r</c>, <c>\n</c>, <c>\t</c>, <c>\0</c>, <c>\u001B</c>); an exception
-/// follows on lines of its own, each indented. Only an entry's first line starts at the margin. The options are the
+/// follows on lines of its own, each indented, its stack trace line by line but each message on one line. Only an
+/// entry's first line starts at the margin, and no text from a request gets a line of its own. The options are the
 /// simple formatter's (<c>Logging:Console:FormatterOptions</c>: <c>TimestampFormat</c>, <c>UseUtcTimestamp</c>,
 /// <c>IncludeScopes</c>, <c>SingleLine</c>); colours are never written. An operator who chooses another formatter
 /// (<c>Logging__Console__FormatterName=json</c>) keeps it: JSON escapes control characters as well.
@@ -85,7 +86,7 @@ internal sealed class EscapingConsoleFormatter : ConsoleFormatter, IDisposable
             }
             else
             {
-                foreach (var text in exception.ToString().ReplaceLineEndings("\n").Split('\n'))
+                foreach (var text in ExceptionText(exception).ReplaceLineEndings("\n").Split('\n'))
                 {
                     line.Append(Environment.NewLine).Append(Padding);
                     AppendEscaped(line, text);
@@ -109,6 +110,39 @@ internal sealed class EscapingConsoleFormatter : ConsoleFormatter, IDisposable
         LogLevel.Critical => "crit",
         _ => "none",
     };
+
+    /// <summary>
+    /// The exception as <see cref="Exception.ToString"/> writes it, each message of the chain on one line: the stack
+    /// traces keep their lines, but a message, which may quote a client, does not get to start one.
+    /// </summary>
+    private static string ExceptionText(Exception exception)
+    {
+        var text = exception.ToString();
+        var pending = new Stack<Exception>([exception]);
+        for (var seen = 0; pending.TryPop(out var current) && seen < 64; seen++)
+        {
+            if (current.Message.ReplaceLineEndings(string.Empty).Length != current.Message.Length)
+            {
+                var escaped = new StringBuilder(current.Message.Length + 16);
+                AppendEscaped(escaped, current.Message);
+                text = text.Replace(current.Message, escaped.ToString(), StringComparison.Ordinal);
+            }
+
+            if (current is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    pending.Push(inner);
+                }
+            }
+            else if (current.InnerException is { } inner)
+            {
+                pending.Push(inner);
+            }
+        }
+
+        return text;
+    }
 
     internal static void AppendEscaped(StringBuilder builder, string? text)
     {

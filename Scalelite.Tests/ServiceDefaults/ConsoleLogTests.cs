@@ -31,13 +31,26 @@ public class ConsoleLogTests
     [Fact]
     public void ConsoleLog_ExceptionWithControlCharacters_FollowsOnIndentedLines()
     {
-        var output = Write("Create failed", new InvalidOperationException($"bad meeting {Forged}"));
+        var output = Write("Create failed", Thrown(new InvalidOperationException($"bad meeting {Forged}")));
 
         var lines = ReadLines(output);
         Assert.StartsWith("fail: ", lines[0], StringComparison.Ordinal);
         Assert.All(lines.Skip(1), line => Assert.StartsWith(" ", line, StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("System.InvalidOperationException: bad meeting m1", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith(@"      System.InvalidOperationException: bad meeting m1\r\ninfo: Scalelite.Api.Forged[0]\n\0", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("info:", StringComparison.Ordinal));
         Assert.DoesNotContain(output, c => char.IsControl(c) && c != '\n');
+    }
+
+    private static Exception Thrown(Exception exception)
+    {
+        try
+        {
+            throw exception;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
     }
 
     /// <summary>Formats one entry with the console formatter the services use.</summary>
