@@ -7,9 +7,10 @@ namespace Scalelite.Core.Bbb;
 /// answered with BBB's <c>validationError</c>. A meeting ID every BBB server would refuse is refused here before any
 /// server is asked, rather than tried on one server after another (a 10,000-character ID drew a 414 from each).</para>
 /// <para><b>No control characters</b> in any identifier, meeting IDs and recording filters alike: C0 and C1 controls
-/// (NUL, CR, LF, TAB, ESC, NEL, ...) and the Unicode line and paragraph separators. BBB 2.4 to 2.7 refused them
-/// too (their rule listed the characters allowed); they only ever served to forge log lines or corrupt a log, and
-/// no LMS produces them.</para>
+/// (NUL, CR, LF, TAB, ESC, NEL, ...) and the Unicode line and paragraph separators. BBB 2.4 to 2.7 refused most of
+/// them (their rule allowed printable ASCII and whitespace only); BBB 3.0 allows anything but a comma. Line breaks
+/// and tabs are refused here as well: in an identifier they only ever served to forge log lines, and no LMS
+/// produces them.</para>
 /// <para>The meetingID and recordID lists of the recording calls (getRecordings, publishRecordings, deleteRecordings,
 /// updateRecordings, the text-track calls) are matched against the index and never forwarded; recordings from
 /// servers older than BBB 2.4 may carry meeting IDs outside today's rule, so only the control-character rule applies there.</para>
