@@ -108,6 +108,8 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();
         builder.Services.AddSingleton<JoinLoadBuffer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JoinLoadBuffer>());
+        builder.Services.AddSingleton<UnresponsiveServers>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresponsiveServers>());
         builder.Services.AddSingleton<MeetingPlacement>();
         return builder;
     }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Xml;
 using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Scalelite.Api.Bbb;
@@ -209,19 +210,28 @@ public sealed class MeetingCreator(
     }
 
     /// <summary>The first create's answer, worded as BBB words a repeat.</summary>
-    private static byte[] AsDuplicate(byte[] original)
+    /// <remarks>
+    /// Only the two texts change; the answer keeps the first one's form (no byte-order mark, an XML declaration only
+    /// if the server sent one, the whitespace inside the document), so a client sees what the server's own repeat shows.
+    /// </remarks>
+    internal static byte[] AsDuplicate(byte[] original)
     {
         try
         {
-            var doc = XDocument.Parse(Encoding.UTF8.GetString(original));
+            var doc = XDocument.Parse(Encoding.UTF8.GetString(original), System.Xml.Linq.LoadOptions.PreserveWhitespace);
             var root = doc.Root!;
             SetOrAdd(root, "messageKey", DuplicateKey);
             SetOrAdd(root, "message", DuplicateMessage);
-            using var stream = new MemoryStream();
-            doc.Save(stream, SaveOptions.DisableFormatting);
+            using var stream = new MemoryStream(original.Length + 128);
+            var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), OmitXmlDeclaration = doc.Declaration is null };
+            using (var writer = XmlWriter.Create(stream, settings))
+            {
+                doc.Save(writer);
+            }
+
             return stream.ToArray();
         }
-        catch (System.Xml.XmlException)
+        catch (XmlException)
         {
             return original;
         }

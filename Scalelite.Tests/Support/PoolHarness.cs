@@ -111,6 +111,9 @@ public sealed class PoolHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>The replicas started with <see cref="StartApiReplicaAsync"/>, in order.</summary>
+    public IReadOnlyList<WebApplication> ApiReplicas => [.. _replicas.Select(r => r.Api)];
+
     public string ApiBase => Client.BaseUrl;
 
     /// <summary>Starts one more API replica on the same PostgreSQL and Redis; returns a client for it.</summary>
