@@ -6,6 +6,7 @@ using Scalelite.Api.Recordings;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool.Capacity;
 
 namespace Scalelite.Api.Extensions;
@@ -41,6 +42,9 @@ public static class Extensions
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         builder.Services.AddSingleton<BbbServices>();
+        // A PostgreSQL outage is answered and logged once by DatabaseOutageHandler, not as a stack trace per request.
+        builder.Services.AddExceptionHandler<DatabaseOutageHandler>();
+        builder.Services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());
 
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
