@@ -16,7 +16,9 @@ namespace Scalelite.Poller.Polling;
 /// delays the verdict on the others. The probe is <see cref="ServerProbe"/>, its result takes effect through
 /// <see cref="ServerHealth"/> (hysteresis, going offline, the audit trail) and the load through
 /// <see cref="LoadCalculator.Settle"/>; this class only puts them in order. PostgreSQL gets the durable record
-/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership.</para>
+/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership. While PostgreSQL
+/// does not answer, the cycle goes on with the servers as the last cycle left them and publishes its verdicts through
+/// Redis instead (<see cref="ServerRecords"/>), so health is never judged blind.</para>
 /// <para>At pool scale the cycle's own cost is Redis round trips, not the probes: the reservations and the
 /// registered meetings of every server are read in two pipelined batches once the probes are in, and then every
 /// server's writes are issued together (the multiplexer pipelines them) instead of one server after the other.
@@ -35,7 +37,8 @@ public sealed partial class PollCycle(
     IOptions<PollerOptions> options,
     IOptions<ScaleliteOptions> scalelite,
     ILogger<PollCycle> logger,
-    ServerEventLog events)
+    ServerEventLog events,
+    ServerRecords records)
 {
     private const string Actor = "poller";
 
@@ -50,7 +53,12 @@ public sealed partial class PollCycle(
         var cycleStart = time.GetUtcNow();
         var epoch = await registry.BeginCycleAsync();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var servers = await db.Servers.ToListAsync(ct);
+        if (await records.LoadAsync(db, ct) is not { } polled)
+        {
+            return;
+        }
+
+        var servers = polled.Servers;
 
         var probes = await Task.WhenAll(servers.Select(s => probe.ProbeAsync(ServerSnapshot.From(s), wantVersion: s.BbbVersion is null, ct)));
 
@@ -77,10 +85,11 @@ public sealed partial class PollCycle(
             .SelectMany(p => p.Second.Meetings.Where(m => m.Recording && m.InternalMeetingId.Length > 0)
                 .Select(m => (p.First.Id, m.MeetingId, m.InternalMeetingId)))
             .ToList();
-        await Scalelite.Core.Recordings.RecordedMeetings.TrackAsync(db, recorded, cycleStart, ct);
+        if (await records.SaveAsync(db, polled, recorded, cycleStart, ct))
+        {
+            await DrainAsync(db, servers, probes, ct);
+        }
 
-        await SaveAsync(db, ct);
-        await DrainAsync(db, servers, probes, ct);
         if (servers.Zip(probes).All(p => p.Second.Success || !p.First.Online))
         {
             // Every server still online answered, so all their meetings are in the registry: a miss can be trusted again.
@@ -157,26 +166,6 @@ public sealed partial class PollCycle(
         if (drained)
         {
             await db.SaveChangesAsync(ct);
-        }
-    }
-
-    /// <summary>Saves the cycle's observations; a server deleted while the probes were out is skipped, not fatal.</summary>
-    private static async Task SaveAsync(ScaleliteDbContext db, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return;
-            }
-            catch (DbUpdateConcurrencyException ex) when (attempt < 3)
-            {
-                foreach (var entry in ex.Entries)
-                {
-                    entry.State = EntityState.Detached;
-                }
-            }
         }
     }
 

@@ -97,7 +97,7 @@ public sealed class PoolHarness : IAsyncDisposable
         }
 
         pollerBuilder.AddScaleliteCore();
-        pollerBuilder.Services.AddSingleton<PollCycle>();
+        pollerBuilder.Services.AddPolling();
         var poller = pollerBuilder.Build();
         await poller.StartAsync();
 
