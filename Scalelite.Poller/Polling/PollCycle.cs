@@ -38,7 +38,8 @@ public sealed partial class PollCycle(
     IOptions<ScaleliteOptions> scalelite,
     ILogger<PollCycle> logger,
     ServerEventLog events,
-    ServerRecords records)
+    ServerRecords records,
+    SplitMeetings splits)
 {
     private const string Actor = "poller";
 
@@ -122,7 +123,7 @@ public sealed partial class PollCycle(
         var tasks = new List<Task>(2);
         if (result.Success && server.Online)
         {
-            tasks.Add(ReconcileAsync(server.Id, result.Meetings, registered, cycle));
+            tasks.Add(ReconcileAsync(ServerSnapshot.From(server), result.Meetings, registered, cycle));
         }
 
         // A failed probe of a server still placeable leaves its ranking as the creates since the last poll made it.
@@ -172,10 +173,12 @@ public sealed partial class PollCycle(
     /// <summary>
     /// Brings the registry in line with what the server reports: meetings it no longer runs are forgotten
     /// (unless placed after the poll began, so a create in flight is never undone), and meetings it runs
-    /// that the registry lacks (after a Redis loss) are adopted.
+    /// that the registry lacks (after a Redis loss) are adopted, or ended when empty if another server owns them
+    /// (<see cref="SplitMeetings"/>).
     /// </summary>
-    private async Task ReconcileAsync(string serverId, IReadOnlyList<ObservedMeeting> reported, IReadOnlyList<string> registered, CycleContext cycle)
+    private async Task ReconcileAsync(ServerSnapshot server, IReadOnlyList<ObservedMeeting> reported, IReadOnlyList<string> registered, CycleContext cycle)
     {
+        var serverId = server.Id;
         var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
         var stale = registered.Where(m => !reportedKeys.Contains(m)).ToList();
         var known = new HashSet<string>(registered, StringComparer.Ordinal);
@@ -185,7 +188,7 @@ public sealed partial class PollCycle(
         work.AddRange(stale.Select(member => registry.ForgetIfStaleAsync(member, serverId, cycle.Cutoff)));
         work.AddRange(reported.Select(meeting => known.Contains(meeting.Member)
             ? registry.TouchAsync(meeting.Member, cycle.MeetingTtl)
-            : registry.AdoptAsync(meeting.TenantId ?? string.Empty, meeting.MeetingId, serverId, meeting.CreatedAt, meeting.InternalMeetingId, cycle.MeetingTtl, meeting.VoiceBridge)));
+            : splits.AdoptOrEndAsync(server, meeting, cycle.MeetingTtl)));
         await Task.WhenAll(work);
         if (stale.Count > 0)
         {

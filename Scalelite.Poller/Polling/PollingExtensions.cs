@@ -8,6 +8,7 @@ public static class PollingExtensions
     public static IServiceCollection AddPolling(this IServiceCollection services)
     {
         services.AddSingleton<ServerRecords>();
+        services.AddSingleton<SplitMeetings>();
         services.AddSingleton<PollCycle>();
         // A PostgreSQL outage is logged once by ServerRecords, not as EF Core's stack trace per failed query.
         services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());
