@@ -39,6 +39,8 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
+        builder.Services.AddSingleton<CallbackOutbox>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackOutbox>());
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         builder.Services.AddSingleton<BbbServices>();
