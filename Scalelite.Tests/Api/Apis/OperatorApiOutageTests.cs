@@ -38,4 +38,18 @@ public sealed class OperatorApiOutageTests(InfrastructureFixture infrastructure)
         Assert.Contains("PostgreSQL", problem.RootElement.GetProperty("title").GetString(), StringComparison.Ordinal);
         Assert.True(response.Headers.RetryAfter is not null, "a 503 says when to try again");
     }
+
+    [Fact]
+    public async Task Cli_PostgresDown_SaysWhatIsMissing()
+    {
+        await using var postgres = await PostgresOutage.StartAsync(infrastructure);
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1, database: postgres.ConnectionString);
+        await postgres.StopAsync();
+
+        var (exit, _, err) = await Scalelite.Tests.Cli.CliRunner.RunAsync(
+            "servers", "list", "--url", pool.ApiBase.Replace("/bigbluebutton/api", string.Empty, StringComparison.Ordinal), "--secret", PoolHarness.Secret);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("503 Service Unavailable: PostgreSQL is unavailable.", err, StringComparison.Ordinal);
+    }
 }
