@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
@@ -51,6 +52,15 @@ public static class Extensions
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
+        // Once its server snapshot is loaded the API routes joins and places creates without PostgreSQL, so an outage makes
+        // it Degraded (HTTP 200), not unready: an orchestrator must not take every replica out of service for it.
+        builder.Services.Configure<HealthCheckServiceOptions>(o =>
+        {
+            foreach (var check in o.Registrations.Where(r => r.Name == "postgresql"))
+            {
+                check.FailureStatus = HealthStatus.Degraded;
+            }
+        });
         builder.AddRecordingApi();
         return builder;
     }

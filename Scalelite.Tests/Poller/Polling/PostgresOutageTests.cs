@@ -97,4 +97,21 @@ public sealed class PostgresOutageTests(InfrastructureFixture infrastructure) : 
         await Eventually.TrueAsync(() => Task.FromResult(logs.Entries.Any(e => e.Service == "api" && e.Category == "Scalelite.Core.Pool.ServerDirectory" && e.Level == LogLevel.Information)),
             TimeSpan.FromSeconds(30), "the API says once that PostgreSQL answers again");
     }
+
+    [Fact]
+    public async Task ApiHealth_PostgresDownAfterStart_IsDegradedNotUnready()
+    {
+        await using var postgres = await PostgresOutage.StartAsync(infrastructure);
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1, database: postgres.ConnectionString);
+        var health = pool.ApiBase.Replace("/bigbluebutton/api", "/health", StringComparison.Ordinal);
+        Assert.Equal("Healthy", await pool.Client.Http.GetStringAsync(health));
+
+        await postgres.StopAsync();
+
+        // Joins and creates still work, so readiness must hold: an orchestrator would otherwise take every replica out.
+        using var answer = await pool.Client.Http.GetAsync(health);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("Degraded", await answer.Content.ReadAsStringAsync());
+        XmlAssert.Success(await pool.Client.CreateAsync("while-degraded"));
+    }
 }
