@@ -61,6 +61,9 @@ public static class Extensions
                 check.FailureStatus = HealthStatus.Degraded;
             }
         });
+        // A Degraded check would otherwise log its exception, stack and all, at every probe; /health's body and the
+        // outage's own log lines say it already. Unhealthy checks are still logged.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Error);
         builder.AddRecordingApi();
         return builder;
     }

@@ -76,7 +76,7 @@ public sealed class PostgresOutageTests(InfrastructureFixture infrastructure) : 
         await postgres.StopAsync();
         logs.Clear();
         using var operatorRequest = new HttpRequestMessage(HttpMethod.Get, pool.ApiBase.Replace("/bigbluebutton/api", "/api/v1/servers", StringComparison.Ordinal));
-        // A few seconds of traffic that needs PostgreSQL, while the server snapshot's reload fails every second.
+        // A few seconds of traffic that needs PostgreSQL (and an orchestrator's probes), while the server snapshot's reload fails every second.
         for (var i = 0; i < 30; i++)
         {
             using var recordings = await pool.Client.Http.GetAsync(pool.Client.Url("getRecordings", "meetingID=logged"));
@@ -85,6 +85,7 @@ public sealed class PostgresOutageTests(InfrastructureFixture infrastructure) : 
             Assert.Equal(HttpStatusCode.Redirect, join.StatusCode);
             using var servers = new HttpRequestMessage(HttpMethod.Get, operatorRequest.RequestUri) { Headers = { { "Authorization", $"Bearer {PoolHarness.Secret}" } } };
             using var answer = await pool.Client.Http.SendAsync(servers);
+            using var health = await pool.Client.Http.GetAsync(pool.ApiBase.Replace("/bigbluebutton/api", "/health", StringComparison.Ordinal));
             await Task.Delay(100);
         }
 
