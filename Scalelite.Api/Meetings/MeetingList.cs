@@ -105,7 +105,7 @@ public sealed class MeetingList(
             }
         }
 
-        for (var i = parts.Count - 1; i >= 0; i--)
+        for (var i = 0; i < parts.Count; i++)
         {
             if (documents[i] is { } rebuilt)
             {
