@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Core.Bbb;
@@ -45,5 +46,31 @@ internal sealed class DatabaseOutageHandler(TimeProvider time, ILogger<DatabaseO
             detail: "The pool's database does not answer. Try again shortly.",
             statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(httpContext);
         return true;
+    }
+}
+
+public static class DatabaseOutageExtensions
+{
+    /// <summary>How the API behaves while PostgreSQL is down: its answers, its logs and its readiness.</summary>
+    public static IHostApplicationBuilder AddDatabaseOutageHandling(this IHostApplicationBuilder builder)
+    {
+        // A request that meets the outage is answered and logged once by the handler, not as a stack trace per request.
+        builder.Services.AddExceptionHandler<DatabaseOutageHandler>();
+        builder.Services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());
+
+        // Once its server snapshot is loaded the API routes joins and places creates without PostgreSQL, so an outage
+        // makes it Degraded (HTTP 200), not unready: an orchestrator must not take every replica out of service for it.
+        builder.Services.Configure<HealthCheckServiceOptions>(o =>
+        {
+            foreach (var check in o.Registrations.Where(r => r.Name == "postgresql"))
+            {
+                check.FailureStatus = HealthStatus.Degraded;
+            }
+        });
+
+        // A Degraded check would otherwise log its exception, stack and all, at every probe; /health's body and the
+        // outage's own log lines say it already. Unhealthy checks are still logged.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Error);
+        return builder;
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
@@ -7,7 +6,6 @@ using Scalelite.Api.Recordings;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
-using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool.Capacity;
 
 namespace Scalelite.Api.Extensions;
@@ -45,25 +43,11 @@ public static class Extensions
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         builder.Services.AddSingleton<BbbServices>();
-        // A PostgreSQL outage is answered and logged once by DatabaseOutageHandler, not as a stack trace per request.
-        builder.Services.AddExceptionHandler<DatabaseOutageHandler>();
-        builder.Services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());
+        builder.AddDatabaseOutageHandling();
 
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
-        // Once its server snapshot is loaded the API routes joins and places creates without PostgreSQL, so an outage makes
-        // it Degraded (HTTP 200), not unready: an orchestrator must not take every replica out of service for it.
-        builder.Services.Configure<HealthCheckServiceOptions>(o =>
-        {
-            foreach (var check in o.Registrations.Where(r => r.Name == "postgresql"))
-            {
-                check.FailureStatus = HealthStatus.Degraded;
-            }
-        });
-        // A Degraded check would otherwise log its exception, stack and all, at every probe; /health's body and the
-        // outage's own log lines say it already. Unhealthy checks are still logged.
-        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Error);
         builder.AddRecordingApi();
         return builder;
     }
