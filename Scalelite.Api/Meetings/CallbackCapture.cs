@@ -26,6 +26,9 @@ public sealed record CapturedCallbacks(IReadOnlyList<string> RecordingReady, str
 /// them once it does. When neither takes them, <see cref="RecordAsync"/> says so and the create is undone. The
 /// alternative, recording them before the backend's create, would refuse every create of an LMS that asks for
 /// recording-ready callbacks (Moodle always does) for as long as PostgreSQL is down.</para>
+/// <para>A crash between the backend's create and this step leaves no owner, so the LMS's retry is not a duplicate:
+/// it creates again (the same server answers with the running meeting; another server's copy makes the first one a
+/// stale copy, which the poller ends since nobody is in it) and keeps the callbacks then.</para>
 /// </remarks>
 public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext> databases, CallbackOutbox outbox, TimeProvider time, ILogger<CallbackCapture> logger)
 {
