@@ -28,7 +28,9 @@ public sealed record CapturedCallbacks(IReadOnlyList<string> RecordingReady, str
 /// recording-ready callbacks (Moodle always does) for as long as PostgreSQL is down.</para>
 /// <para>A crash between the backend's create and this step leaves no owner, so the LMS's retry is not a duplicate:
 /// it creates again (the same server answers with the running meeting; another server's copy makes the first one a
-/// stale copy, which the poller ends since nobody is in it) and keeps the callbacks then.</para>
+/// stale copy, which the poller ends since nobody is in it) and keeps the callbacks then. One window stays open: if
+/// a poll adopts the orphaned meeting before the retry arrives, the retry is a duplicate and its callbacks are not
+/// kept. Closing it would cost a PostgreSQL read on every repeated create.</para>
 /// </remarks>
 public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext> databases, CallbackOutbox outbox, TimeProvider time, ILogger<CallbackCapture> logger)
 {
