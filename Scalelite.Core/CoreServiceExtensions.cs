@@ -47,6 +47,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<HealthPolicy>();
         services.AddSingleton<ServerProbe>();
         services.AddSingleton<ServerHealth>();
+        services.AddSingleton<UnsavedVerdicts>();
         services.AddSingleton<ServerAdministration>();
         services.AddScaleliteLifecycle();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();

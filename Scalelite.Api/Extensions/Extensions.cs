@@ -32,9 +32,12 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
+        builder.Services.AddSingleton<CallbackOutbox>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackOutbox>());
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         builder.Services.AddSingleton<BbbServices>();
+        builder.AddDatabaseOutageHandling();
 
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);

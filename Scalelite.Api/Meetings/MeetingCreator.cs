@@ -189,11 +189,19 @@ public sealed class MeetingCreator(
         }
 
         var response = outcome.Response;
+        // The callbacks are kept before the owner is recorded, and whatever the caller does meanwhile: the owner is what
+        // makes a retry a duplicate, so a create whose callbacks could not be kept must not leave one (CallbackCapture).
+        if (!await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, CancellationToken.None))
+        {
+            await client.GetAsync(outcome.Server, "end", new Core.Bbb.BbbParameters().Add("meetingID", meetingId), ct: CancellationToken.None);
+            await voiceBridges.ReleaseAsync(voiceBridge);
+            return BbbResults.Failed(BbbError.Internal("The meeting's callbacks could not be stored, so it was not created; try again."));
+        }
+
         await registry.RecordAsync(
             new MeetingRecord(tenantId, meetingId, outcome.Server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
                 response.Element("moderatorPW"), hash, response.Body),
             TimeSpan.FromSeconds(options.Value.MeetingTtl));
-        await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, ct);
         return BbbResults.Xml(response.Body);
     }
 
