@@ -1,4 +1,4 @@
-using Scalelite.AppHost.Resources;
+using Scalelite.LocalServers;
 using Scalelite.Tests.Infrastructure;
 
 namespace Scalelite.Tests.Support;
