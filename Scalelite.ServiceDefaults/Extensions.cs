@@ -37,7 +37,7 @@ public static class ServiceDefaultsExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-        // Health checks that fail while the service starts are expected, not errors.
+        // Which health check results are worth a log entry is decided in one place.
         var startupHealthLog = new StartupHealthLog(TimeProvider.System);
         builder.Services.AddSingleton(startupHealthLog);
         builder.Logging.AddFilter(StartupHealthLog.Category, startupHealthLog.Allows);

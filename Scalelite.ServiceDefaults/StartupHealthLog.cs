@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// Keeps failing health checks out of the error log while the service starts: the one place that decides whether a
-/// health check's failure is start-up noise or an error worth an operator's attention.
+/// Decides which results of the health checks reach the log: the one place for it. Failures while the service starts
+/// are expected and stay out; Degraded results stay out always; after start-up an Unhealthy check is logged as an error.
 /// </summary>
 /// <remarks>
 /// While a service starts, its readiness checks fail by design: PostgreSQL still accepting its first connections, the
@@ -13,9 +13,10 @@ namespace Microsoft.Extensions.Hosting;
 /// second, and the health check service logs every failing check at Error, often with a stack trace, so a start that
 /// goes exactly as planned would show as errors on the dashboard. Start-up ends at the first report that is not
 /// Unhealthy (Degraded counts: the service is serving), or once <see cref="GracePeriod"/> has passed, so that a service
-/// that never becomes ready still logs why. Until then the checks' Error entries are held back; Warnings (Degraded)
-/// always pass, and <c>/health</c> reports the real status throughout. After start-up a failing check is an outage and
-/// is logged as an error again.
+/// that never becomes ready still logs why. A Degraded check (the pool cannot lose its largest node, the API riding
+/// out a PostgreSQL outage) would log a warning, exception and all, at every probe; <c>/health</c>'s body and the
+/// component's own log (the outage logged once, then summarised) say it already. <c>/health</c> reports the real
+/// status throughout.
 /// </remarks>
 public sealed class StartupHealthLog(TimeProvider time)
 {
@@ -44,8 +45,8 @@ public sealed class StartupHealthLog(TimeProvider time)
     }
 
     /// <summary>
-    /// The log filter for <see cref="Category"/>: Warning and above, Errors only once start-up is over. (The health
-    /// checks' Debug entries, one per check and probe, stay out as the framework's defaults leave them.)
+    /// The log filter for <see cref="Category"/>: Errors (an Unhealthy check), once start-up is over. Degraded checks log
+    /// Warnings and passing ones Debug entries, one per check and probe: neither is kept.
     /// </summary>
-    public bool Allows(LogLevel level) => level >= LogLevel.Warning && (level < LogLevel.Error || StartupOver);
+    public bool Allows(LogLevel level) => level >= LogLevel.Error && StartupOver;
 }

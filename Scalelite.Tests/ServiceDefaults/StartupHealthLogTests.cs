@@ -13,7 +13,7 @@ namespace Scalelite.Tests.ServiceDefaults;
 
 /// <summary>
 /// Health checks that fail while a service starts are expected and stay out of the error log; once the service has
-/// served, or has had its time to start, a failing check is an error again.
+/// served, or has had its time to start, a failing check is an error again. Degraded checks are never logged.
 /// </summary>
 public class StartupHealthLogTests
 {
@@ -27,7 +27,17 @@ public class StartupHealthLogTests
         log.Observe(Report(HealthStatus.Unhealthy));
 
         Assert.False(log.Allows(LogLevel.Error));
-        Assert.True(log.Allows(LogLevel.Warning));
+    }
+
+    [Fact]
+    public void Allows_DegradedCheckAfterStartup_HeldBack()
+    {
+        var log = new StartupHealthLog(_time);
+
+        log.Observe(Report(HealthStatus.Healthy));
+
+        // A Degraded check logs a Warning at every probe; /health and the component's own log say it already.
+        Assert.False(log.Allows(LogLevel.Warning));
         Assert.False(log.Allows(LogLevel.Debug));
     }
 
