@@ -1,7 +1,10 @@
 using System.Globalization;
+using System.Text.Json;
 using Npgsql;
 using Scalelite.Cli;
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Meetings.History;
+using Scalelite.Core.Tenancy;
 using Scalelite.LocalServers;
 using Scalelite.Tests.Infrastructure;
 using Scalelite.Tests.RecordingSync;
@@ -17,13 +20,13 @@ namespace Scalelite.Tests.Cli;
 public sealed class RestoreDrillTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
 {
     [Fact]
-    public async Task Restore_DumpDropRestoreRestart_AnswersGetServersAndGetRecordingsByteForByteAndVerifiesClean()
+    public async Task Restore_DumpDropRestoreRestart_AnswersServersRecordingsAndHistoryAsBeforeAndVerifiesClean()
     {
         using var volume = new Volume();
         await using var before = await PoolHarness.StartAsync(infrastructure, simulators: 2, settings: volume.Settings);
         var database = before.Database;
 
-        // Servers are the harness's; recordings with their files; meeting history (recorded meetings, one ended).
+        // Servers are the harness's; recordings with their files; meeting history (two meetings created and ended).
         for (var i = 0; i < 3; i++)
         {
             volume.WriteFormat("presentation", $"rec-{i}", "drill-meeting");
@@ -37,8 +40,13 @@ public sealed class RestoreDrillTests(InfrastructureFixture infrastructure) : IC
         XmlAssert.Success(await before.Client.CallAsync("end", ("meetingID", "drill-ended")));
         XmlAssert.Success(await before.Client.CallAsync("end", ("meetingID", "drill-meeting")));
         await before.PollAsync();
+        var history = before.ApiService<MeetingHistoryQuery>();
+        await Eventually.TrueAsync(
+            async () => (await history.FindAsync(Tenant.DefaultId, "drill-ended", CancellationToken.None))?.Runs is [{ EndedAt: not null }],
+            TimeSpan.FromSeconds(60), "the ended meeting's history is written");
 
         var servers = await GetServersAsync(before);
+        var story = JsonSerializer.Serialize(await history.FindAsync(Tenant.DefaultId, "drill-ended", CancellationToken.None));
         var recordings = await before.Client.Http.GetStringAsync(before.Client.Url("getRecordings", "meetingID=drill-meeting&state=any"));
         Assert.Contains("rec-2", recordings, StringComparison.Ordinal);
 
@@ -50,6 +58,7 @@ public sealed class RestoreDrillTests(InfrastructureFixture infrastructure) : IC
         await using var after = await PoolHarness.StartAsync(infrastructure, simulators: 1, settings: volume.Settings, redis: before.Redis, database: database, registerServers: false);
         Assert.Equal(servers, await GetServersAsync(after));
         Assert.Equal(recordings, await after.Client.Http.GetStringAsync(after.Client.Url("getRecordings", "meetingID=drill-meeting&state=any")));
+        Assert.Equal(story, JsonSerializer.Serialize(await after.ApiService<MeetingHistoryQuery>().FindAsync(Tenant.DefaultId, "drill-ended", CancellationToken.None)));
 
         var verify = await CliAsync(database, after.Redis, volume, "verify");
         Assert.True(verify.Exit == CliApp.Ok, verify.Out + verify.Err);
