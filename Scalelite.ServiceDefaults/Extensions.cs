@@ -26,6 +26,12 @@ public static class ServiceDefaultsExtensions
     public const string ReadyTag = "ready";
     private const string LiveTag = "live";
 
+    /// <summary>Readiness: every check. Orchestrators probe it (deploy/kubernetes is checked against it).</summary>
+    public const string HealthPath = "/health";
+
+    /// <summary>Liveness: the process answers.</summary>
+    public const string AlivePath = "/alive";
+
     /// <summary>Names of the meters and activity sources our own code emits.</summary>
     public const string TelemetryPrefix = "Scalelite.";
 
@@ -73,7 +79,7 @@ public static class ServiceDefaultsExtensions
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
                 .AddAspNetCoreInstrumentation(o =>
-                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/alive"))
+                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath))
                 .AddHttpClientInstrumentation())
             .UseOtlpExporter();
 
@@ -97,8 +103,8 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        app.MapHealthChecks(HealthPath);
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }
 }
