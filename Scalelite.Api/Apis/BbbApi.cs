@@ -120,14 +120,14 @@ public static class BbbApi
         // A disabled server that still answers keeps running its meetings: end must reach it all the same.
         if (outcome == MeetingLocator.Outcome.NotFound || server is not { Online: true })
         {
-            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            await s.Locator.ForgetAsync(request.Tenant.Id, meetingId);
             return BbbResults.Failed(BbbError.MeetingNotFound);
         }
 
         var response = await s.Client.GetAsync(server, "end", request.Parameters, ct: request.HttpContext.RequestAborted);
         if (response.IsSuccess || response.MessageKey == "notFound")
         {
-            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            await s.Locator.ForgetAsync(request.Tenant.Id, meetingId);
         }
 
         return BbbResults.PassThrough(response);
@@ -206,7 +206,6 @@ public sealed record BbbServices(
     MeetingCreator Creator,
     MeetingLocator Locator,
     MeetingList Meetings,
-    MeetingRegistry Registry,
     JoinLoadBuffer JoinLoad,
     ParameterRules Rules,
     BbbClient Client,

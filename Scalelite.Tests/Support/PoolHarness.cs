@@ -26,11 +26,13 @@ public sealed class PoolHarness : IAsyncDisposable
     public const string Secret = "harness-secret-0123456789";
 
     private readonly Dictionary<string, string?> _config;
+    private readonly ILoggerProvider? _apiLogs;
     private readonly List<(WebApplication Api, BbbTestClient Client)> _replicas = [];
 
-    private PoolHarness(WebApplication api, IHost poller, BbbSimulatorHost simulators, string apiUrl, IReadOnlyList<string> serverIds, string redis, Dictionary<string, string?> config)
+    private PoolHarness(WebApplication api, IHost poller, BbbSimulatorHost simulators, string apiUrl, IReadOnlyList<string> serverIds, string redis, Dictionary<string, string?> config, ILoggerProvider? apiLogs)
     {
         _config = config;
+        _apiLogs = apiLogs;
         Api = api;
         Poller = poller;
         Simulators = simulators;
@@ -52,8 +54,9 @@ public sealed class PoolHarness : IAsyncDisposable
 
     public string Redis { get; }
 
+    /// <param name="apiLogs">Also receives the log of every API replica (for tests of what the API logs).</param>
     public static async Task<PoolHarness> StartAsync(
-        InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null)
+        InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null, ILoggerProvider? apiLogs = null)
     {
         var database = await infrastructure.CreateDatabaseAsync("pool");
         redis ??= infrastructure.CreateRedisConnectionString();
@@ -81,7 +84,7 @@ public sealed class PoolHarness : IAsyncDisposable
             ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Warning),
         });
 
-        var (api, address) = await StartApiAsync(config);
+        var (api, address) = await StartApiAsync(config, apiLogs);
 
         var pollerBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         pollerBuilder.Configuration.AddInMemoryCollection(config);
@@ -102,7 +105,7 @@ public sealed class PoolHarness : IAsyncDisposable
             ids.Add(server.Id);
         }
 
-        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis, config);
+        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis, config, apiLogs);
         await harness.PollAsync();
         return harness;
     }
@@ -112,7 +115,7 @@ public sealed class PoolHarness : IAsyncDisposable
     /// <summary>Starts one more API replica on the same PostgreSQL and Redis; returns a client for it.</summary>
     public async Task<BbbTestClient> StartApiReplicaAsync()
     {
-        var (api, address) = await StartApiAsync(_config);
+        var (api, address) = await StartApiAsync(_config, _apiLogs);
         await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
         // Connect to Redis now: the first request would otherwise connect synchronously inside the DI lock, and a
         // herd arriving at that moment blocks thread-pool threads on it.
@@ -123,10 +126,15 @@ public sealed class PoolHarness : IAsyncDisposable
         return client;
     }
 
-    private static async Task<(WebApplication Api, string Address)> StartApiAsync(Dictionary<string, string?> config)
+    private static async Task<(WebApplication Api, string Address)> StartApiAsync(Dictionary<string, string?> config, ILoggerProvider? logs)
     {
         var apiBuilder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         apiBuilder.Configuration.AddInMemoryCollection(config);
+        if (logs is not null)
+        {
+            apiBuilder.Logging.AddProvider(logs);
+        }
+
         apiBuilder.WebHost.UseUrls("http://127.0.0.1:0");
         apiBuilder.AddServiceDefaults();
         apiBuilder.AddApplicationServices();

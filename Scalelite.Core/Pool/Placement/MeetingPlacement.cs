@@ -51,15 +51,24 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
 /// way the seats reserved on it are given back at once (<see cref="ReleaseLua"/>), not at the next poll.</item>
 /// </list>
 /// The key layout and the join step's script are <see cref="LoadRanking"/>'s, shared with the join flush and the poller.
+/// <para><b>Without Redis</b> (<see cref="PlaceWithoutRedisAsync"/>, while <see cref="IRedisBreaker"/> is open) the same
+/// filter and the same pick are made in memory, on what this replica knows: each candidate's load as the poller last
+/// recorded it (the server snapshot), plus the seats of every meeting this replica placed since Redis went away and the
+/// joins it routed meanwhile (<see cref="JoinLoadBuffer.PendingFor"/>). Hinted seats count apart as above, the hinted
+/// part of the recorded loads being unknown. The seats are held here and written to Redis with their original placing
+/// time when it answers again (<see cref="RestoreHeldSeatsAsync"/>), so the poller settles them as any other. Other
+/// replicas' placements are not seen until then.</para>
 /// </remarks>
 public sealed partial class MeetingPlacement(
     IServerDirectory directory,
     IPlacementPolicy policy,
     LoadCalculator load,
     JoinLoadBuffer joins,
+    LoadRanking ranking,
+    IRedisBreaker breaker,
     IConnectionMultiplexer redis,
     IOptions<BackendOptions> backend,
-    ILogger<MeetingPlacement> logger)
+    ILogger<MeetingPlacement> logger) : IDisposable
 {
     /// <summary>Servers one create is sent to at most: the first pick, and one more when it does not answer.</summary>
     public const int Attempts = 2;
@@ -153,7 +162,18 @@ public sealed partial class MeetingPlacement(
         var pendingJoins = await joins.TakeForPlacementAsync();
         for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
         {
-            var chosenId = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+            string? chosenId;
+            try
+            {
+                chosenId = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // Nothing was reserved: the joins taken for the script go back for the next flush.
+                joins.Return(pendingJoins);
+                throw;
+            }
+
             pendingJoins = [];
             if (remaining.Find(s => s.Id == chosenId) is not { } server)
             {
@@ -168,7 +188,15 @@ public sealed partial class MeetingPlacement(
                 return new PlacementOutcome(server, response);
             }
 
-            await ReleaseAsync(server.Id, plan.MeetingKey);
+            try
+            {
+                await ReleaseAsync(server.Id, plan.MeetingKey);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // The poller's settle drops the reservation of a create that never reached its server.
+            }
+
             if (response.Answered)
             {
                 return new PlacementOutcome(server, response);
@@ -178,6 +206,153 @@ public sealed partial class MeetingPlacement(
         }
 
         return PlacementOutcome.NoServer;
+    }
+
+    private sealed record HeldSeats(string ServerId, SeatReservation Reservation);
+
+    // Seats reserved while Redis was down, by meeting key; written to Redis when it answers (RestoreHeldSeatsAsync).
+    private readonly Dictionary<string, HeldSeats> _held = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _restoring = new(1, 1);
+
+    /// <summary>
+    /// As <see cref="PlaceAsync"/>, made in memory while Redis is down: see the remarks. The seats stay held on the
+    /// chosen server until Redis is back.
+    /// </summary>
+    public async Task<PlacementOutcome> PlaceWithoutRedisAsync(PlacementPlan plan, Func<ServerSnapshot, Task<BackendResponse>> create)
+    {
+        var remaining = plan.Candidates.ToList();
+        for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
+        {
+            var server = HoldSeats(plan, remaining);
+            remaining.Remove(server);
+            var response = await create(server);
+            if (response.IsSuccess)
+            {
+                Log.PlacedWithoutRedis(logger, plan.MeetingKey, server.Id, response.Element("createTime"));
+                if (!breaker.IsOpen)
+                {
+                    // Redis came back while this create was under way, after the held seats were written.
+                    _ = RestoreHeldSeatsLaterAsync();
+                }
+
+                return new PlacementOutcome(server, response);
+            }
+
+            lock (_held)
+            {
+                _held.Remove(plan.MeetingKey);
+            }
+
+            if (response.Answered)
+            {
+                return new PlacementOutcome(server, response);
+            }
+
+            Log.CreateFailed(logger, plan.MeetingKey, server.Id, response.Error);
+        }
+
+        return PlacementOutcome.NoServer;
+    }
+
+    /// <summary>Picks among <paramref name="candidates"/> by the loads this replica knows, and holds the seats there.</summary>
+    private ServerSnapshot HoldSeats(PlacementPlan plan, List<ServerSnapshot> candidates)
+    {
+        lock (_held)
+        {
+            var loads = new double[candidates.Count];
+            var hints = new double[candidates.Count];
+            var reservations = new SeatReservation[candidates.Count];
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var server = candidates[i];
+                loads[i] = (server.Load ?? 0) + joins.PendingFor(server.Id);
+                foreach (var held in _held.Values)
+                {
+                    if (held.ServerId == server.Id)
+                    {
+                        loads[i] += held.Reservation.Bump;
+                        hints[i] += held.Reservation.HintBump;
+                    }
+                }
+
+                reservations[i] = load.Reservation(plan.Seats, server.LoadMultiplier);
+            }
+
+            var best = Pick(loads, hints, reservations);
+            _held[plan.MeetingKey] = new HeldSeats(candidates[best].Id, reservations[best]);
+            return candidates[best];
+        }
+    }
+
+    /// <summary><see cref="ReserveLua"/>'s pick, in memory: the index of the chosen candidate.</summary>
+    internal static int Pick(IReadOnlyList<double> loads, IReadOnlyList<double> hints, IReadOnlyList<SeatReservation> reservations)
+    {
+        var minLoad = loads.Min();
+        var best = -1;
+        for (var i = 0; i < loads.Count; i++)
+        {
+            if (reservations[i].HintBump > 0)
+            {
+                if (loads[i] <= minLoad + reservations[i].Bump
+                    && (best < 0 || hints[i] < hints[best] || (hints[i] == hints[best] && loads[i] < loads[best])))
+                {
+                    best = i;
+                }
+            }
+            else if (best < 0 || loads[i] - hints[i] < loads[best] - hints[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Writes the seats held while Redis was down, each with the time it was placed, so that the poller settles them as
+    /// any other reservation (<see cref="LoadRanking.RestoreReservationAsync"/>). A recovery step of <see cref="IRedisBreaker"/>.
+    /// </summary>
+    public async Task RestoreHeldSeatsAsync(CancellationToken ct)
+    {
+        await _restoring.WaitAsync(ct);
+        try
+        {
+            List<KeyValuePair<string, HeldSeats>> held;
+            lock (_held)
+            {
+                held = [.. _held];
+            }
+
+            foreach (var (meetingKey, seats) in held)
+            {
+                await ranking.RestoreReservationAsync(seats.ServerId, meetingKey, seats.Reservation);
+                lock (_held)
+                {
+                    if (_held.TryGetValue(meetingKey, out var now) && now == seats)
+                    {
+                        _held.Remove(meetingKey);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _restoring.Release();
+        }
+    }
+
+    public void Dispose() => _restoring.Dispose();
+
+    private async Task RestoreHeldSeatsLaterAsync()
+    {
+        try
+        {
+            await RestoreHeldSeatsAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            // Down again: the next recovery writes them.
+        }
     }
 
     private async Task<string?> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)
@@ -209,6 +384,9 @@ public sealed partial class MeetingPlacement(
     {
         [LoggerMessage(LogLevel.Information, "Meeting {MeetingKey} placed on server {ServerId} (createTime {CreateTime})")]
         public static partial void Placed(ILogger logger, string meetingKey, string serverId, string? createTime);
+
+        [LoggerMessage(LogLevel.Information, "Meeting {MeetingKey} placed on server {ServerId} without Redis (createTime {CreateTime})")]
+        public static partial void PlacedWithoutRedis(ILogger logger, string meetingKey, string serverId, string? createTime);
 
         [LoggerMessage(LogLevel.Warning, "Create of {MeetingKey} on server {ServerId} got no answer: {Error}")]
         public static partial void CreateFailed(ILogger logger, string meetingKey, string serverId, string? error);

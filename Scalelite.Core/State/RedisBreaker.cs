@@ -1,0 +1,221 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Scalelite.Core.Diagnostics;
+using StackExchange.Redis;
+
+namespace Scalelite.Core.State;
+
+/// <summary>Whether Redis may be called now: one circuit breaker for every Redis caller of the process.</summary>
+public interface IRedisBreaker
+{
+    /// <summary>Redis failed and has not answered since: callers take their way without it, at once.</summary>
+    bool IsOpen { get; }
+
+    /// <summary>
+    /// For exception filters around Redis calls: true when <paramref name="exception"/> is Redis being down (no
+    /// connection, no answer within <c>Redis__Timeout</c>), which opens the breaker; false for anything else.
+    /// </summary>
+    bool Trips(Exception exception);
+
+    /// <summary>
+    /// Something to run once Redis answers again, before the breaker closes, and once more just after: a component
+    /// writes back what it kept in memory meanwhile. One that meets Redis down again keeps the breaker open; all run
+    /// again at the next probe, so each must be safe to repeat.
+    /// </summary>
+    void OnRecovery(Func<CancellationToken, Task> recover);
+}
+
+/// <summary>The circuit breaker in front of Redis, and the <c>/health</c> check that reports it.</summary>
+/// <remarks>
+/// <para>Closed, every call goes to Redis. The first call that fails because Redis is down opens it: the connection
+/// is gone, or a command got no answer within <c>Redis__Timeout</c> (a stopped Redis fails at once, a frozen one
+/// costs that timeout). One failure is enough: a Redis that leaves a small command unanswered that long is not one
+/// to wait for, and an open breaker only sends callers their way without Redis, which works. From then on callers
+/// check <see cref="IsOpen"/> (one field read) and do not call Redis at all, so an outage costs them nothing.</para>
+/// <para>While open, a probe PINGs Redis every <see cref="ProbeInterval"/>, and at once when the client reconnects.
+/// When Redis answers, the recovery steps run (<see cref="OnRecovery"/>), then the breaker closes.</para>
+/// <para>The outage is logged when it begins, once per <see cref="ReminderInterval"/> while it lasts, and when it
+/// ends: one line each, without stack traces, however many calls it touched.</para>
+/// </remarks>
+public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposable
+{
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan ReminderInterval = TimeSpan.FromMinutes(1);
+
+    private const int Closed = 0;
+    private const int Open = 1;
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RedisBreaker> _logger;
+    private readonly List<Func<CancellationToken, Task>> _steps = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly LogThrottle _stepFailures;
+    private int _state;
+    private int _disposed;
+    private long _openedAt;
+    private TaskCompletionSource _reconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public RedisBreaker(IConnectionMultiplexer redis, TimeProvider time, ILogger<RedisBreaker> logger)
+    {
+        _redis = redis;
+        _time = time;
+        _logger = logger;
+        _stepFailures = new LogThrottle(ReminderInterval, time);
+        redis.ConnectionRestored += OnConnectionRestored;
+    }
+
+    public bool IsOpen => Volatile.Read(ref _state) == Open;
+
+    public bool Trips(Exception exception)
+    {
+        if (!IsOutage(exception))
+        {
+            return false;
+        }
+
+        if (Interlocked.CompareExchange(ref _state, Open, Closed) == Closed)
+        {
+            Volatile.Write(ref _openedAt, _time.GetTimestamp());
+            Log.Opened(_logger, exception.GetType().Name, exception.Message);
+            _ = Task.Run(ProbeUntilRecoveredAsync);
+        }
+
+        return true;
+    }
+
+    public void OnRecovery(Func<CancellationToken, Task> recover)
+    {
+        lock (_steps)
+        {
+            _steps.Add(recover);
+        }
+    }
+
+    /// <summary>Redis being down, as opposed to a command Redis refused (a script error, a wrong type): only the former opens the breaker.</summary>
+    public static bool IsOutage(Exception exception) => exception switch
+    {
+        RedisConnectionException or RedisTimeoutException => true,
+        // Loading its data after a restart, or stuck in a script: it answers, but serves nothing.
+        RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
+            || server.Message.StartsWith("BUSY", StringComparison.Ordinal),
+        _ => false,
+    };
+
+    /// <summary>Degraded at once while the breaker is open; otherwise a PING, which the Redis timeout bounds.</summary>
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!IsOpen)
+        {
+            try
+            {
+                await _redis.GetDatabase().PingAsync();
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception ex) when (Trips(ex))
+            {
+            }
+        }
+
+        return HealthCheckResult.Degraded("Redis does not answer: meetings are found and placed without it until it does.");
+    }
+
+    private async Task ProbeUntilRecoveredAsync()
+    {
+        var stopping = _stopping.Token;
+        var nextReminder = ReminderInterval;
+        while (true)
+        {
+            try
+            {
+                await Task.WhenAny(Volatile.Read(ref _reconnected).Task, Task.Delay(ProbeInterval, _time, stopping));
+                stopping.ThrowIfCancellationRequested();
+                await _redis.GetDatabase().PingAsync();
+                await RunStepsAsync(stopping);
+                break;
+            }
+            catch (Exception ex) when (IsOutage(ex))
+            {
+                if (_time.GetElapsedTime(Volatile.Read(ref _openedAt)) >= nextReminder)
+                {
+                    Log.StillOpen(_logger, nextReminder.TotalMinutes, ex.Message);
+                    nextReminder += ReminderInterval;
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        Interlocked.Exchange(ref _state, Closed);
+        Log.Closed(_logger, _time.GetElapsedTime(Volatile.Read(ref _openedAt)).TotalSeconds);
+        try
+        {
+            // A call that chose its way without Redis just before the close may have kept something back meanwhile.
+            await RunStepsAsync(stopping);
+        }
+        catch (Exception ex) when (IsOutage(ex))
+        {
+            // Down again already: a new probe takes over.
+            Trips(ex);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RunStepsAsync(CancellationToken ct)
+    {
+        Func<CancellationToken, Task>[] steps;
+        lock (_steps)
+        {
+            steps = [.. _steps];
+        }
+
+        foreach (var step in steps)
+        {
+            try
+            {
+                await step(ct);
+            }
+            catch (Exception ex) when (!IsOutage(ex) && !ct.IsCancellationRequested)
+            {
+                // Not Redis: the step keeps what it could not write for the next recovery; the breaker closes anyway.
+                if (_stepFailures.ShouldLog(out var heldBack))
+                {
+                    Log.StepFailed(_logger, heldBack, ex);
+                }
+            }
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+        Interlocked.Exchange(ref _reconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    // Registered as itself and as IRedisBreaker, so the container disposes it twice.
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _redis.ConnectionRestored -= OnConnectionRestored;
+            _stopping.Cancel();
+            _stopping.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Warning, "Redis is unreachable ({Kind}: {Reason}); joins and creates go on without it until it answers again")]
+        public static partial void Opened(ILogger logger, string kind, string reason);
+
+        [LoggerMessage(LogLevel.Warning, "Redis has been unreachable for {Minutes} min: {Reason}")]
+        public static partial void StillOpen(ILogger logger, double minutes, string reason);
+
+        [LoggerMessage(LogLevel.Information, "Redis answers again after {Seconds:F1} s; what was kept in memory meanwhile is written to it")]
+        public static partial void Closed(ILogger logger, double seconds);
+
+        [LoggerMessage(LogLevel.Error, "A recovery step after a Redis outage failed ({HeldBack} more since the last report)")]
+        public static partial void StepFailed(ILogger logger, long heldBack, Exception exception);
+    }
+}

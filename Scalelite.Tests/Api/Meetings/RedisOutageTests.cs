@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Scalelite.BbbSimulator;
+using Scalelite.LocalServers;
+using Scalelite.Tests.Infrastructure;
+using Scalelite.Tests.Support;
+using StackExchange.Redis;
+
+namespace Scalelite.Tests.Api.Meetings;
+
+/// <summary>
+/// Redis stopped or frozen: joins to running meetings and creates go on from memory and the servers, and what was
+/// placed meanwhile is written to Redis when it answers again.
+/// </summary>
+public sealed class RedisOutageTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
+{
+    // Every timing below is asserted against this, never as an absolute figure.
+    private const double RedisTimeoutSeconds = 3;
+
+    private static Dictionary<string, string?> Settings() => new() { ["Redis:Timeout"] = RedisTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    [Fact]
+    public async Task Join_WhileRedisIsStopped_ReachesEveryRunningMeeting()
+    {
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var pool = await PoolHarness.StartAsync(infrastructure, settings: Settings(), redis: redis.ConnectionString);
+        var owners = await CreateMeetingsAsync(pool, "stopped", 9);
+        // Some owners were looked up just before the outage, the others never were on this replica.
+        foreach (var id in owners.Keys.Take(3))
+        {
+            using var join = await pool.Client.JoinAsync(id);
+            AssertJoinedAt(join, owners[id]);
+        }
+
+        await redis.StopAsync();
+
+        foreach (var (id, owner) in owners)
+        {
+            using var join = await pool.Client.JoinAsync(id);
+            AssertJoinedAt(join, owner);
+        }
+
+        // A meeting that no server runs is still notFound, not an error.
+        using var unknown = await pool.Client.JoinAsync("never-created");
+        XmlAssert.Failed(await BbbTestClient.ReadXmlAsync(unknown), "notFound");
+    }
+
+    [Fact]
+    public async Task JoinCreateAndHealth_WhileRedisIsFrozen_AnswerWellWithinTheRedisTimeout()
+    {
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var pool = await PoolHarness.StartAsync(infrastructure, settings: Settings(), redis: redis.ConnectionString);
+        var owners = await CreateMeetingsAsync(pool, "frozen", 6);
+        var ids = owners.Keys.ToList();
+
+        Assert.True(ProcessUtilities.Suspend(redis.ProcessId!.Value));
+        SimulatedServer createdOn;
+        try
+        {
+            // The first call to meet the frozen Redis waits for its timeout, and the breaker opens...
+            using (var first = await pool.Client.JoinAsync(ids[0]))
+            {
+                AssertJoinedAt(first, owners[ids[0]]);
+            }
+
+            // ...after which Redis costs nothing: joins, a create and /health answer well within the Redis timeout.
+            var took = new List<TimeSpan>();
+            foreach (var id in ids.Skip(1))
+            {
+                var watch = Stopwatch.StartNew();
+                using var join = await pool.Client.JoinAsync(id);
+                took.Add(watch.Elapsed);
+                AssertJoinedAt(join, owners[id]);
+            }
+
+            var createWatch = Stopwatch.StartNew();
+            XmlAssert.Success(await pool.Client.CreateAsync("frozen-new"));
+            took.Add(createWatch.Elapsed);
+            createdOn = pool.Simulators.Servers.Single(s => Runs(s, "frozen-new"));
+            using (var join = await pool.Client.JoinAsync("frozen-new"))
+            {
+                AssertJoinedAt(join, createdOn);
+            }
+
+            var healthWatch = Stopwatch.StartNew();
+            var (status, body) = await HealthAsync(pool);
+            took.Add(healthWatch.Elapsed);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("Degraded", body);
+
+            var median = took.Order().ElementAt(took.Count / 2);
+            Assert.True(median < TimeSpan.FromSeconds(RedisTimeoutSeconds / 3), $"calls took {string.Join(", ", took.Select(t => t.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} ms with Redis frozen");
+        }
+        finally
+        {
+            ProcessUtilities.Resume(redis.ProcessId!.Value);
+        }
+
+        // Once Redis answers again, the meeting created meanwhile is recorded in it.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var createdId = pool.ServerIdOf(createdOn);
+        await Eventually.TrueAsync(async () => await OwnerInRedisAsync(connection, "frozen-new") == createdId, TimeSpan.FromSeconds(30),
+            "the meeting created while Redis was frozen is recorded");
+    }
+
+    [Fact]
+    public async Task Create_WhileRedisIsStopped_IsPlacedByLoad_AndRecordedWhenRedisReturns()
+    {
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var pool = await PoolHarness.StartAsync(infrastructure, settings: Settings(), redis: redis.ConnectionString);
+        await redis.StopAsync();
+
+        var ids = Enumerable.Range(0, 6).Select(i => $"outage-{i}").ToList();
+        foreach (var id in ids)
+        {
+            XmlAssert.Success(await pool.Client.CreateAsync(id));
+        }
+
+        // Placed from the last known loads, each create's seats held in memory: equal servers take two each.
+        Assert.All(pool.Simulators.Servers, s => Assert.Equal(2, ids.Count(id => Runs(s, id))));
+        var owners = ids.ToDictionary(id => id, id => pool.Simulators.Servers.Single(s => Runs(s, id)));
+        foreach (var id in ids)
+        {
+            using var join = await pool.Client.JoinAsync(id);
+            AssertJoinedAt(join, owners[id]);
+        }
+
+        // A repeat finds the running meeting instead of placing a second copy.
+        XmlAssert.Success(await pool.Client.CreateAsync(ids[0]));
+        Assert.Single(pool.Simulators.Servers, s => Runs(s, ids[0]));
+
+        await redis.StartAsync(redis.Directory, redis.Port);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = connection.GetDatabase();
+        await Eventually.TrueAsync(async () =>
+        {
+            foreach (var id in ids)
+            {
+                var serverId = pool.ServerIdOf(owners[id]);
+                if (await OwnerInRedisAsync(connection, id) != serverId || !await db.HashExistsAsync($"sl:srv:{serverId}:g", ":" + id))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, TimeSpan.FromSeconds(30), "every meeting placed during the outage is recorded with its seats");
+
+        foreach (var id in ids)
+        {
+            using var join = await pool.Client.JoinAsync(id);
+            AssertJoinedAt(join, owners[id]);
+        }
+
+        Assert.All(ids, id => Assert.Single(pool.Simulators.Servers, s => Runs(s, id)));
+    }
+
+    [Fact]
+    public async Task Create_OfOneMeetingOnTwoReplicasDuringAnOutage_KeepsTheOlderCopy()
+    {
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var pool = await PoolHarness.StartAsync(infrastructure, settings: Settings(), redis: redis.ConnectionString);
+        var other = await pool.StartApiReplicaAsync();
+        await redis.StopAsync();
+
+        XmlAssert.Success(await pool.Client.CreateAsync("split"));
+        var older = pool.Simulators.Servers.Single(s => Runs(s, "split"));
+        // That server stops answering for a moment: the other replica cannot see the meeting and places a second copy.
+        older.SetFault(FaultMode.Down);
+        XmlAssert.Success(await other.CreateAsync("split"));
+        older.SetFault(FaultMode.Ok);
+        var newer = pool.Simulators.Servers.Single(s => s != older && Runs(s, "split"));
+        Assert.True(Runs(older, "split"));
+
+        await redis.StartAsync(redis.Directory, redis.Port);
+
+        // The older copy wins: the newer one is ended, and both replicas send joins to the older one.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var olderId = pool.ServerIdOf(older);
+        await Eventually.TrueAsync(async () => !Runs(newer, "split") && await OwnerInRedisAsync(connection, "split") == olderId, TimeSpan.FromSeconds(30),
+            "the copies are reconciled");
+        Assert.True(Runs(older, "split"));
+        foreach (var client in new[] { pool.Client, other })
+        {
+            using var join = await client.JoinAsync("split");
+            AssertJoinedAt(join, older);
+        }
+    }
+
+    [Fact]
+    public async Task Health_WhileRedisIsStopped_AnswersDegradedWithoutWaitingForRedis()
+    {
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var pool = await PoolHarness.StartAsync(infrastructure, settings: Settings(), redis: redis.ConnectionString);
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), await HealthAsync(pool));
+
+        await redis.StopAsync();
+
+        var watch = Stopwatch.StartNew();
+        var (status, body) = await HealthAsync(pool);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Degraded", body);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(RedisTimeoutSeconds / 3), $"/health took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task RedisOutage_IsLoggedOnce_NotOncePerCall()
+    {
+        var logs = new CapturedLogs();
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var pool = await PoolHarness.StartAsync(infrastructure, settings: Settings(), redis: redis.ConnectionString, apiLogs: logs);
+        var owners = await CreateMeetingsAsync(pool, "logged", 3);
+        logs.Clear();
+
+        await redis.StopAsync();
+        var calls = Enumerable.Range(0, 30).Select(async i =>
+        {
+            using var join = await pool.Client.JoinAsync(owners.Keys.ElementAt(i % owners.Count));
+            Assert.Equal(HttpStatusCode.Redirect, join.StatusCode);
+        }).Concat(Enumerable.Range(0, 6).Select(async i => XmlAssert.Success(await pool.Client.CreateAsync($"logged-new-{i}"))));
+        await Task.WhenAll(calls);
+
+        var warnings = logs.AtLeast(LogLevel.Warning);
+        Assert.True(warnings.Count <= 3, $"{warnings.Count} entries:{Environment.NewLine}{string.Join(Environment.NewLine, warnings.Take(20))}");
+        Assert.True(warnings.Count(e => e.Exception is not null) <= 1, string.Join(Environment.NewLine, warnings.Take(20)));
+    }
+
+    private static async Task<Dictionary<string, SimulatedServer>> CreateMeetingsAsync(PoolHarness pool, string prefix, int count)
+    {
+        var owners = new Dictionary<string, SimulatedServer>();
+        for (var i = 0; i < count; i++)
+        {
+            var id = $"{prefix}-{i}";
+            XmlAssert.Success(await pool.Client.CreateAsync(id));
+            owners[id] = pool.Simulators.Servers.Single(s => Runs(s, id));
+        }
+
+        return owners;
+    }
+
+    // The answer of a failed join, for the assertion message; BBB answers are small and already buffered.
+    private static string ReadBody(HttpResponseMessage response)
+    {
+        using var reader = new StreamReader(response.Content.ReadAsStream());
+        return reader.ReadToEnd();
+    }
+
+    private static bool Runs(SimulatedServer server, string meetingId) => server.GetMeetings().Any(m => m.MeetingId == meetingId);
+
+    private static void AssertJoinedAt(HttpResponseMessage join, SimulatedServer owner)
+    {
+        Assert.True(join.StatusCode == HttpStatusCode.Redirect, $"HTTP {(int)join.StatusCode}: {ReadBody(join)}");
+        Assert.StartsWith(owner.ApiUrl + "/join?", join.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<string?> OwnerInRedisAsync(ConnectionMultiplexer connection, string meetingId)
+    {
+        try
+        {
+            var owner = await connection.GetDatabase().HashGetAsync("sl:m::" + meetingId, "s");
+            return owner.IsNullOrEmpty ? null : owner.ToString();
+        }
+        catch (RedisConnectionException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> HealthAsync(PoolHarness pool)
+    {
+        using var response = await pool.Client.Http.GetAsync(new Uri(new Uri(pool.ApiBase), "/health"));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+}
