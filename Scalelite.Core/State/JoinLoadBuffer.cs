@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Scalelite.Core.State;
 
@@ -51,9 +52,17 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, IRedisBreaker br
     public double PendingFor(string serverId) =>
         _pending.TryGetValue(serverId, out var pending) ? Volatile.Read(ref pending.Amount) / Scale : 0;
 
-    /// <summary>Puts back sums that were taken but could not be written (Redis failed).</summary>
-    internal void Return(IReadOnlyList<(string ServerId, double Amount)> taken)
+    /// <summary>
+    /// Puts back sums taken for a Redis command that failed, for the next flush. Not after a timeout: a frozen Redis
+    /// still runs the command when it wakes up, and a sum counted twice is worse than one the next poll replaces.
+    /// </summary>
+    internal void Return(IReadOnlyList<(string ServerId, double Amount)> taken, Exception failure)
     {
+        if (failure is RedisTimeoutException)
+        {
+            return;
+        }
+
         foreach (var (serverId, amount) in taken)
         {
             Add(serverId, amount);
@@ -114,7 +123,7 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, IRedisBreaker br
         catch (Exception ex) when (breaker.Trips(ex))
         {
             // Kept for the first flush after Redis is back.
-            Return(taken);
+            Return(taken, ex);
         }
         catch (Exception ex)
         {

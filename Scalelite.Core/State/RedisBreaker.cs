@@ -51,6 +51,7 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
     private readonly List<Func<CancellationToken, Task>> _steps = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly LogThrottle _stepFailures;
+    private readonly LogThrottle _reminders;
     private int _state;
     private int _disposed;
     private long _openedAt;
@@ -62,6 +63,7 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
         _time = time;
         _logger = logger;
         _stepFailures = new LogThrottle(ReminderInterval, time);
+        _reminders = new LogThrottle(ReminderInterval, time);
         redis.ConnectionRestored += OnConnectionRestored;
     }
 
@@ -77,6 +79,9 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
         if (Interlocked.CompareExchange(ref _state, Open, Closed) == Closed)
         {
             Volatile.Write(ref _openedAt, _time.GetTimestamp());
+            // This is the outage's first line; the reminders follow at their interval.
+            _reminders.Reset();
+            _reminders.ShouldLog(out _);
             Log.Opened(_logger, exception.GetType().Name, exception.Message);
             _ = Task.Run(ProbeUntilRecoveredAsync);
         }
@@ -123,7 +128,6 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
     private async Task ProbeUntilRecoveredAsync()
     {
         var stopping = _stopping.Token;
-        var nextReminder = ReminderInterval;
         while (true)
         {
             try
@@ -136,10 +140,9 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
             }
             catch (Exception ex) when (IsOutage(ex))
             {
-                if (_time.GetElapsedTime(Volatile.Read(ref _openedAt)) >= nextReminder)
+                if (_reminders.ShouldLog(out _))
                 {
-                    Log.StillOpen(_logger, nextReminder.TotalMinutes, ex.Message);
-                    nextReminder += ReminderInterval;
+                    Log.StillOpen(_logger, Math.Round(_time.GetElapsedTime(Volatile.Read(ref _openedAt)).TotalMinutes), ex.Message);
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

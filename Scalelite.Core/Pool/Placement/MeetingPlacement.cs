@@ -169,8 +169,8 @@ public sealed partial class MeetingPlacement(
             }
             catch (Exception ex) when (breaker.Trips(ex))
             {
-                // Nothing was reserved: the joins taken for the script go back for the next flush.
-                joins.Return(pendingJoins);
+                // The joins taken for the script go back for the next flush (unless it may still run, see Return).
+                joins.Return(pendingJoins, ex);
                 throw;
             }
 

@@ -53,6 +53,8 @@ public sealed class RedisOutageTests(InfrastructureFixture infrastructure) : ICl
         await using var pool = await PoolHarness.StartAsync(infrastructure, settings: Settings(), redis: redis.ConnectionString);
         var owners = await CreateMeetingsAsync(pool, "frozen", 6);
         var ids = owners.Keys.ToList();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var loadBefore = await TotalLoadAsync(connection);
 
         Assert.True(ProcessUtilities.Suspend(redis.ProcessId!.Value));
         SimulatedServer createdOn;
@@ -97,11 +99,13 @@ public sealed class RedisOutageTests(InfrastructureFixture infrastructure) : ICl
             ProcessUtilities.Resume(redis.ProcessId!.Value);
         }
 
-        // Once Redis answers again, the meeting created meanwhile is recorded in it.
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        // Once Redis answers again, the meeting created meanwhile is recorded in it, and the ranking gets its seats
+        // (15) and the seven joins routed meanwhile.
         var createdId = pool.ServerIdOf(createdOn);
         await Eventually.TrueAsync(async () => await OwnerInRedisAsync(connection, "frozen-new") == createdId, TimeSpan.FromSeconds(30),
             "the meeting created while Redis was frozen is recorded");
+        await Eventually.TrueAsync(async () => Math.Abs(await TotalLoadAsync(connection) - (loadBefore + 15 + 7)) < 1e-6, TimeSpan.FromSeconds(10),
+            "the seats held and the joins gathered while Redis was frozen reach the ranking");
     }
 
     [Fact]
@@ -264,6 +268,18 @@ public sealed class RedisOutageTests(InfrastructureFixture infrastructure) : ICl
         catch (RedisConnectionException)
         {
             return null;
+        }
+    }
+
+    private static async Task<double> TotalLoadAsync(ConnectionMultiplexer connection)
+    {
+        try
+        {
+            return (await connection.GetDatabase().SortedSetRangeByRankWithScoresAsync("sl:load")).Sum(e => e.Score);
+        }
+        catch (RedisException)
+        {
+            return double.NaN;
         }
     }
 
