@@ -83,7 +83,10 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
             _reminders.Reset();
             _reminders.ShouldLog(out _);
             Log.Opened(_logger, exception.GetType().Name, exception.Message);
-            _ = Task.Run(ProbeUntilRecoveredAsync);
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                _ = Task.Run(ProbeUntilRecoveredAsync);
+            }
         }
 
         return true;
@@ -127,7 +130,17 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
 
     private async Task ProbeUntilRecoveredAsync()
     {
-        var stopping = _stopping.Token;
+        CancellationToken stopping;
+        try
+        {
+            stopping = _stopping.Token;
+        }
+        catch (ObjectDisposedException)
+        {
+            // The process is stopping.
+            return;
+        }
+
         while (true)
         {
             try
