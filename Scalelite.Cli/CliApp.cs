@@ -186,6 +186,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         meetings.Add(meetingsList);
         meetings.Add(meetingsEnd);
         root.Add(meetings);
+        new LocalCommands(output, error, _environment).AddTo(root);
         return root;
     }
 

@@ -45,13 +45,15 @@ public static class CoreServiceExtensions
         services.AddSingleton<BbbClient>();
         services.AddSingleton<RedisBreaker>();
         services.AddSingleton<IRedisBreaker>(sp => sp.GetRequiredService<RedisBreaker>());
-        services.AddHealthChecks().AddCheck<RedisBreaker>("redis", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        // In place of the client integration's check (disabled below), under the name it would have had.
+        services.AddHealthChecks().AddCheck<RedisBreaker>(HealthCheckNames.Redis, tags: [ServiceDefaultsExtensions.ReadyTag]);
         services.AddSingleton<MeetingRegistry>();
         services.AddSingleton<LoadRanking>();
         services.AddSingleton<LoadCalculator>();
         services.AddSingleton<HealthPolicy>();
         services.AddSingleton<ServerProbe>();
         services.AddSingleton<ServerHealth>();
+        services.AddSingleton<UnsavedVerdicts>();
         services.AddSingleton<ServerAdministration>();
         services.AddScaleliteLifecycle();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();
@@ -125,6 +127,8 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();
         builder.Services.AddSingleton<JoinLoadBuffer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JoinLoadBuffer>());
+        builder.Services.AddSingleton<UnresponsiveServers>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresponsiveServers>());
         builder.Services.AddSingleton(sp =>
         {
             var placement = ActivatorUtilities.CreateInstance<MeetingPlacement>(sp);

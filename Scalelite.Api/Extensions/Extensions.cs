@@ -22,15 +22,9 @@ public static class Extensions
         builder.Services.AddOptions<ScaleliteOptions>()
             .Validate(o => o.SecretList().Count > 0, "No load-balancer secret: set LOADBALANCER_SECRET.");
 
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
-        {
-            // Long create calls (many meta_ parameters) must reach our own length check, which answers
-            // with BBB XML, instead of Kestrel's bare 414/431.
-            kestrel.Limits.MaxRequestLineSize = 1024 * 1024;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 1024 * 1024 + (32 * 1024);
-            kestrel.Limits.MaxRequestBufferSize = 2 * 1024 * 1024;
-            kestrel.AddServerHeader = false;
-        });
+        // Long create calls (many meta_ parameters) must reach our own length check, which answers
+        // with BBB XML, instead of Kestrel's bare 414/431.
+        builder.AddRequestLimits();
 
         builder.Services.AddSingleton<BbbRequestReader>();
         builder.Services.AddSingleton<ParameterRules>();
@@ -46,14 +40,18 @@ public static class Extensions
         });
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
+        builder.Services.AddSingleton<CallbackOutbox>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackOutbox>());
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         builder.Services.AddSingleton<BbbServices>();
+        builder.AddDatabaseOutageHandling();
 
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddRecordingApi();
+        builder.AddFsApi();
         return builder;
     }
 
@@ -63,16 +61,23 @@ public static class Extensions
         app.UseExceptionHandler(errors => errors.Run(async context =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments(BbbApi.Prefix) || path.StartsWithSegments(AdminApi.Prefix))
+            var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var ours = path.StartsWithSegments(AdminApi.Prefix) || path.StartsWithSegments(BbbApi.Prefix);
+            // Redis being down is logged by its breaker, once, however many calls it fails.
+            if (ours && (failure is null || !context.RequestServices.GetRequiredService<IRedisBreaker>().Trips(failure)))
             {
-                var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-                // Redis being down is logged by its breaker, once, however many calls it fails.
-                if (failure is null || !context.RequestServices.GetRequiredService<IRedisBreaker>().Trips(failure))
-                {
-                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
-                        .LogError(failure, "{Method} {Path} failed", context.Request.Method, path.Value);
-                }
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
+                    .LogError(failure, "{Method} {Path} failed", context.Request.Method, path.Value);
+            }
 
+            if (path.StartsWithSegments(AdminApi.Prefix))
+            {
+                await AdminApi.Failed(BbbError.Internal("An internal error occurred."), StatusCodes.Status500InternalServerError).ExecuteAsync(context);
+                return;
+            }
+
+            if (path.StartsWithSegments(BbbApi.Prefix))
+            {
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = BbbResults.XmlContentType;
                 var error = failure is BbbException bbb ? bbb.Error : BbbError.Internal("An internal error occurred.");
@@ -93,6 +98,7 @@ public static class Extensions
         app.MapOpenApi();
         app.MapRecordingsApi();
         app.MapPlaybackApi();
+        app.MapFsApi();
         return app;
     }
 }

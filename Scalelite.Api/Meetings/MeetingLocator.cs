@@ -4,6 +4,7 @@ using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
+using StackExchange.Redis;
 
 namespace Scalelite.Api.Meetings;
 
@@ -139,6 +140,66 @@ public sealed class MeetingLocator(
         owners.Remember(tenantId, meetingId, server.Id);
         var created = long.TryParse(info.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
         return new MeetingRecord(tenantId, meetingId, server.Id, created, info.Element("internalMeetingID"), info.Element("voiceBridge"));
+    }
+
+    /// <summary>
+    /// The owner as far as it is known without asking the servers: the registry's, or while Redis is down the one this
+    /// replica placed or remembers. Null when there is none, or Redis refused the lookup.
+    /// </summary>
+    public async Task<string?> KnownOwnerAsync(string tenantId, string meetingId)
+    {
+        if (!breaker.IsOpen)
+        {
+            try
+            {
+                return await registry.FindServerIdAsync(tenantId, meetingId);
+            }
+            catch (Exception ex) when (breaker.Trips(ex) || ex is RedisException)
+            {
+            }
+        }
+
+        return backlog.Find(tenantId, meetingId)?.ServerId ?? owners.Remembered(tenantId, meetingId);
+    }
+
+    /// <summary>
+    /// The running meeting that holds a voice bridge number (dial-in), and its owner: the registry's one-trip lookup;
+    /// while Redis is down a meeting this replica placed meanwhile, else the servers' own lists (getMeetings, all asked
+    /// at once). <paramref name="fallback"/> is tried when <paramref name="number"/> leads to no meeting.
+    /// </summary>
+    public async Task<VoiceBridgeHolder?> FindByVoiceBridgeAsync(string number, string? fallback, CancellationToken ct)
+    {
+        if (!breaker.IsOpen)
+        {
+            try
+            {
+                return await registry.FindByVoiceBridgeAsync(number, fallback);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+            }
+        }
+
+        if ((backlog.FindByVoiceBridge(number) ?? (fallback is null ? null : backlog.FindByVoiceBridge(fallback))) is { } placed)
+        {
+            return new VoiceBridgeHolder(placed.TenantId, placed.MeetingId, placed.ServerId);
+        }
+
+        var servers = directory.All.Where(s => s.Reachable).ToList();
+        var answers = await Task.WhenAll(servers.Select(s => client.GetAsync(s, "getMeetings", new BbbParameters(), backend.Value.FanOut, ct)));
+        var meetings = servers.Zip(answers)
+            .SelectMany(a => a.Second.IsSuccess ? a.Second.Xml!.Descendants("meeting").Select(m => (Server: a.First, Meeting: m)) : [])
+            .ToList();
+        foreach (var wanted in fallback is null ? [number] : new[] { number, fallback })
+        {
+            if (meetings.Find(m => m.Meeting.Element("voiceBridge")?.Value == wanted) is { Server: { } server } match
+                && match.Meeting.Element("meetingID")?.Value is { } meetingId)
+            {
+                return new VoiceBridgeHolder(Core.Tenancy.Tenant.DefaultId, meetingId, server.Id);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Keeps the owner of a meeting placed while Redis could not record it, until it can (<see cref="OwnershipBacklog"/>).</summary>

@@ -56,7 +56,10 @@ public sealed partial class OwnershipBacklog(
     public void Remove(string tenantId, string meetingId) => _records.TryRemove(MeetingRegistry.MeetingKey(tenantId, meetingId), out _);
 
     /// <summary>Whether a meeting placed here without Redis has this voice bridge number.</summary>
-    public bool HoldsVoiceBridge(string number) => _records.Values.Any(r => r.VoiceBridge == number);
+    public bool HoldsVoiceBridge(string number) => FindByVoiceBridge(number) is not null;
+
+    /// <summary>The meeting placed here without Redis that has this voice bridge number, if any.</summary>
+    public MeetingRecord? FindByVoiceBridge(string number) => _records.Values.FirstOrDefault(r => r.VoiceBridge == number);
 
     /// <summary>The recovery step (see the remarks).</summary>
     public async Task RecoverAsync(CancellationToken ct)

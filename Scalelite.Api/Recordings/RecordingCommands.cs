@@ -28,6 +28,8 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
 
             recording.Published = publish;
             recording.State = RecordingState.Of(publish);
+            // As Scalelite's publish_updated: the LMS decided, so a later import of the recording keeps it.
+            recording.PublishUpdated = true;
             recording.UpdatedAt = time.GetUtcNow();
         }
 

@@ -6,7 +6,8 @@ namespace Scalelite.Core.Configuration;
 /// One setting as an operator sees it: our configuration key, the Scalelite environment variable
 /// that also sets it (so an existing Scalelite <c>.env</c> keeps working), its default and meaning.
 /// </summary>
-public sealed record SettingDescriptor(string Key, string? ScaleliteName, string Default, string Description);
+/// <param name="EmptyIsAValue">An empty Scalelite variable means something (it is passed on) rather than "unset".</param>
+public sealed record SettingDescriptor(string Key, string? ScaleliteName, string Default, string Description, bool EmptyIsAValue = false);
 
 /// <summary>
 /// The table of every setting. It is the single source for configuration binding of Scalelite's
@@ -72,6 +73,10 @@ public static class SettingCatalog
         new("Recording:MaxTextTrackSize", null, "8388608", "Largest caption file putRecordingTextTrack accepts, in bytes."),
         new("Recording:ArrivalWindow", null, "12", "Hours after a recorded meeting was last seen running during which its recording is expected: removing its server without force waits for it."),
         new("Recording:PageSize", null, "500", "Recordings read from PostgreSQL per round trip while a getRecordings answer streams out."),
+        new("FsApi:Password", "FSAPI_PASSWORD", "(the first load-balancer secret)", "Password of user 'fsapi' (HTTP Basic) for FreeSWITCH's dialplan requests to /fsapi; empty turns authentication off.", EmptyIsAValue: true),
+        new("FsApi:MaxDuration", "FSAPI_MAX_DURATION", "(MAX_MEETING_DURATION)", "Minutes after which a dialled-in call is hung up; 0 for never."),
+        new("FsApi:VoiceBridgeMin", "VOICE_BRIDGE_MIN", "5", "Fewest digits the dial-in PIN prompt accepts."),
+        new("FsApi:VoiceBridgeMax", "VOICE_BRIDGE_MAX", "9", "Most digits the dial-in PIN prompt accepts (a breakout room's PIN is one digit longer than its meeting's voice bridge)."),
     ];
 
     /// <summary>
@@ -84,7 +89,7 @@ public static class SettingCatalog
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var setting in All)
         {
-            if (setting.ScaleliteName is null || environment(setting.ScaleliteName) is not { Length: > 0 } value)
+            if (setting.ScaleliteName is null || environment(setting.ScaleliteName) is not { } value || (value.Length == 0 && !setting.EmptyIsAValue))
             {
                 continue;
             }

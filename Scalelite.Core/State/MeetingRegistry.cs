@@ -17,6 +17,9 @@ public sealed record MeetingRecord(
     public string Key => MeetingRegistry.MeetingKey(TenantId, MeetingId);
 }
 
+/// <summary>A voice bridge number's meeting (<see cref="MeetingRegistry.FindByVoiceBridgeAsync"/>).</summary>
+public sealed record VoiceBridgeHolder(string TenantId, string MeetingId, string ServerId);
+
 /// <summary>
 /// Meeting → server ownership in Redis: fast shared state that every API replica and the poller agree on.
 /// It is derived state: after a Redis loss it is healed from the backends (see <see cref="IsAuthoritativeAsync"/>).
@@ -311,6 +314,35 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
     }
 
     public Task ReleaseVoiceBridgeAsync(string number) => Db.KeyDeleteAsync("sl:vb:" + number);
+
+    // A number counts only while its meeting is still registered; the fallback (a breakout room's number without its
+    // last digit) is tried when the number itself leads to no meeting.
+    private static readonly LuaScript FindByVoiceBridgeScript = LuaScript.Prepare("""
+        local function find(number)
+          if number == '' then return nil end
+          local member = redis.call('GET', 'sl:vb:' .. number)
+          if not member then return nil end
+          local server = redis.call('HGET', 'sl:m:' .. member, 's')
+          if not server then return nil end
+          return {member, server}
+        end
+        return find(@number) or find(@fallback)
+        """);
+
+    /// <summary>The running meeting that holds a voice bridge number, and its owner, in one round trip (dial-in's lookup).</summary>
+    /// <param name="fallback">Tried when <paramref name="number"/> leads to no running meeting.</param>
+    public async Task<VoiceBridgeHolder?> FindByVoiceBridgeAsync(string number, string? fallback = null)
+    {
+        var result = await Db.ScriptEvaluateAsync(FindByVoiceBridgeScript, new { number, fallback = fallback ?? string.Empty });
+        if (result.IsNull || (RedisValue[]?)result is not [var member, var server])
+        {
+            return null;
+        }
+
+        var key = member.ToString();
+        var separator = key.IndexOf(':', StringComparison.Ordinal);
+        return new VoiceBridgeHolder(key[..separator], key[(separator + 1)..], server.ToString());
+    }
 
     /// <summary>Takes the create lock of a meeting; returns a token to release it with, or null if another caller holds it.</summary>
     public async Task<string?> TryLockCreateAsync(string member, TimeSpan ttl)

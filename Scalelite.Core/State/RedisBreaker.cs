@@ -34,13 +34,14 @@ public interface IRedisBreaker
 /// check <see cref="IsOpen"/> (one field read) and do not call Redis at all, so an outage costs them nothing.</para>
 /// <para>While open, a probe PINGs Redis every <see cref="ProbeInterval"/>, and at once when the client reconnects.
 /// When Redis answers, the recovery steps run (<see cref="OnRecovery"/>), then the breaker closes.</para>
-/// <para>The outage is logged when it begins, once per <see cref="ReminderInterval"/> while it lasts, and when it
-/// ends: one line each, without stack traces, however many calls it touched.</para>
+/// <para>The outage is logged through <see cref="OutageLog"/>: when it begins, as a summary at most once per
+/// <see cref="OutageLog.DefaultInterval"/> while it lasts (the failed probes and calls counted), and when it ends; one
+/// line each, without stack traces, however many calls it touched. Callers that check the breaker log nothing of
+/// their own about Redis being down.</para>
 /// </remarks>
 public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposable
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan ReminderInterval = TimeSpan.FromMinutes(1);
 
     private const int Closed = 0;
     private const int Open = 1;
@@ -50,11 +51,9 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
     private readonly ILogger<RedisBreaker> _logger;
     private readonly List<Func<CancellationToken, Task>> _steps = [];
     private readonly CancellationTokenSource _stopping = new();
-    private readonly LogThrottle _stepFailures;
-    private readonly LogThrottle _reminders;
+    private readonly OutageLog _outage;
     private int _state;
     private int _disposed;
-    private long _openedAt;
     private TaskCompletionSource _reconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RedisBreaker(IConnectionMultiplexer redis, TimeProvider time, ILogger<RedisBreaker> logger)
@@ -62,8 +61,7 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
         _redis = redis;
         _time = time;
         _logger = logger;
-        _stepFailures = new LogThrottle(ReminderInterval, time);
-        _reminders = new LogThrottle(ReminderInterval, time);
+        _outage = new OutageLog(logger, "Redis", time);
         redis.ConnectionRestored += OnConnectionRestored;
     }
 
@@ -76,13 +74,9 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
             return false;
         }
 
+        _outage.Failed(exception);
         if (Interlocked.CompareExchange(ref _state, Open, Closed) == Closed)
         {
-            Volatile.Write(ref _openedAt, _time.GetTimestamp());
-            // This is the outage's first line; the reminders follow at their interval.
-            _reminders.Reset();
-            _reminders.ShouldLog(out _);
-            Log.Opened(_logger, exception.GetType().Name, exception.Message);
             if (Volatile.Read(ref _disposed) == 0)
             {
                 _ = Task.Run(ProbeUntilRecoveredAsync);
@@ -153,10 +147,7 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
             }
             catch (Exception ex) when (IsOutage(ex))
             {
-                if (_reminders.ShouldLog(out _))
-                {
-                    Log.StillOpen(_logger, Math.Round(_time.GetElapsedTime(Volatile.Read(ref _openedAt)).TotalMinutes), ex.Message);
-                }
+                _outage.Failed(ex);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -165,7 +156,7 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
         }
 
         Interlocked.Exchange(ref _state, Closed);
-        Log.Closed(_logger, _time.GetElapsedTime(Volatile.Read(ref _openedAt)).TotalSeconds);
+        _outage.Succeeded();
         try
         {
             // A call that chose its way without Redis just before the close may have kept something back meanwhile.
@@ -198,10 +189,8 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
             catch (Exception ex) when (!IsOutage(ex) && !ct.IsCancellationRequested)
             {
                 // Not Redis: the step keeps what it could not write for the next recovery; the breaker closes anyway.
-                if (_stepFailures.ShouldLog(out var heldBack))
-                {
-                    Log.StepFailed(_logger, heldBack, ex);
-                }
+                // Logged in full: steps run twice per recovery, so this cannot flood.
+                Log.StepFailed(_logger, ex);
             }
         }
     }
@@ -222,16 +211,7 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
 
     private static partial class Log
     {
-        [LoggerMessage(LogLevel.Warning, "Redis is unreachable ({Kind}: {Reason}); joins and creates go on without it until it answers again")]
-        public static partial void Opened(ILogger logger, string kind, string reason);
-
-        [LoggerMessage(LogLevel.Warning, "Redis has been unreachable for {Minutes} min: {Reason}")]
-        public static partial void StillOpen(ILogger logger, double minutes, string reason);
-
-        [LoggerMessage(LogLevel.Information, "Redis answers again after {Seconds:F1} s; what was kept in memory meanwhile is written to it")]
-        public static partial void Closed(ILogger logger, double seconds);
-
-        [LoggerMessage(LogLevel.Error, "A recovery step after a Redis outage failed ({HeldBack} more since the last report)")]
-        public static partial void StepFailed(ILogger logger, long heldBack, Exception exception);
+        [LoggerMessage(LogLevel.Error, "A recovery step after a Redis outage failed; it is tried again at the next recovery")]
+        public static partial void StepFailed(ILogger logger, Exception exception);
     }
 }

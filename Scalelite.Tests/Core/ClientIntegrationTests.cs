@@ -49,10 +49,10 @@ public sealed class ClientIntegrationTests
         // Without an OTLP endpoint no tracer is built (the Redis integration would otherwise trace every command).
         Assert.Null(services.GetService<TracerProvider>());
         var checks = services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations.Select(r => r.Name).ToList();
-        Assert.Contains(nameof(ScaleliteDbContext), checks);
+        Assert.Contains(HealthCheckNames.Postgres, checks);
         // Redis's check is the breaker's, which answers at once while Redis is known down, in place of the integration's.
-        Assert.Contains("redis", checks);
-        Assert.DoesNotContain("StackExchange.Redis", checks);
+        var redis = Assert.Single(services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations, r => r.Name == HealthCheckNames.Redis);
+        Assert.IsType<Scalelite.Core.State.RedisBreaker>(redis.Factory(services));
     }
 
     [Fact]

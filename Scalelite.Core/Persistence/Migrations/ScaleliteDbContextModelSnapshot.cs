@@ -22,6 +22,39 @@ namespace Scalelite.Core.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Scalelite.Core.FromScalelite.MigratedRow", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("SourceKey")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("source_key");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<DateTimeOffset>("MigratedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("migrated_at");
+
+                    b.Property<string>("TargetKey")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("target_key");
+
+                    b.HasKey("Kind", "SourceKey");
+
+                    b.ToTable("migrated_rows", (string)null);
+                });
+
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.Callback", b =>
                 {
                     b.Property<long>("Id")
@@ -196,6 +229,10 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.Property<bool>("Protected")
                         .HasColumnType("boolean")
                         .HasColumnName("protected");
+
+                    b.Property<bool>("PublishUpdated")
+                        .HasColumnType("boolean")
+                        .HasColumnName("publish_updated");
 
                     b.Property<bool>("Published")
                         .HasColumnType("boolean")

@@ -36,6 +36,9 @@ public sealed class Recording
     /// <summary>Playback needs a one-time token (protected recordings).</summary>
     public bool Protected { get; set; }
 
+    /// <summary>An LMS set <see cref="Published"/> through publishRecordings (Scalelite's <c>publish_updated</c>): a re-import keeps it.</summary>
+    public bool PublishUpdated { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -26,6 +26,7 @@ internal sealed class RecordingConfiguration : IEntityTypeConfiguration<Recordin
         builder.Property(r => r.Participants).HasColumnName("participants");
         builder.Property(r => r.RawSize).HasColumnName("raw_size");
         builder.Property(r => r.Protected).HasColumnName("protected");
+        builder.Property(r => r.PublishUpdated).HasColumnName("publish_updated");
         builder.Property(r => r.CreatedAt).HasColumnName("created_at");
         builder.Property(r => r.UpdatedAt).HasColumnName("updated_at");
         builder.Property(r => r.DeletedAt).HasColumnName("deleted_at");
