@@ -23,13 +23,14 @@ public readonly record struct HealthChange(bool WasOnline, bool IsOnline)
 /// the poll's time and error, the version the server reported, and what is known of its load. An offline server's
 /// load is unknown (null), so it is never placed on.</para>
 /// <para>Going offline clears what the server was seen to run and forgets its meetings in Redis, so that the next
-/// create places them elsewhere (live meetings are not migrated). Every change of verdict is written to the audit
-/// trail, in the caller's save.</para>
+/// create places them elsewhere (live meetings are not migrated). While Redis is down (<see cref="IRedisBreaker"/>)
+/// that step is skipped, and the record's verdict stands alone: the poller forgets the meetings of every offline server
+/// once Redis answers again. Every change of verdict is written to the audit trail, in the caller's save.</para>
 /// <para><see cref="ApplyAsync"/> does all its work on the record and the <see cref="ScaleliteDbContext"/> before it
 /// returns: the poller applies every server's probe on one context, one after the other on one thread, and then
 /// awaits the Redis work of all of them together.</para>
 /// </remarks>
-public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry registry, ServerEventLog events, ILogger<ServerHealth> logger)
+public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry registry, IRedisBreaker breaker, ServerEventLog events, ILogger<ServerHealth> logger)
 {
     /// <summary>The longest poll error kept on the record.</summary>
     public const int MaxErrorLength = 1000;
@@ -86,8 +87,20 @@ public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry re
 
     private async Task<HealthChange> ForgetMeetingsAsync(string serverId, string? error, HealthChange change)
     {
-        var forgotten = await registry.ForgetServerAsync(serverId);
-        Log.WentOffline(logger, serverId, forgotten.Count, error);
+        if (!breaker.IsOpen)
+        {
+            try
+            {
+                var forgotten = await registry.ForgetServerAsync(serverId);
+                Log.WentOffline(logger, serverId, forgotten.Count, error);
+                return change;
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+            }
+        }
+
+        Log.WentOfflineWithoutRedis(logger, serverId, error);
         return change;
     }
 
@@ -95,6 +108,9 @@ public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry re
     {
         [LoggerMessage(LogLevel.Warning, "Server {ServerId} is offline; forgot its {Count} meetings ({Error})")]
         public static partial void WentOffline(ILogger logger, string serverId, int count, string? error);
+
+        [LoggerMessage(LogLevel.Warning, "Server {ServerId} is offline ({Error}); its meetings are forgotten in Redis once Redis answers again")]
+        public static partial void WentOfflineWithoutRedis(ILogger logger, string serverId, string? error);
 
         [LoggerMessage(LogLevel.Information, "Server {ServerId} is online")]
         public static partial void CameOnline(ILogger logger, string serverId);
