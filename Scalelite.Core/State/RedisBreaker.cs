@@ -38,10 +38,17 @@ public interface IRedisBreaker
 /// <see cref="OutageLog.DefaultInterval"/> while it lasts (the failed probes and calls counted), and when it ends; one
 /// line each, without stack traces, however many calls it touched. Callers that check the breaker log nothing of
 /// their own about Redis being down.</para>
+/// <para>The health check answers within <see cref="HealthWait"/> even before the breaker knows: a PING still
+/// unanswered then reports <c>Degraded</c> at once, and is left to finish on its own; if it runs into the command
+/// timeout, that opens the breaker as any call would. A slow answer alone does not open it, so a loaded Redis does not
+/// send the replica its way without Redis because of a probe.</para>
 /// </remarks>
 public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposable
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long <c>/health</c> waits for Redis's PING: a readiness probe must not wait on a frozen Redis.</summary>
+    public static readonly TimeSpan HealthWait = TimeSpan.FromMilliseconds(300);
 
     private const int Closed = 0;
     private const int Open = 1;
@@ -109,10 +116,16 @@ public sealed partial class RedisBreaker : IRedisBreaker, IHealthCheck, IDisposa
     {
         if (!IsOpen)
         {
+            var ping = _redis.GetDatabase().PingAsync();
             try
             {
-                await _redis.GetDatabase().PingAsync();
+                await ping.WaitAsync(HealthWait, _time, cancellationToken);
                 return HealthCheckResult.Healthy();
+            }
+            catch (TimeoutException) when (!ping.IsCompleted)
+            {
+                _ = ping.ContinueWith(t => Trips(t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                return HealthCheckResult.Degraded($"Redis did not answer a PING within {HealthWait.TotalMilliseconds:F0} ms.");
             }
             catch (Exception ex) when (Trips(ex))
             {

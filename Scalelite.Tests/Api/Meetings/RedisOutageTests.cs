@@ -198,6 +198,29 @@ public sealed class RedisOutageTests(InfrastructureFixture infrastructure) : ICl
     }
 
     [Fact]
+    public async Task Health_FirstCallWhileRedisIsFrozen_AnswersDegradedWithoutWaitingForTheRedisTimeout()
+    {
+        await using var redis = await infrastructure.StartDedicatedRedisAsync();
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1, settings: Settings(), redis: redis.ConnectionString);
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), await HealthAsync(pool));
+
+        Assert.True(ProcessUtilities.Suspend(redis.ProcessId!.Value));
+        try
+        {
+            // Nothing has met the frozen Redis yet, so the breaker is still closed: the check must not wait for the timeout.
+            var watch = Stopwatch.StartNew();
+            var (status, body) = await HealthAsync(pool);
+            var took = watch.Elapsed;
+            Assert.Equal((HttpStatusCode.OK, "Degraded"), (status, body));
+            Assert.True(took < TimeSpan.FromSeconds(RedisTimeoutSeconds / 3), $"/health took {took}");
+        }
+        finally
+        {
+            ProcessUtilities.Resume(redis.ProcessId!.Value);
+        }
+    }
+
+    [Fact]
     public async Task Health_WhileRedisIsStopped_AnswersDegradedWithoutWaitingForRedis()
     {
         await using var redis = await infrastructure.StartDedicatedRedisAsync();
