@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 using StackExchange.Redis;
@@ -25,6 +26,7 @@ public sealed class MeetingLocator(
     IServerDirectory directory,
     BbbClient client,
     IRedisBreaker breaker,
+    MeetingEvents events,
     TimeProvider time,
     IOptions<ScaleliteOptions> options,
     IOptions<BackendOptions> backend)
@@ -97,7 +99,12 @@ public sealed class MeetingLocator(
         var (server, response) = found;
 
         var created = long.TryParse(response.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
-        await registry.AdoptAsync(tenantId, meetingId, server.Id, created, response.Element("internalMeetingID"), TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge"));
+        var internalId = response.Element("internalMeetingID");
+        if (await registry.AdoptAsync(tenantId, meetingId, server.Id, created, internalId, TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge")))
+        {
+            events.Adopted(MeetingIdentity.On(server, tenantId, meetingId, internalId), created, "found running on its server while Redis had lost it");
+        }
+
         var owner = await registry.FindServerIdAsync(tenantId, meetingId);
         return directory.Find(owner ?? server.Id) ?? server;
     }
@@ -140,6 +147,26 @@ public sealed class MeetingLocator(
         owners.Remember(tenantId, meetingId, server.Id);
         var created = long.TryParse(info.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
         return new MeetingRecord(tenantId, meetingId, server.Id, created, info.Element("internalMeetingID"), info.Element("voiceBridge"));
+    }
+
+    /// <summary>
+    /// The meeting's internal ID as the registry holds it, for the meeting's story in the logs; while Redis is down, as
+    /// this replica placed it. Null when unknown.
+    /// </summary>
+    public async Task<string?> InternalMeetingIdAsync(string tenantId, string meetingId)
+    {
+        if (!breaker.IsOpen)
+        {
+            try
+            {
+                return (await registry.FindAsync(tenantId, meetingId))?.InternalMeetingId;
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+            }
+        }
+
+        return backlog.Find(tenantId, meetingId)?.InternalMeetingId;
     }
 
     /// <summary>

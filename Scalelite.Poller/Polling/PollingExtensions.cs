@@ -10,6 +10,7 @@ public static class PollingExtensions
     {
         services.AddSingleton<ServerRecords>();
         services.AddSingleton<SplitMeetings>();
+        services.AddSingleton<MeetingReconciliation>();
         services.AddSingleton(sp =>
         {
             var cycle = ActivatorUtilities.CreateInstance<PollCycle>(sp);

@@ -1,8 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.Logging;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.State;
 using StackExchange.Redis;
 
@@ -22,7 +23,16 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
     /// <summary>The server took the meeting; its seats stay reserved until the poller sees the users.</summary>
     [MemberNotNullWhen(true, nameof(Server), nameof(Response))]
     public bool Placed => Response is { IsSuccess: true };
+
+    /// <summary>The servers the first pick chose among, with the loads it saw (the meeting history keeps them).</summary>
+    public IReadOnlyList<PlacementCandidate> Candidates { get; init; } = [];
+
+    /// <summary>Servers a create was sent to that did not answer.</summary>
+    public IReadOnlyList<string> Unanswered { get; init; } = [];
 }
+
+/// <summary>A server a pick chose among, and its load in the ranking at that moment (before the meeting's seats).</summary>
+public readonly record struct PlacementCandidate(string ServerId, double Load);
 
 /// <summary>Where a new meeting goes: the one place that picks its server, reserves its seats there and gives them back when the create fails.</summary>
 /// <remarks>
@@ -60,8 +70,10 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
 /// part of the recorded loads being unknown. The seats are held here and written to Redis with their original placing
 /// time when it answers again (<see cref="RestoreHeldSeatsAsync"/>), so the poller settles them as any other. Other
 /// replicas' placements are not seen until then.</para>
+/// The script also returns the loads it chose by, so that the meeting history can show why the meeting went where it did
+/// (<see cref="MeetingEvents.Placed"/>).
 /// </remarks>
-public sealed partial class MeetingPlacement(
+public sealed class MeetingPlacement(
     IServerDirectory directory,
     IPlacementPolicy policy,
     LoadCalculator load,
@@ -71,13 +83,14 @@ public sealed partial class MeetingPlacement(
     UnresponsiveServers unresponsive,
     IConnectionMultiplexer redis,
     IOptions<BackendOptions> backend,
-    ILogger<MeetingPlacement> logger) : IDisposable
+    MeetingEvents events) : IDisposable
 {
     /// <summary>Servers one create is sent to at most: the first pick, and one more when it does not answer.</summary>
     public const int Attempts = 2;
 
     // ARGV: n, meeting key, then per candidate (id, fallback load, bump, hint bump, reservation), then the joins in
-    // LoadRanking.PutJoins's layout. KEYS: sl:load, sl:hint. Returns the chosen id. The reservation goes to
+    // LoadRanking.PutJoins's layout. KEYS: sl:load, sl:hint. Returns the chosen id, then each candidate's load as it
+    // stood when it was chosen (as text: Redis would truncate a Lua number to an integer). The reservation goes to
     // sl:srv:{id}:g (LoadRanking.ReservationsKey), named inside the script because only the script knows the id.
     internal const string ReserveLua = """
         local n = tonumber(ARGV[1])
@@ -118,7 +131,9 @@ public sealed partial class MeetingPlacement(
         redis.call('ZINCRBY', KEYS[1], ARGV[b + 2], id)
         if tonumber(ARGV[b + 3]) > 0 then redis.call('ZINCRBY', KEYS[2], ARGV[b + 3], id) end
         redis.call('HSET', 'sl:srv:' .. id .. ':g', member, ARGV[b + 4])
-        return id
+        local out = {id}
+        for i = 1, n do out[i + 1] = tostring(loads[i]) end
+        return out
         """;
 
     // Takes back a reservation whose create failed: only what it added, and only from entries that still exist.
@@ -163,12 +178,15 @@ public sealed partial class MeetingPlacement(
         var remaining = plan.Candidates.ToList();
         // This replica's joins count before it chooses (other replicas' within JoinLoadBuffer's interval).
         var pendingJoins = await joins.TakeForPlacementAsync();
+        IReadOnlyList<PlacementCandidate> seen = [];
+        var unanswered = new List<string>();
         for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
         {
             string? chosenId;
+            IReadOnlyList<PlacementCandidate> loads;
             try
             {
-                chosenId = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+                (chosenId, loads) = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
             }
             catch (Exception ex) when (breaker.Trips(ex))
             {
@@ -178,6 +196,7 @@ public sealed partial class MeetingPlacement(
             }
 
             pendingJoins = [];
+            seen = attempt == 0 ? loads : seen;
             if (remaining.Find(s => s.Id == chosenId) is not { } server)
             {
                 break;
@@ -187,8 +206,8 @@ public sealed partial class MeetingPlacement(
             var response = await create(server);
             if (response.IsSuccess)
             {
-                Log.Placed(logger, plan.MeetingKey, server.Id, response.Element("createTime"));
-                return new PlacementOutcome(server, response);
+                events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
             try
@@ -202,10 +221,11 @@ public sealed partial class MeetingPlacement(
 
             if (response.Answered)
             {
-                return new PlacementOutcome(server, response);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
-            Log.CreateFailed(logger, plan.MeetingKey, server.Id, response.Error);
+            events.CreateUnanswered(plan.MeetingKey, server, response.Error);
+            unanswered.Add(server.Id);
             await unresponsive.ReportAsync(server.Id);
         }
 
@@ -225,21 +245,24 @@ public sealed partial class MeetingPlacement(
     public async Task<PlacementOutcome> PlaceWithoutRedisAsync(PlacementPlan plan, Func<ServerSnapshot, Task<BackendResponse>> create)
     {
         var remaining = plan.Candidates.ToList();
+        IReadOnlyList<PlacementCandidate> seen = [];
+        var unanswered = new List<string>();
         for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
         {
-            var server = HoldSeats(plan, remaining);
+            var (server, loads) = HoldSeats(plan, remaining);
+            seen = attempt == 0 ? loads : seen;
             remaining.Remove(server);
             var response = await create(server);
             if (response.IsSuccess)
             {
-                Log.PlacedWithoutRedis(logger, plan.MeetingKey, server.Id, response.Element("createTime"));
+                events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
                 if (!breaker.IsOpen)
                 {
                     // Redis came back while this create was under way, after the held seats were written.
                     _ = RestoreHeldSeatsLaterAsync();
                 }
 
-                return new PlacementOutcome(server, response);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
             lock (_held)
@@ -249,10 +272,11 @@ public sealed partial class MeetingPlacement(
 
             if (response.Answered)
             {
-                return new PlacementOutcome(server, response);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
-            Log.CreateFailed(logger, plan.MeetingKey, server.Id, response.Error);
+            events.CreateUnanswered(plan.MeetingKey, server, response.Error);
+            unanswered.Add(server.Id);
             await unresponsive.ReportAsync(server.Id);
         }
 
@@ -289,7 +313,7 @@ public sealed partial class MeetingPlacement(
     }
 
     /// <summary>Picks among <paramref name="candidates"/> by the loads this replica knows, and holds the seats there.</summary>
-    private ServerSnapshot HoldSeats(PlacementPlan plan, List<ServerSnapshot> candidates)
+    private (ServerSnapshot Server, IReadOnlyList<PlacementCandidate> Loads) HoldSeats(PlacementPlan plan, List<ServerSnapshot> candidates)
     {
         lock (_held)
         {
@@ -314,7 +338,7 @@ public sealed partial class MeetingPlacement(
 
             var best = Pick(loads, hints, reservations);
             _held[plan.MeetingKey] = new HeldSeats(candidates[best].Id, reservations[best]);
-            return candidates[best];
+            return (candidates[best], [.. candidates.Select((c, i) => new PlacementCandidate(c.Id, loads[i]))]);
         }
     }
 
@@ -389,7 +413,7 @@ public sealed partial class MeetingPlacement(
         }
     }
 
-    private async Task<string?> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)
+    private async Task<(string? Id, IReadOnlyList<PlacementCandidate> Loads)> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)
     {
         var args = new RedisValue[3 + (candidates.Count * 5) + (pendingJoins.Count * 2)];
         args[0] = candidates.Count;
@@ -408,21 +432,21 @@ public sealed partial class MeetingPlacement(
 
         LoadRanking.PutJoins(args, 2 + (candidates.Count * 5), pendingJoins);
         var result = await redis.GetDatabase().ScriptEvaluateAsync(ReserveLua, [LoadRanking.LoadKey, LoadRanking.HintKey], args);
-        return result.IsNull ? null : result.ToString();
+        if (result.IsNull || (RedisResult[]?)result is not { Length: > 0 } parts)
+        {
+            return (null, []);
+        }
+
+        var loads = new PlacementCandidate[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var seen = i + 1 < parts.Length && double.TryParse(parts[i + 1].ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var l) ? l : candidates[i].Load ?? 0;
+            loads[i] = new PlacementCandidate(candidates[i].Id, seen);
+        }
+
+        return (parts[0].ToString(), loads);
     }
 
     private Task<RedisResult> ReleaseAsync(string serverId, string meetingKey) =>
         redis.GetDatabase().ScriptEvaluateAsync(ReleaseLua, [LoadRanking.LoadKey, LoadRanking.HintKey, LoadRanking.ReservationsKey(serverId)], [serverId, meetingKey]);
-
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "Meeting {MeetingKey} placed on server {ServerId} (createTime {CreateTime})")]
-        public static partial void Placed(ILogger logger, string meetingKey, string serverId, string? createTime);
-
-        [LoggerMessage(LogLevel.Information, "Meeting {MeetingKey} placed on server {ServerId} without Redis (createTime {CreateTime})")]
-        public static partial void PlacedWithoutRedis(ILogger logger, string meetingKey, string serverId, string? createTime);
-
-        [LoggerMessage(LogLevel.Warning, "Create of {MeetingKey} on server {ServerId} got no answer: {Error}")]
-        public static partial void CreateFailed(ILogger logger, string meetingKey, string serverId, string? error);
-    }
 }
