@@ -27,6 +27,12 @@ public static class ServiceDefaultsExtensions
     public const string ReadyTag = "ready";
     private const string LiveTag = "live";
 
+    /// <summary>Readiness: every check. Orchestrators probe it (deploy/kubernetes is checked against it).</summary>
+    public const string HealthPath = "/health";
+
+    /// <summary>Liveness: the process answers.</summary>
+    public const string AlivePath = "/alive";
+
     /// <summary>Names of the meters and activity sources our own code emits.</summary>
     public const string TelemetryPrefix = "Scalelite.";
 
@@ -78,7 +84,7 @@ public static class ServiceDefaultsExtensions
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
                 .AddAspNetCoreInstrumentation(o =>
-                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/alive"))
+                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath))
                 .AddHttpClientInstrumentation())
             .UseOtlpExporter();
 
@@ -104,7 +110,7 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         var startupHealthLog = app.Services.GetService<StartupHealthLog>();
-        app.MapHealthChecks("/health", new HealthCheckOptions
+        app.MapHealthChecks(HealthPath, new HealthCheckOptions
         {
             // The framework's own answer (the status as plain text), after noting the report.
             ResponseWriter = (context, report) =>
@@ -114,7 +120,7 @@ public static class ServiceDefaultsExtensions
                 return context.Response.WriteAsync(report.Status.ToString());
             },
         });
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }
 }

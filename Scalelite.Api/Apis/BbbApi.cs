@@ -103,7 +103,7 @@ public static class BbbApi
         var parameters = s.Rules.ApplyJoin(request.Parameters);
         s.JoinLoad.Add(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
         // Counted for the history in memory; the internal ID is looked up only when someone reads the Debug log.
-        s.Events.Joined(request.Tenant.Id, meetingId, server, s.Events.LogsCalls ? (await s.Registry.FindAsync(request.Tenant.Id, meetingId))?.InternalMeetingId : null);
+        s.Events.Joined(request.Tenant.Id, meetingId, server, s.Events.LogsCalls ? await s.Locator.InternalMeetingIdAsync(request.Tenant.Id, meetingId) : null);
         if (string.Equals(parameters["redirect"], "false", StringComparison.OrdinalIgnoreCase))
         {
             return BbbResults.PassThrough(await s.Client.GetAsync(server, "join", parameters, ct: request.HttpContext.RequestAborted));
@@ -123,16 +123,16 @@ public static class BbbApi
         // A disabled server that still answers keeps running its meetings: end must reach it all the same.
         if (outcome == MeetingLocator.Outcome.NotFound || server is not { Online: true })
         {
-            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            await s.Locator.ForgetAsync(request.Tenant.Id, meetingId);
             return BbbResults.Failed(BbbError.MeetingNotFound);
         }
 
         // Read before it is forgotten: the end is told with the ID the BBB node knows.
-        var internalId = (await s.Registry.FindAsync(request.Tenant.Id, meetingId))?.InternalMeetingId;
+        var internalId = await s.Locator.InternalMeetingIdAsync(request.Tenant.Id, meetingId);
         var response = await s.Client.GetAsync(server, "end", request.Parameters, ct: request.HttpContext.RequestAborted);
         if (response.IsSuccess || response.MessageKey == "notFound")
         {
-            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            await s.Locator.ForgetAsync(request.Tenant.Id, meetingId);
             s.Events.Ended(MeetingIdentity.On(server, request.Tenant.Id, meetingId, internalId), MeetingEndCause.Api,
                 response.IsSuccess ? null : "the server no longer ran it");
         }
@@ -211,7 +211,7 @@ public static class BbbApi
     /// <summary>Tells a forwarded call (trace tags; a Debug log, for which the internal ID is then looked up).</summary>
     private static async Task ForwardedAsync(BbbRequest request, BbbServices s, string meetingId, ServerSnapshot server) =>
         s.Events.Forwarded(request.Call, request.Tenant.Id, meetingId, server,
-            s.Events.LogsCalls ? (await s.Registry.FindAsync(request.Tenant.Id, meetingId))?.InternalMeetingId : null);
+            s.Events.LogsCalls ? await s.Locator.InternalMeetingIdAsync(request.Tenant.Id, meetingId) : null);
 }
 
 /// <summary>What the BBB handlers depend on, bound in one go (all singletons).</summary>
@@ -220,7 +220,6 @@ public sealed record BbbServices(
     MeetingCreator Creator,
     MeetingLocator Locator,
     MeetingList Meetings,
-    MeetingRegistry Registry,
     JoinLoadBuffer JoinLoad,
     ParameterRules Rules,
     BbbClient Client,

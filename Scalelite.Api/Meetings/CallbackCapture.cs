@@ -27,6 +27,10 @@ public sealed record CapturedCallbacks(IReadOnlyList<string> RecordingReady, str
 /// them once it does. When neither takes them, <see cref="RecordAsync"/> says so and the create is undone. The
 /// alternative, recording them before the backend's create, would refuse every create of an LMS that asks for
 /// recording-ready callbacks (Moodle always does) for as long as PostgreSQL is down.</para>
+/// <para>With both stores down, the outbox refuses at once (its Redis breaker is open), and the create is undone: the
+/// meeting is ended on the server it was just created on, its seats and voice bridge are given back, and no owner is
+/// kept, not even in the replica's memory. The create answers <c>internalError</c>; the LMS's retry is a fresh create,
+/// which succeeds with its callbacks as soon as either store answers. A create without callbacks needs neither.</para>
 /// <para>A crash between the backend's create and this step leaves no owner, so the LMS's retry is not a duplicate:
 /// it creates again (the same server answers with the running meeting; another server's copy makes the first one a
 /// stale copy, which the poller ends since nobody is in it) and keeps the callbacks then. One window stays open: if
@@ -118,18 +122,25 @@ public sealed partial class CallbackCapture(
             return false;
         }
 
+        string reason;
         try
         {
-            await outbox.AddAsync(tenantId, meetingId, internalMeetingId, captured);
-            Log.Kept(logger, meetingId, internalMeetingId ?? string.Empty, tenantId);
-            return true;
+            if (await outbox.TryAddAsync(tenantId, meetingId, internalMeetingId, captured))
+            {
+                Log.Kept(logger, meetingId, internalMeetingId ?? string.Empty, tenantId);
+                return true;
+            }
+
+            reason = "Redis is unavailable";
         }
         catch (Exception e)
         {
-            Log.OutboxFailed(logger, OutageLog.Reason(e), meetingId, internalMeetingId ?? string.Empty, tenantId);
-            events.Ended(new MeetingIdentity(tenantId, meetingId, internalMeetingId, null, null), MeetingEndCause.CreateUndone, "its callbacks could be kept neither in PostgreSQL nor in the outbox");
-            return false;
+            reason = OutageLog.Reason(e);
         }
+
+        Log.OutboxFailed(logger, reason, meetingId, internalMeetingId ?? string.Empty, tenantId);
+        events.Ended(new MeetingIdentity(tenantId, meetingId, internalMeetingId, null, null), MeetingEndCause.CreateUndone, "its callbacks could be kept neither in PostgreSQL nor in the outbox");
+        return false;
     }
 
     private static partial class Log

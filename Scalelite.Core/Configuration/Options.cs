@@ -70,6 +70,17 @@ public sealed class PollerOptions
     [Range(0, 86400)] public double ReconcileGrace { get; set; } = 5;
 }
 
+/// <summary>How long Redis may take before it is taken as down (section <c>Redis</c>); see <see cref="State.RedisBreaker"/>.</summary>
+public sealed class RedisOptions
+{
+    public const string Section = "Redis";
+
+    /// <summary>Seconds a command, or connecting, may take.</summary>
+    [Range(0.05, 60)] public double Timeout { get; set; } = 1;
+
+    public TimeSpan CommandTimeout => TimeSpan.FromSeconds(Timeout);
+}
+
 public sealed class BackendOptions
 {
     public const string Section = "Backend";

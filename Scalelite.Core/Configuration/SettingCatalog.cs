@@ -55,6 +55,7 @@ public static class SettingCatalog
         new("Backend:FanOutTimeout", null, "(RESPONSE_TIMEOUT)", "Seconds getMeetings waits for each server before leaving it out of the answer."),
         new("ConnectionStrings:scalelite", "DATABASE_URL", "(required)", "PostgreSQL. DATABASE_URL may be a postgres:// URL as Scalelite takes it."),
         new("ConnectionStrings:redis", "REDIS_URL", "(required)", "Redis. REDIS_URL may be a redis:// URL as Scalelite takes it."),
+        new("Redis:Timeout", null, "1", "Seconds a Redis command (or connecting) may take before Redis is taken as down: joins and creates then go on without it (see docs/operations.md, \"When Redis fails\")."),
         new("Recording:SpoolDir", "RECORDING_SPOOL_DIR", "/var/bigbluebutton/spool", "Where BBB nodes drop recording archives."),
         new("Recording:WorkDir", "RECORDING_WORK_DIR", "/var/bigbluebutton/recording/scalelite", "Scratch space for imports."),
         new("Recording:PublishDir", "RECORDING_PUBLISH_DIR", "/var/bigbluebutton/published", "Published recordings."),
