@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -42,6 +43,10 @@ public static class ServiceDefaultsExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        // Which health check results are worth a log entry is decided in one place.
+        var startupHealthLog = new StartupHealthLog(TimeProvider.System);
+        builder.Services.AddSingleton(startupHealthLog);
+        builder.Logging.AddFilter(StartupHealthLog.Category, startupHealthLog.Allows);
         // Log messages carry what clients send: no control character in them may start a line or corrupt the log.
         builder.AddEscapingConsoleLog();
         builder.ConfigureOpenTelemetry();
@@ -99,11 +104,22 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Maps <c>/health</c> (ready: every check, including those the client integrations add for PostgreSQL and Redis)
-    /// and <c>/alive</c> (the process answers).
+    /// and <c>/alive</c> (the process answers). Each answer of <c>/health</c> is shown to <see cref="StartupHealthLog"/>,
+    /// which learns from it when start-up is over.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthPath);
+        var startupHealthLog = app.Services.GetService<StartupHealthLog>();
+        app.MapHealthChecks(HealthPath, new HealthCheckOptions
+        {
+            // The framework's own answer (the status as plain text), after noting the report.
+            ResponseWriter = (context, report) =>
+            {
+                startupHealthLog?.Observe(report);
+                context.Response.ContentType = "text/plain";
+                return context.Response.WriteAsync(report.Status.ToString());
+            },
+        });
         app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }
