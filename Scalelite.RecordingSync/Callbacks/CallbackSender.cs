@@ -79,7 +79,7 @@ public sealed partial class CallbackSender(
                 callback.DeliveredAt = time.GetUtcNow();
                 callback.LastError = null;
                 metrics.Callback("delivered");
-                Log.Delivered(logger, callback.Kind, callback.RecordId ?? callback.MeetingId, callback.Url);
+                Log.Delivered(logger, callback.Kind, callback.RecordId ?? callback.MeetingId, callback.Url, callback.MeetingId, callback.InternalMeetingId ?? callback.RecordId ?? string.Empty, callback.TenantId);
             }
             else
             {
@@ -88,7 +88,7 @@ public sealed partial class CallbackSender(
                 {
                     callback.Status = CallbackStatus.Failed;
                     metrics.Callback("failed");
-                    Log.GaveUp(logger, callback.Kind, callback.RecordId ?? callback.MeetingId, callback.Url, callback.Attempts, error);
+                    Log.GaveUp(logger, callback.Kind, callback.RecordId ?? callback.MeetingId, callback.Url, callback.Attempts, error, callback.MeetingId, callback.InternalMeetingId ?? callback.RecordId ?? string.Empty, callback.TenantId);
                 }
                 else
                 {
@@ -139,11 +139,15 @@ public sealed partial class CallbackSender(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "The {Kind} callback for {Id} was delivered to {Url}")]
-        public static partial void Delivered(ILogger logger, string kind, string id, string url);
+        // Named as the meeting events name a meeting (MeetingEvents), so a search for either ID finds the callback too.
+        // BBB's record ID is the meeting's internalMeetingID: it stands in when the create's answer was not kept.
+        private const string Fields = "; meetingID={meetingID} internalMeetingID={internalMeetingID} tenant={tenant}";
 
-        [LoggerMessage(2, LogLevel.Warning, "The {Kind} callback for {Id} to {Url} failed after {Attempts} attempts: {Error}")]
-        public static partial void GaveUp(ILogger logger, string kind, string id, string url, int attempts, string error);
+        [LoggerMessage(1, LogLevel.Information, "The {Kind} callback for {Id} was delivered to {Url}" + Fields)]
+        public static partial void Delivered(ILogger logger, string kind, string id, string url, string meetingId, string internalMeetingId, string tenant);
+
+        [LoggerMessage(2, LogLevel.Warning, "The {Kind} callback for {Id} to {Url} failed after {Attempts} attempts: {Error}" + Fields)]
+        public static partial void GaveUp(ILogger logger, string kind, string id, string url, int attempts, string error, string meetingId, string internalMeetingId, string tenant);
 
         [LoggerMessage(3, LogLevel.Warning, "A callback delivery pass failed: {Error}")]
         public static partial void PassFailed(ILogger logger, string error);
