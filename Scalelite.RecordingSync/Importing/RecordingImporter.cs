@@ -194,6 +194,9 @@ public sealed partial class RecordingImporter(
             .SingleOrDefaultAsync(r => r.RecordId == first.RecordId, ct);
         if (recording is null)
         {
+            // As Scalelite: a new recording is protected when protection is on. A later archive of it keeps what
+            // the LMS may have set since with updateRecordings&protect=.
+            incoming.Protected = options.Value.ProtectedRecordingsEnabled;
             incoming.CreatedAt = now;
             incoming.UpdatedAt = now;
             recording = incoming;
