@@ -1,10 +1,12 @@
 using Scalelite.Core;
+using Scalelite.Poller.Leadership;
 using Scalelite.Poller.Polling;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddScaleliteCore();
 builder.Services.AddPolling();
+builder.Services.AddPollerLeadership();
 builder.Services.AddHostedService<PollerService>();
 
 var app = builder.Build();

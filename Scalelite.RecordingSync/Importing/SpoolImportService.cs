@@ -16,6 +16,11 @@ namespace Scalelite.RecordingSync.Importing;
 /// from the previous one, whatever woke the scanner in between), and a failure only holds its archive back from
 /// the scans woken by notifications before that. Counting the wait from the failure instead would skip the next
 /// scan whenever the import took any time, and the retry would come two intervals later.
+/// <para>Several instances may share the spool: each archive is claimed by a rename before it is imported
+/// (<see cref="ArchiveClaim"/>), so only one instance imports it; the claim is renewed while the import runs, released
+/// when the import fails for a temporary reason, and taken over by another instance when its holder stopped renewing it
+/// for <c>ImportClaimTimeout</c>. For the same reason only leftovers older than that timeout are swept (at start and at
+/// every periodic scan): anything younger may be another instance's import in progress.</para>
 /// </remarks>
 public sealed partial class SpoolImportService(
     RecordingImporter importer,
@@ -45,7 +50,7 @@ public sealed partial class SpoolImportService(
         }
 
         await migrator.Migrated.WaitAsync(stoppingToken);
-        files.SweepLeftovers();
+        files.SweepLeftovers(time.GetUtcNow() - o.ClaimTimeout);
         var readiness = new ArchiveReadiness(time, o.SettleTime);
         using var slots = new SemaphoreSlim(o.ImportParallelism);
         using var watcher = new FileSystemWatcher(o.SpoolDir) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.LastWrite };
@@ -64,12 +69,13 @@ public sealed partial class SpoolImportService(
             {
                 nextPeriodicScan = time.GetUtcNow() + o.PollInterval;
                 _waitForPeriodicScan.Clear();
+                SweepAbandoned(o);
             }
 
             var waitingForSettle = false;
             try
             {
-                waitingForSettle = Scan(o.SpoolDir, readiness, slots, running, stoppingToken);
+                waitingForSettle = Scan(o, readiness, slots, running, stoppingToken);
             }
             catch (IOException e)
             {
@@ -99,20 +105,47 @@ public sealed partial class SpoolImportService(
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    /// <returns>Whether some archive is waiting to settle (so the next scan should come soon).</returns>
-    private bool Scan(string spool, ArchiveReadiness readiness, SemaphoreSlim slots, List<Task> running, CancellationToken ct)
+    private void SweepAbandoned(RecordingOptions o)
     {
+        try
+        {
+            files.SweepLeftovers(time.GetUtcNow() - o.ClaimTimeout);
+        }
+        catch (IOException e)
+        {
+            Log.ScanFailed(logger, e.Message);
+        }
+    }
+
+    /// <returns>Whether some archive is waiting to settle (so the next scan should come soon).</returns>
+    private bool Scan(RecordingOptions o, ArchiveReadiness readiness, SemaphoreSlim slots, List<Task> running, CancellationToken ct)
+    {
+        var spool = o.SpoolDir;
         var waiting = false;
         var present = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in new DirectoryInfo(spool).EnumerateFiles())
         {
+            if (ArchiveClaim.TryParse(file.Name, out _, out _, out var claimed))
+            {
+                // Another instance's (or a dead one's): taken over only once its holder stopped renewing it.
+                if (!_inFlight.ContainsKey(claimed)
+                    && ArchiveClaim.TryTakeOver(spool, file.Name, time.GetUtcNow(), o.ClaimTimeout) is { } abandoned)
+                {
+                    Log.TookOver(logger, claimed, file.Name);
+                    _inFlight[claimed] = 0;
+                    running.Add(RunAsync(abandoned, o.ClaimTimeout, slots, ct));
+                }
+
+                continue;
+            }
+
             if (!ArchiveReadiness.IsArchiveName(file.Name))
             {
                 continue;
             }
 
             present.Add(file.FullName);
-            if (_inFlight.ContainsKey(file.FullName) || _waitForPeriodicScan.ContainsKey(file.FullName))
+            if (_waitForPeriodicScan.ContainsKey(file.FullName))
             {
                 continue;
             }
@@ -123,8 +156,13 @@ public sealed partial class SpoolImportService(
                 continue;
             }
 
-            _inFlight[file.FullName] = 0;
-            running.Add(RunAsync(file.FullName, slots, ct));
+            if (_inFlight.ContainsKey(file.Name) || ArchiveClaim.TryClaim(spool, file.Name, time.GetUtcNow()) is not { } claim)
+            {
+                continue;
+            }
+
+            _inFlight[file.Name] = 0;
+            running.Add(RunAsync(claim, o.ClaimTimeout, slots, ct));
         }
 
         readiness.Retain(present);
@@ -136,33 +174,50 @@ public sealed partial class SpoolImportService(
         return waiting;
     }
 
-    private async Task RunAsync(string archive, SemaphoreSlim slots, CancellationToken ct)
+    private async Task RunAsync(ArchiveClaim claim, TimeSpan claimTimeout, SemaphoreSlim slots, CancellationToken ct)
     {
+        var archive = Path.Combine(options.Value.SpoolDir, claim.Name);
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var renewal = time.CreateTimer(_ =>
+        {
+            if (!claim.Renew(time.GetUtcNow()))
+            {
+                Log.ClaimLost(logger, claim.Name);
+                lost.Cancel();
+            }
+        }, null, claimTimeout / 3, claimTimeout / 3);
         try
         {
-            await slots.WaitAsync(ct);
+            await slots.WaitAsync(lost.Token);
             try
             {
-                await importer.ImportAsync(archive, ct);
+                await importer.ImportAsync(claim, lost.Token);
             }
             finally
             {
                 slots.Release();
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (lost.IsCancellationRequested)
         {
+            // Stopping, or another instance took the claim over: the archive is no longer ours to touch.
+            if (ct.IsCancellationRequested)
+            {
+                claim.Release();
+            }
         }
         catch (Exception e)
         {
-            // Not the archive's fault: keep it and try again at the next periodic scan. Marked before the archive
-            // leaves _inFlight (below), so a scan never sees it as neither.
+            // Not the archive's fault: hand it back and try again at the next periodic scan (or let another instance
+            // take it). Marked before the archive leaves _inFlight (below), so a scan never sees it as neither.
             _waitForPeriodicScan[archive] = 0;
-            Log.ImportFailed(logger, Path.GetFileName(archive), e.Message);
+            claim.Release();
+            Log.ImportFailed(logger, claim.Name, e.Message);
         }
         finally
         {
-            _inFlight.TryRemove(archive, out _);
+            await renewal.DisposeAsync();
+            _inFlight.TryRemove(claim.Name, out _);
         }
     }
 
@@ -179,5 +234,11 @@ public sealed partial class SpoolImportService(
 
         [LoggerMessage(4, LogLevel.Warning, "Scanning the spool failed: {Error}")]
         public static partial void ScanFailed(ILogger logger, string error);
+
+        [LoggerMessage(5, LogLevel.Warning, "Taking over {Archive}: its claim {Claim} was not renewed in time (its importer stopped)")]
+        public static partial void TookOver(ILogger logger, string archive, string claim);
+
+        [LoggerMessage(6, LogLevel.Warning, "Importing {Archive} stopped: another importer took its claim over")]
+        public static partial void ClaimLost(ILogger logger, string archive);
     }
 }
