@@ -29,8 +29,8 @@ public sealed partial class CallbackSender(
     public const string HttpClientName = "callbacks";
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
-    // Longer than any POST takes (the client's timeout is shorter): a row taken by an instance that died comes due after it.
-    private static readonly TimeSpan SendLease = TimeSpan.FromMinutes(5);
+    // Twice the callback client's timeout (15 s): a row taken by an instance that died comes due again after it.
+    private static readonly TimeSpan SendLease = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
