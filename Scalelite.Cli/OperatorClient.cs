@@ -60,6 +60,10 @@ public sealed class OperatorClient : IDisposable
 
     public Task<HeadroomResponse> HeadroomAsync(CancellationToken ct) => SendAsync<HeadroomResponse>(HttpMethod.Get, "api/v1/headroom", null, ct);
 
+    public Task<MeetingStoryView> MeetingHistoryAsync(string meetingId, string? tenant, CancellationToken ct) =>
+        SendAsync<MeetingStoryView>(HttpMethod.Get,
+            $"api/v1/meetings/history?meetingId={Uri.EscapeDataString(meetingId)}{(tenant is null ? string.Empty : "&tenant=" + Uri.EscapeDataString(tenant))}", null, ct);
+
     /// <summary>The pool's meetings, through the BBB API's getMeetings (signed with the same secret, SHA-256).</summary>
     public async Task<List<MeetingItem>> MeetingsAsync(CancellationToken ct)
     {
@@ -144,3 +148,13 @@ public sealed record HeadroomReportView(
 public sealed record HeadroomResponse(HeadroomReportView Report, string Summary);
 
 public sealed record MeetingItem(string MeetingId, string Name, int Participants, int Videos, string CreateDate);
+
+public sealed record CandidateView(string ServerId, double? Load, bool Chosen, bool Answered);
+
+public sealed record RecordingRunView(string RecordId, List<string> Formats, DateTimeOffset ImportedAt, DateTimeOffset? MeetingEndedAt, double? ImportDelaySeconds);
+
+public sealed record MeetingRunView(
+    string InternalMeetingId, string? ServerId, string? ServerHost, string? Origin, DateTimeOffset? CreatedAt, List<CandidateView> Candidates, int Joins,
+    DateTimeOffset? FirstJoinAt, DateTimeOffset? LastJoinAt, DateTimeOffset? EndedAt, string? EndedBy, string? EndDetail, List<RecordingRunView> Recordings);
+
+public sealed record MeetingStoryView(string Tenant, string MeetingId, List<MeetingRunView> Runs);

@@ -1,4 +1,5 @@
 using Scalelite.Core;
+using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Poller.Leadership;
 using Scalelite.Poller.Polling;
 
@@ -8,6 +9,7 @@ builder.AddScaleliteCore();
 builder.Services.AddPolling();
 builder.Services.AddPollerLeadership();
 builder.Services.AddHostedService<PollerService>();
+builder.Services.AddCanary();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -5,6 +5,7 @@ using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
@@ -22,6 +23,7 @@ namespace Scalelite.Api.Meetings;
 /// (re-created elsewhere while its first server was offline, which then came back: see the poller's
 /// <c>SplitMeetings</c>), only the registry's owner's copy is listed, the copy joins reach. When the registry names
 /// neither (or cannot be asked), the copy created last is listed. Only the answers holding such a meeting are rebuilt.</para>
+/// <para>The canary's test meetings are never listed: an answer holding one is rebuilt without it.</para>
 /// </remarks>
 public sealed class MeetingList(
     IServerDirectory directory, BbbClient client, MeetingRegistry registry, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
@@ -46,9 +48,10 @@ public sealed class MeetingList(
         for (var i = 0; i < answers.Length; i++)
         {
             var ids = new List<string>();
-            if (answers[i].Status == HttpStatusCode.OK && MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings)
+            if (answers[i].Status == HttpStatusCode.OK && MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings
+                && WithoutCanaries(new Listed(servers[i].Id, answers[i].Body, meetings, ids)) is { Ids.Count: > 0 } listed)
             {
-                parts.Add(new Listed(servers[i].Id, answers[i].Body, meetings, ids));
+                parts.Add(listed);
             }
         }
 
@@ -113,6 +116,29 @@ public sealed class MeetingList(
                 parts[i] = parts[i] with { Meetings = Encoding.UTF8.GetBytes(meetings) };
             }
         }
+    }
+
+    /// <summary>
+    /// The answer without the canary's test meetings (<see cref="CanaryMeeting"/>), which are the pool's own, not an
+    /// LMS's. Only an answer holding one is rebuilt, and the canary's meeting lives for a second every few minutes.
+    /// </summary>
+    private static Listed WithoutCanaries(Listed part)
+    {
+        if (!part.Ids.Any(CanaryMeeting.IsCanary))
+        {
+            return part;
+        }
+
+        var kept = string.Concat(Load(part.Body).Root!.Element("meetings")!.Elements("meeting")
+            .Where(m => !CanaryMeeting.IsCanary(m.Element("meetingID")?.Value))
+            .Select(m => m.ToString(SaveOptions.DisableFormatting)));
+        return part with
+        {
+            // The body too, as the rebuild of a split meeting's answer reads it.
+            Body = Encoding.UTF8.GetBytes($"<response><returncode>SUCCESS</returncode><meetings>{kept}</meetings></response>"),
+            Meetings = Encoding.UTF8.GetBytes(kept),
+            Ids = [.. part.Ids.Where(id => !CanaryMeeting.IsCanary(id))],
+        };
     }
 
     /// <summary>The registry's owner of a meeting; null when it has none or cannot be asked (the list is answered all the same).</summary>
