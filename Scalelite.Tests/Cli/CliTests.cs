@@ -193,7 +193,7 @@ public sealed class ServerSyncPlanTests
         Assert.Equal(2.5, back[0].LoadMultiplier);
         Assert.Equal("s2", back[1].Secret);
         Assert.Equal("gpu", back[1].Tag);
-        Assert.Empty(ServerSync.Plan(ServerSync.Parse(ServerSync.Export(servers, verbose: false)), [servers[0]], SyncMode.Keep));
+        Assert.Empty(ServerSync.Plan(ServerSync.Parse(ServerSync.Export(servers, verbose: false)), servers, SyncMode.Keep));
     }
 
     [Fact]
