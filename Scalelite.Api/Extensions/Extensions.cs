@@ -41,6 +41,7 @@ public static class Extensions
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
         builder.Services.AddSingleton<CallbackOutbox>();
+        builder.Services.AddSingleton<AnalyticsRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackOutbox>());
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
@@ -99,6 +100,7 @@ public static class Extensions
         app.MapRecordingsApi();
         app.MapPlaybackApi();
         app.MapFsApi();
+        app.MapRootApi();
         return app;
     }
 }

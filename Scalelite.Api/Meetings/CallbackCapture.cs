@@ -20,7 +20,8 @@ public sealed record CapturedCallbacks(IReadOnlyList<string> RecordingReady, str
 /// <c>meta_bn-recording-ready-url</c>) is removed from the create the BBB server sees: the server would sign its
 /// notification with its own secret, which the LMS does not know, and would call before the recording reaches the
 /// pool's index. RecordingSync calls instead, after the import, signed with the secret the LMS uses.
-/// <c>meta_analytics-callback-url</c> is recorded but still passed through, because nothing relays analytics yet.</para>
+/// <c>meta_analytics-callback-url</c> is recorded and, for the same reason, replaced by <see cref="AnalyticsRelay"/>'s
+/// URL on this host, which relays the server's post to the LMS signed with the LMS's secret.</para>
 /// <para>A create must not succeed with its callbacks lost: the LMS's retry would be answered as a duplicate and the
 /// callbacks never asked for again. So they are kept before the meeting's owner is recorded (the owner is what makes
 /// a retry a duplicate): in PostgreSQL, or while it does not answer, in <see cref="CallbackOutbox"/>, which stores
@@ -48,8 +49,11 @@ public sealed partial class CallbackCapture(
 
     private readonly OutageLog _postgres = new(logger, "PostgreSQL", time);
 
-    /// <summary>Removes the recording-ready URLs from <paramref name="parameters"/> and returns every callback URL.</summary>
-    public static CapturedCallbacks Take(BbbParameters parameters)
+    /// <summary>
+    /// Removes the recording-ready URLs from <paramref name="parameters"/>, points the analytics callback at
+    /// <paramref name="analyticsRelayUrl"/> (when given), and returns every callback URL the LMS asked for.
+    /// </summary>
+    public static CapturedCallbacks Take(BbbParameters parameters, string? analyticsRelayUrl = null)
     {
         var ready = new List<string>();
         string? analytics = null;
@@ -67,6 +71,10 @@ public sealed partial class CallbackCapture(
             else if (string.Equals(key, AnalyticsKey, StringComparison.OrdinalIgnoreCase) && value.Length is > 0 and <= MaxUrlLength)
             {
                 analytics = value;
+                if (analyticsRelayUrl is not null)
+                {
+                    parameters.Set(key, analyticsRelayUrl);
+                }
             }
         }
 

@@ -40,6 +40,8 @@ public sealed class MeetingCreator(
     TimeProvider time,
     IOptions<ScaleliteOptions> options) : IDisposable
 {
+    private const string ServerTagKey = "meta_server-tag";
+
     private const string DuplicateKey = "duplicateWarning";
     private const string DuplicateMessage = "This conference was already in existence and may currently be in progress.";
 
@@ -55,7 +57,7 @@ public sealed class MeetingCreator(
 
         var o = options.Value;
         var parameters = rules.ApplyCreate(request.Parameters);
-        var captured = CallbackCapture.Take(parameters);
+        var captured = CallbackCapture.Take(parameters, AnalyticsRelay.UrlFor(Recordings.PublicUrls.Base(request.HttpContext.Request, o.UrlHost)));
         if (o.MaxMeetingDuration > 0 && (!int.TryParse(parameters["duration"], out var duration) || duration <= 0 || duration > o.MaxMeetingDuration))
         {
             parameters.Set("duration", o.MaxMeetingDuration.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -231,7 +233,7 @@ public sealed class MeetingCreator(
         }
 
         var response = await SendCreateAsync(server, parameters, request, ct);
-        return BbbResults.PassThrough(response);
+        return BbbResults.PassThrough(response, "create");
     }
 
     private async Task<IResult> PlaceAndCreateAsync(
@@ -319,6 +321,17 @@ public sealed class MeetingCreator(
 
     private Task<BackendResponse> SendCreateAsync(ServerSnapshot server, Core.Bbb.BbbParameters parameters, BbbRequest request, CancellationToken ct)
     {
+        // As Scalelite: the server is told the tag it has (no '!', no list), or no tag at all when it has none.
+        parameters = parameters.Clone();
+        if (string.IsNullOrEmpty(server.Tag))
+        {
+            parameters.Remove(ServerTagKey);
+        }
+        else
+        {
+            parameters.Set(ServerTagKey, server.Tag);
+        }
+
         if (request.XmlBody is { } body)
         {
             var content = new ByteArrayContent(body);

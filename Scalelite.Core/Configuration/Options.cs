@@ -26,6 +26,8 @@ public sealed class ScaleliteOptions
     public bool MultitenancyEnabled { get; set; }
     [Range(0, 3600)] public int CreateDedupWindow { get; set; } = 30;
     [Range(1024, 16 * 1024 * 1024)] public int MaxQueryLength { get; set; } = 128 * 1024;
+    public string? BuildNumber { get; set; }
+    public bool ServerIdIsHostname { get; set; }
 
     /// <summary>Every accepted load-balancer secret, in order.</summary>
     public IReadOnlyList<string> SecretList() =>
