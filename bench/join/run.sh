@@ -5,6 +5,7 @@
 # Settings (environment):
 #   ROUNDS=5 DURATION=6 (seconds per slice) WARMUP=3 THREADS=1 CONNECTIONS=32
 #   MEETINGS=100 URLS=2000 SIMULATORS=3 NGINX_WORKERS=1
+#   API_REPLICAS=1      Api processes (--api-replicas): more than one puts the AppHost's nginx in front of them
 #   LOG_LEVEL=Warning   services' log level during the run; LOG_LEVEL=default leaves the services' own settings
 #   SERVICE_ENVIRONMENT=Production   the services' ASPNETCORE_ENVIRONMENT/DOTNET_ENVIRONMENT (the AppHost's own default is Development)
 #   SKIP_BUILD=1        do not run `dotnet build Scalelite.sln -c Release` first
@@ -66,12 +67,12 @@ run_slice() {
   local target=$1 round=$2 secs=$3 count=$4 urls=${5:-$WORK/urls.txt} url out
   [[ $target == nginx ]] && url=$NGINX_URL || url=$API_URL
   local a0 r0 n0 t0 a1 r1 n1 t1
-  a0=$(cpu_ticks "$API_PID"); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
+  a0=$(cpu_ticks $API_PID); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
   local TIMEFORMAT='%U %S'
   local wrk_cpu
   { wrk_cpu=$( { time URLS="$urls" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s \
         -s "$HERE/../lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
-  a1=$(cpu_ticks "$API_PID"); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
+  a1=$(cpu_ticks $API_PID); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
   out=$(grep '^RESULT ' "$WORK/wrk.out" | sed 's/^RESULT //') || die "no RESULT line from wrk: $(cat "$WORK/wrk.out")"
   python3 "$HERE/report.py" slice "$target" "$round" "$out" "$wrk_cpu" "$((a1 - a0))" "$((r1 - r0))" "$((n1 - n0))" "$((t1 - t0))" "$TICKS" >>"$SLICES"
 }
@@ -114,6 +115,6 @@ if [[ ${PROFILE:-0} == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------- summary
-SETTINGS=$(printf '{"date_utc":"%s","rounds":%d,"duration_s":%d,"warmup_s":%d,"threads":%d,"connections":%d,"meetings":%d,"urls":%d,"simulators":%d,"nginx_workers":%d,"log_level":"%s"}' \
-  "$STAMP" "$ROUNDS" "$DURATION" "$WARMUP" "$THREADS" "$CONNECTIONS" "$MEETINGS" "$URLS" "$SIMULATORS" "$NGINX_WORKERS" "$LOG_LEVEL")
+SETTINGS=$(printf '{"date_utc":"%s","rounds":%d,"duration_s":%d,"warmup_s":%d,"threads":%d,"connections":%d,"meetings":%d,"urls":%d,"simulators":%d,"nginx_workers":%d,"log_level":"%s","api_replicas":%d}' \
+  "$STAMP" "$ROUNDS" "$DURATION" "$WARMUP" "$THREADS" "$CONNECTIONS" "$MEETINGS" "$URLS" "$SIMULATORS" "$NGINX_WORKERS" "$LOG_LEVEL" "${API_REPLICAS:-1}")
 python3 "$HERE/report.py" summary "$SLICES" "$OUT" "$SETTINGS"

@@ -124,6 +124,8 @@ listener_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | he
 # telemetry, as operators run them unless they set an OTLP endpoint), waits for Ready and endpoints.json.
 # Sets API_PID REDIS_PID POLLER_PID SIMS_PID (the process hosting all pool simulators), found by their ports, and
 # SYSTEM_PIDS (everything the AppHost runs; the clean-up checks that none is left).
+# API_REPLICAS=N (default 1) is passed as --api-replicas: N Api processes behind the AppHost's nginx on the API's port;
+# API_PID then lists every replica and the balancer's processes, so the API's CPU counts all of them.
 start_apphost() {
   local sims=$1; shift
   local env_=("$@")
@@ -134,7 +136,7 @@ start_apphost() {
   fi
   log "starting the AppHost (simulators: $sims, env: ${env_[*]:-none}, state: $STATE)"
   # Run directly (not through `dotnet run`) so that SIGTERM reaches the AppHost and it stops what it started.
-  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false) \
+  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false --api-replicas "${API_REPLICAS:-1}") \
     >"$WORK/apphost.log" 2>&1 </dev/null &
   APPHOST_PID=$!
   local deadline=$((SECONDS + ${START_TIMEOUT:-180}))
@@ -150,6 +152,15 @@ e = json.load(open(sys.argv[1]))
 print(u.urlsplit(e["api"]["url"]).port, e["redis"].rsplit(":", 1)[1], u.urlsplit(e["poller"]["url"]).port,
       u.urlsplit(e["simulators"][0]["url"]).port if e["simulators"] else 0)' "$STATE/endpoints.json")
   API_PID=$(listener_pid "${ports[0]}")
+  if ((${API_REPLICAS:-1} > 1)); then
+    local master replica
+    master=$(first_pid "$STATE/nginx/nginx.pid")
+    API_PID="$master $(pgrep -P "$master" | tr '\n' ' ')"
+    for replica in $(python3 -c 'import json, sys, urllib.parse as u
+print(" ".join(str(u.urlsplit(r).port) for r in json.load(open(sys.argv[1]))["api"]["replicas"]))' "$STATE/endpoints.json"); do
+      API_PID+=" $(listener_pid "$replica")"
+    done
+  fi
   REDIS_PID=$(listener_pid "${ports[1]}")
   POLLER_PID=$(listener_pid "${ports[2]}")
   SIMS_PID=$(listener_pid "${ports[3]}")
