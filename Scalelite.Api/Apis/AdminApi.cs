@@ -12,7 +12,7 @@ namespace Scalelite.Api.Apis;
 
 /// <summary>
 /// Scalelite's admin API (<c>/scalelite/api/</c>), for existing operator tooling. Checksum-protected with the
-/// load-balancer secret like the BBB API (the call name plus the query string), with JSON bodies.
+/// admin secret (by default the load-balancer secret) like the BBB API (the call name plus the query string), with JSON bodies.
 /// </summary>
 public static class AdminApi
 {
@@ -112,14 +112,15 @@ public static class AdminApi
         }
     }
 
-    private static async ValueTask<object?> VerifyChecksum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>The checksum of an admin call, over its name and query string, with an admin secret (never a tenant's).</summary>
+    internal static async ValueTask<object?> VerifyChecksum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var options = http.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value;
         var call = http.Request.Path.Value![(Prefix.Length + 1)..];
         var raw = http.Request.QueryString.HasValue ? http.Request.QueryString.Value![1..] : string.Empty;
         var (query, checksum) = Checksum.SplitChecksum(raw);
-        if (checksum is null || !Checksum.Verify(call, query, checksum, options.SecretList(), options.AcceptedAlgorithms()))
+        if (checksum is null || !Checksum.Verify(call, query, checksum, options.AdminSecretList(), options.AcceptedAlgorithms()))
         {
             return BbbResults.Failed(BbbError.ChecksumError);
         }

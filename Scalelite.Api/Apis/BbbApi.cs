@@ -90,6 +90,11 @@ public static class BbbApi
             return BbbResults.Failed(BbbError.MissingFullName);
         }
 
+        if (s.Tenancy.JoinRefusal(request.Tenant) is { } refused)
+        {
+            return BbbResults.Failed(refused);
+        }
+
         var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
         switch (outcome)
         {
@@ -99,7 +104,7 @@ public static class BbbApi
                 return BbbResults.Failed(BbbError.ServerUnavailable);
         }
 
-        var parameters = s.Rules.ApplyJoin(request.Parameters);
+        var parameters = s.Rules.ApplyJoin(request.Parameters, request.Tenant);
         s.JoinLoad.Add(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
         if (string.Equals(parameters["redirect"], "false", StringComparison.OrdinalIgnoreCase))
         {
@@ -168,7 +173,7 @@ public static class BbbApi
     }
 
     private static async Task<IResult> GetMeetings(BbbRequest request, BbbServices s) =>
-        BbbResults.Xml(await s.Meetings.GetMeetingsAsync(request.HttpContext.RequestAborted));
+        BbbResults.Xml(await s.Meetings.GetMeetingsAsync(s.Tenancy.MeetingListFilter(request.Tenant), request.HttpContext.RequestAborted));
 
     /// <summary>Sends the call, as it came, to the meeting's owner and passes its answer through.</summary>
     private static async Task<IResult> ForwardToOwner(BbbRequest request, BbbServices s)
@@ -210,4 +215,5 @@ public sealed record BbbServices(
     JoinLoadBuffer JoinLoad,
     ParameterRules Rules,
     BbbClient Client,
-    RecordingServices Recordings);
+    RecordingServices Recordings,
+    Tenancy.TenantAdmission Tenancy);

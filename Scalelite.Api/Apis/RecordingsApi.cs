@@ -93,6 +93,8 @@ public static partial class RecordingsApi
         var metadata = request.Parameters
             .Where(p => p.Key.StartsWith("meta_", StringComparison.Ordinal) && p.Key.Length > 5)
             .Select(p => new KeyValuePair<string, string>(p.Key[5..], p.Value))
+            // A tenant's marks on its recordings are ours to set, not the LMS's.
+            .Where(p => !(services.Recordings.Balancer.Value.MultitenancyEnabled && p.Key is "tenant-id" or "tenant-name"))
             .ToList();
         bool? protect = s.Options.Value.ProtectedRecordingsEnabled && request["protect"] is { } p
             ? string.Equals(p, "true", StringComparison.OrdinalIgnoreCase)
@@ -202,7 +204,15 @@ public sealed record RecordingServices(
     RecordingFiles Files,
     PlaybackProtection Protection,
     IOptions<RecordingOptions> Options,
-    IOptions<ScaleliteOptions> Balancer)
+    IOptions<ScaleliteOptions> Balancer,
+    Scalelite.Core.Tenancy.ITenantResolver Tenants)
 {
     public string BaseUrl(HttpRequest request) => PublicUrls.Base(request, Balancer.Value.UrlHost);
+
+    /// <summary>
+    /// With multitenancy, a recording plays only where its tenant's API is served: on the tenant's host, under its
+    /// path, or (the default tenant's) on the bare host when that serves the default tenant.
+    /// </summary>
+    public bool MayPlay(HttpRequest request, Recording recording) =>
+        !Balancer.Value.MultitenancyEnabled || Tenants.Resolve(request)?.Id == recording.TenantId;
 }

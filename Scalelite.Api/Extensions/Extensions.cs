@@ -3,6 +3,7 @@ using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
 using Scalelite.Api.Recordings;
+using Scalelite.Api.Tenancy;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
@@ -17,6 +18,7 @@ public static class Extensions
     {
         builder.AddScaleliteCore();
         builder.AddServerDirectory();
+        builder.AddTenantDirectory();
         builder.AddMeetingPlacement();
         builder.Services.AddOptions<ScaleliteOptions>()
             .Validate(o => o.SecretList().Count > 0, "No load-balancer secret: set LOADBALANCER_SECRET.");
@@ -38,6 +40,7 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
+        builder.Services.AddSingleton<Tenancy.TenantAdmission>();
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         builder.Services.AddSingleton<BbbServices>();
@@ -72,12 +75,18 @@ public static class Extensions
         }));
 
         app.UseOperatorApiAuthentication();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ScaleliteOptions>>().Value.MultitenancyEnabled)
+        {
+            app.UseTenantPaths();
+        }
 
         // Routing runs inside the handler above, so that even a routing failure answers in XML.
         app.UseRouting();
         app.MapBbbApi();
         app.MapAdminApi();
+        app.MapTenantAdminApi();
         app.MapOperatorApi();
+        app.MapTenantOperatorApi();
         app.MapOpenApi();
         app.MapRecordingsApi();
         app.MapPlaybackApi();

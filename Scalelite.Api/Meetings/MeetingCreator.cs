@@ -30,6 +30,7 @@ public sealed class MeetingCreator(
     MeetingLocator locator,
     ParameterRules rules,
     CallbackCapture callbacks,
+    Tenancy.TenantAdmission tenancy,
     TimeProvider time,
     IOptions<ScaleliteOptions> options)
 {
@@ -44,7 +45,12 @@ public sealed class MeetingCreator(
         }
 
         var o = options.Value;
-        var parameters = rules.ApplyCreate(request.Parameters);
+        var parameters = rules.ApplyCreate(request.Parameters, request.Tenant);
+        if (tenancy.PrepareCreate(parameters, request.Tenant) is { } refused)
+        {
+            return BbbResults.Failed(refused);
+        }
+
         var captured = CallbackCapture.Take(parameters);
         if (o.MaxMeetingDuration > 0 && (!int.TryParse(parameters["duration"], out var duration) || duration <= 0 || duration > o.MaxMeetingDuration))
         {
@@ -53,6 +59,7 @@ public sealed class MeetingCreator(
 
         var tenantId = request.Tenant.Id;
         var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
+        var lockMember = tenancy.LockMember(tenantId, meetingId);
         var hash = Fingerprint(parameters, request.XmlBody);
         // Long enough for the holder's worst case: a heal fan-out and every create attempt of a placement.
         var lockTtl = locator.LongestHeal + placement.LongestPlacement + TimeSpan.FromSeconds(5);
@@ -71,7 +78,7 @@ public sealed class MeetingCreator(
                 }
             }
 
-            var token = await registry.TryLockCreateAsync(member, lockTtl);
+            var token = await registry.TryLockCreateAsync(lockMember, lockTtl);
             if (token is null)
             {
                 if (time.GetUtcNow() > deadline)
@@ -98,11 +105,17 @@ public sealed class MeetingCreator(
                     continue;
                 }
 
+                // A meeting ID another tenant runs, or a tenant at its meeting limit (multitenancy only).
+                if (await tenancy.AdmitAsync(request.Tenant, meetingId, member) is { } refusal)
+                {
+                    return BbbResults.Failed(refusal);
+                }
+
                 return await PlaceAndCreateAsync(request, parameters, captured, tenantId, meetingId, member, hash, ct);
             }
             finally
             {
-                await registry.ReleaseCreateLockAsync(member, token);
+                await registry.ReleaseCreateLockAsync(lockMember, token);
             }
         }
     }

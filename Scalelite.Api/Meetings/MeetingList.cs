@@ -14,7 +14,8 @@ namespace Scalelite.Api.Meetings;
 /// answer and never fails the call (Scalelite #498). Merging does not rebuild the meetings: each answer is checked
 /// in one forward-only pass (well-formed, SUCCESS) and the bytes between its <c>&lt;meetings&gt;</c> and
 /// <c>&lt;/meetings&gt;</c> are copied as they came, which costs a quarter of parsing and re-writing them.
-/// (Filtering by tenant, once tenants exist, will need the per-meeting copy again.)
+/// With multitenancy, a tenant's call copies only its own meetings, each as it came (<see cref="TenantMeetingFilter"/>);
+/// without it nothing is filtered and the whole content is copied as one piece.
 /// </remarks>
 public sealed class MeetingList(IServerDirectory directory, BbbClient client, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
 {
@@ -25,7 +26,8 @@ public sealed class MeetingList(IServerDirectory directory, BbbClient client, IO
     private static readonly byte[] Head = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"utf-8\"?><response><returncode>SUCCESS</returncode><meetings>");
     private static readonly byte[] Tail = Encoding.UTF8.GetBytes("</meetings></response>");
 
-    public async Task<byte[]> GetMeetingsAsync(CancellationToken ct)
+    /// <param name="tenantId">With multitenancy, the tenant whose meetings are listed; null lists every meeting.</param>
+    public async Task<byte[]> GetMeetingsAsync(string? tenantId, CancellationToken ct)
     {
         if (options.Value.GetMeetingsApiDisabled)
         {
@@ -37,7 +39,16 @@ public sealed class MeetingList(IServerDirectory directory, BbbClient client, IO
         var parts = new List<ArraySegment<byte>>(answers.Length);
         foreach (var answer in answers)
         {
-            if (answer.Status == HttpStatusCode.OK && MeetingsOf(answer.Body) is { Count: > 0 } meetings)
+            if (answer.Status != HttpStatusCode.OK)
+            {
+                continue;
+            }
+
+            if (tenantId is not null)
+            {
+                TenantMeetingFilter.Collect(answer.Body, tenantId, parts);
+            }
+            else if (MeetingsOf(answer.Body) is { Count: > 0 } meetings)
             {
                 parts.Add(meetings);
             }

@@ -71,6 +71,14 @@ public sealed class MeetingLocator(
             var (server, response) = await done;
             if (response.IsSuccess)
             {
+                if (options.Value.MultitenancyEnabled && Core.Tenancy.MeetingTenant.Of(response.Xml?.Root) is var holder && holder != tenantId)
+                {
+                    // Another tenant's meeting of that ID: recorded as theirs (so a create of the ID sees it), not found for this one.
+                    var at = long.TryParse(response.Element("createTime"), out var t) ? DateTimeOffset.FromUnixTimeMilliseconds(t) : time.GetUtcNow();
+                    await registry.AdoptAsync(holder, meetingId, server.Id, at, response.Element("internalMeetingID"), TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge"));
+                    continue;
+                }
+
                 await cts.CancelAsync();
                 var created = long.TryParse(response.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
                 await registry.AdoptAsync(tenantId, meetingId, server.Id, created, response.Element("internalMeetingID"), TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge"));

@@ -27,6 +27,8 @@ public sealed class ScaleliteDbContext(DbContextOptions<ScaleliteDbContext> opti
 
     public DbSet<Scalelite.Core.Recordings.RecordedMeeting> RecordedMeetings => Set<Scalelite.Core.Recordings.RecordedMeeting>();
 
+    public DbSet<Tenants.TenantRow> Tenants => Set<Tenants.TenantRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ScaleliteDbContext).Assembly);
 }

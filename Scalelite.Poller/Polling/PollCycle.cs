@@ -35,7 +35,8 @@ public sealed partial class PollCycle(
     IOptions<PollerOptions> options,
     IOptions<ScaleliteOptions> scalelite,
     ILogger<PollCycle> logger,
-    ServerEventLog events)
+    ServerEventLog events,
+    Scalelite.Core.Tenancy.TenantUsageRecorder tenantUsage)
 {
     private const string Actor = "poller";
 
@@ -87,6 +88,7 @@ public sealed partial class PollCycle(
             await registry.MarkAuthoritativeAsync(epoch);
         }
 
+        await tenantUsage.RecordAsync(probes, ct);
         CycleSeconds.Record(time.GetElapsedTime(started).TotalSeconds);
     }
 

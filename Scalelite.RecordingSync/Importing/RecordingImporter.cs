@@ -48,7 +48,8 @@ public sealed partial class RecordingImporter(
     IImportProbe probe,
     RecordingSyncMetrics metrics,
     TimeProvider time,
-    ILogger<RecordingImporter> logger)
+    ILogger<RecordingImporter> logger,
+    IOptions<Scalelite.Core.Configuration.ScaleliteOptions>? balancer = null)
 {
     public const string FailedFolder = "failed";
     // Two archives of one recording (per-format archives) must not publish at once. A fixed set of striped gates
@@ -150,7 +151,8 @@ public sealed partial class RecordingImporter(
     {
         var now = time.GetUtcNow();
         var first = parsed[0];
-        var incoming = first.ToRecording(options.Value.ImportUnpublished);
+        // A recording already in the index keeps its tenant (it may have been assigned one since).
+        var incoming = first.ToRecording(options.Value.ImportUnpublished, balancer?.Value.MultitenancyEnabled ?? false);
 
         await using var db = await databases.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
