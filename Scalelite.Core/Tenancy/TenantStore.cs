@@ -142,27 +142,26 @@ public sealed partial class TenantStore(
         return await HoldingsAsync(db, tenantId, ct);
     }
 
+    /// <summary>Why a setting cannot be a tenant's; null when it can.</summary>
+    public static string? SettingProblem(string? param, string? value) =>
+        string.IsNullOrEmpty(param) || !ParamPattern().IsMatch(param) ? "A setting's param is a BBB parameter name (letters, digits, '_', '.', '-')"
+        : ReservedParams.Contains(param) ? $"{param} cannot be a tenant setting"
+        : value is null || value.Length > 4096 ? "A setting needs a value of at most 4096 characters"
+        : null;
+
+    public static bool IsValidSetting(string? param, string? value) => SettingProblem(param, value) is null;
+
     public async Task<TenantResult> AddSettingAsync(string idOrName, string? param, string? value, bool isOverride, string? scope, CancellationToken ct)
     {
         scope ??= TenantSettingScope.All;
-        if (string.IsNullOrEmpty(param) || !ParamPattern().IsMatch(param))
+        if (SettingProblem(param, value) is { } problem)
         {
-            return TenantResult.Invalid("a setting's param is a BBB parameter name (letters, digits, '_', '.', '-')");
-        }
-
-        if (ReservedParams.Contains(param))
-        {
-            return TenantResult.Invalid($"{param} cannot be a tenant setting");
-        }
-
-        if (value is null || value.Length > 4096)
-        {
-            return TenantResult.Invalid("a setting needs a value of at most 4096 characters");
+            return TenantResult.Invalid(problem);
         }
 
         if (!TenantSettingScope.IsValid(scope))
         {
-            return TenantResult.Invalid("a setting's scope is all, create or join");
+            return TenantResult.Invalid("A setting's scope is all, create or join");
         }
 
         await using var db = await databases.CreateDbContextAsync(ct);
@@ -171,7 +170,7 @@ public sealed partial class TenantStore(
             return TenantResult.NotFound;
         }
 
-        var setting = new TenantSettingRow { TenantId = tenant.Id, Param = param, Value = value, Override = isOverride, Scope = scope, CreatedAt = time.GetUtcNow() };
+        var setting = new TenantSettingRow { TenantId = tenant.Id, Param = param!, Value = value!, Override = isOverride, Scope = scope, CreatedAt = time.GetUtcNow() };
         tenant.Settings.Add(setting);
         tenant.UpdatedAt = setting.CreatedAt;
         return await SaveAsync(db, tenant, ct);
