@@ -78,4 +78,53 @@ public sealed class CallbackTests(InfrastructureFixture infrastructure) : IClass
             return await db.Set<Callback>().AnyAsync(c => c.RecordId == recordId && c.Status == CallbackStatus.Delivered && c.Attempts == 2);
         }, TimeSpan.FromSeconds(10), "the delivery is recorded after two attempts");
     }
+
+    [Fact]
+    public async Task RecordingReady_TenantsMeeting_ImportedAsTheTenantsAndSignedWithItsSecret()
+    {
+        var received = new ConcurrentQueue<string>();
+        var lmsBuilder = WebApplication.CreateSlimBuilder();
+        lmsBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        lmsBuilder.Logging.ClearProviders();
+        await using var lms = lmsBuilder.Build();
+        lms.MapPost("/ready", async (HttpContext context) =>
+        {
+            received.Enqueue((await context.Request.ReadFormAsync())["signed_parameters"].ToString());
+            return Results.Ok();
+        });
+        await lms.StartAsync();
+        var lmsUrl = lms.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/ready";
+
+        await using var pool = await TenantPool.StartAsync(infrastructure, simulators: 1);
+        var tenant = await pool.AddTenantAsync("school", "school-current:school-previous");
+        using var school = pool.HostClient("school", "school-current");
+        var database = pool.ApiService<IConfiguration>().GetConnectionString("scalelite");
+        await using var sync = await RecordingSyncHarness.StartAsync(infrastructure, watch: true, new Dictionary<string, string?>
+        {
+            ["Scalelite:Secrets"] = PoolHarness.Secret,
+            ["Scalelite:MultitenancyEnabled"] = "true",
+        }, database);
+
+        var created = await school.CallAsync("create", ("meetingID", "tenant-class"), ("name", "Tenant class"), ("meta_bbb-recording-ready-url", lmsUrl));
+        XmlAssert.Success(created);
+        var sim = pool.Simulators.Servers[0];
+        using var produced = await pool.Client.Http.PostAsync($"{sim.ControlUrl}/recordings/tenant-class?spool={Uri.EscapeDataString(sync.Spool)}&formats=presentation", null);
+        Assert.Equal(HttpStatusCode.OK, produced.StatusCode);
+
+        await Eventually.TrueAsync(() => Task.FromResult(!received.IsEmpty), TimeSpan.FromSeconds(30), "the tenant's LMS receives the recording-ready callback");
+        var jwt = Assert.Single(received).Split('.');
+        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes("school-current"), Encoding.ASCII.GetBytes($"{jwt[0]}.{jwt[1]}"));
+        Assert.Equal(signature, Base64Url.DecodeFromChars(jwt[2]));
+
+        // The recording is the tenant's: listed on its host, not on the bare host.
+        await using (var db = await sync.DbAsync())
+        {
+            Assert.Equal(tenant.Id, (await db.Set<Recording>().SingleAsync(r => r.MeetingId == "tenant-class")).TenantId);
+        }
+
+        var mine = await school.CallAsync("getRecordings", ("meetingID", "tenant-class"));
+        Assert.Single(mine.Element("recordings")!.Elements("recording"));
+        var others = await pool.Client.CallAsync("getRecordings", ("meetingID", "tenant-class"));
+        Assert.Empty(others.Element("recordings")?.Elements("recording") ?? []);
+    }
 }
