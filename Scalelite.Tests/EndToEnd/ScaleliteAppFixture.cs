@@ -15,7 +15,7 @@ namespace Scalelite.Tests.EndToEnd;
 /// end-to-end tests through Aspire.Hosting.Testing: PostgreSQL, Redis, three simulated BBB servers registered through
 /// the CLI, and the three services. Ready once Aspire reports every simulated server online.
 /// </summary>
-public sealed class ScaleliteAppFixture : IAsyncLifetime
+public class ScaleliteAppFixture : IAsyncLifetime
 {
     public const int Simulators = 3;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
@@ -35,7 +35,7 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(StartTimeout);
         var watch = Stopwatch.StartNew();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Scalelite_AppHost>(
-            ["--state-dir", StateDirectory, "--simulators", Simulators.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout.Token);
+            ["--state-dir", StateDirectory, "--simulators", Simulators.ToString(System.Globalization.CultureInfo.InvariantCulture), .. ExtraArgs], timeout.Token);
         // Warnings and errors only, the resources' console output included; failing health checks while resources
         // start are expected.
         builder.Services.AddLogging(logging => logging
@@ -45,6 +45,7 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
         // Faster polls and imports than even the local defaults, on top of the topology as declared.
         Project(builder, "poller").WithEnvironment("POLL_INTERVAL", "1");
         Project(builder, "recordingsync").WithEnvironment("RECORDING_IMPORT_POLL_INTERVAL", "1").WithEnvironment("Recording__ImportSettleTime", "1");
+        Configure(builder);
 
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
@@ -64,6 +65,14 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
         }
     }
 
-    private static IResourceBuilder<ProjectResource> Project(IDistributedApplicationTestingBuilder builder, string name) =>
+    /// <summary>More AppHost flags, for a fixture that starts the topology otherwise.</summary>
+    protected virtual IEnumerable<string> ExtraArgs => [];
+
+    /// <summary>Changes to the topology as declared (settings of the services), for a fixture that needs them.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
+    protected static IResourceBuilder<ProjectResource> Project(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == name));
 }
