@@ -126,7 +126,10 @@ public sealed class OperatorClient : IDisposable
             var message = await response.Content.ReadAsStringAsync(ct);
             try
             {
-                message = JsonDocument.Parse(message).RootElement.GetProperty("message").GetString() ?? message;
+                // Our refusals carry {"message"}; a service that cannot serve (PostgreSQL down) answers problem details.
+                var error = JsonDocument.Parse(message).RootElement;
+                message = error.TryGetProperty("message", out var text) ? text.GetString() ?? message
+                    : $"{error.GetProperty("title").GetString()}. {(error.TryGetProperty("detail", out var detail) ? detail.GetString() : null)}".Trim();
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {

@@ -46,6 +46,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<HealthPolicy>();
         services.AddSingleton<ServerProbe>();
         services.AddSingleton<ServerHealth>();
+        services.AddSingleton<UnsavedVerdicts>();
         services.AddSingleton<ServerAdministration>();
         services.AddScaleliteLifecycle();
         services.AddScaleliteTenancy();
@@ -138,6 +139,8 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<IPlacementPolicy, LeastLoadedPlacementPolicy>();
         builder.Services.AddSingleton<JoinLoadBuffer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JoinLoadBuffer>());
+        builder.Services.AddSingleton<UnresponsiveServers>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresponsiveServers>());
         builder.Services.AddSingleton<MeetingPlacement>();
         return builder;
     }

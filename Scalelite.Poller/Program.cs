@@ -4,7 +4,7 @@ using Scalelite.Poller.Polling;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddScaleliteCore();
-builder.Services.AddSingleton<PollCycle>();
+builder.Services.AddPolling();
 builder.Services.AddHostedService<PollerService>();
 
 var app = builder.Build();

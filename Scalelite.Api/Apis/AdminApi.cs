@@ -1,7 +1,8 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
-using Scalelite.Api.Bbb;
+using Microsoft.Net.Http.Headers;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
@@ -14,22 +15,41 @@ namespace Scalelite.Api.Apis;
 /// Scalelite's admin API (<c>/scalelite/api/</c>), for existing operator tooling. Checksum-protected with the
 /// admin secret (by default the load-balancer secret) like the BBB API (the call name plus the query string), with JSON bodies.
 /// </summary>
+/// <remarks>
+/// Every answer is JSON. The calls answer as Scalelite's do. What is refused before a call runs, Scalelite answers
+/// as BBB XML on HTTP 200; here it is JSON with a status that says so, <c>{"error": message, "messageKey": key}</c>
+/// with BBB's key and text: a Content-Type that is not JSON on a POST with a body (415 <c>unsupportedContentType</c>,
+/// checked first, as Scalelite does), a bad checksum (401 <c>checksumError</c>), an unknown call (404) or a known
+/// one with the wrong method (405 <c>unsupportedRequest</c>), and an unexpected failure (500 <c>internalError</c>).
+/// A client written for Scalelite sees no difference on success, and a failure stays a failure to it whether it
+/// reads the status or tries to parse the body. The tenant calls (<see cref="TenantAdminApi"/>) pass the same checks.
+/// </remarks>
 public static class AdminApi
 {
     public const string Prefix = "/scalelite/api";
 
+    private static readonly FrozenSet<string> TenantCalls = FrozenSet.Create(StringComparer.Ordinal, "getTenants", "getTenantInfo", "addTenant", "updateTenant", "deleteTenant");
+
+    private static readonly FrozenSet<string> Calls = FrozenSet.Create(
+        StringComparer.Ordinal, ["getServers", "getServerInfo", "addServer", "updateServer", "deleteServer", "panicServer", .. TenantCalls]);
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).AddEndpointFilter(VerifyChecksum);
+        var api = app.MapGroup(Prefix).AddEndpointFilter(VerifyRequest);
         api.MapGet("/getServers", GetServers);
         api.MapGet("/getServerInfo", GetServerInfo);
         api.MapPost("/addServer", AddServer);
         api.MapPost("/updateServer", UpdateServer);
         api.MapPost("/deleteServer", DeleteServer);
         api.MapPost("/panicServer", PanicServer);
-        app.Map(Prefix + "/{**rest}", () => BbbResults.Failed(BbbError.UnsupportedRequest));
+        app.Map(Prefix + "/{**rest}", (string? rest) =>
+            Failed(BbbError.UnsupportedRequest, rest is not null && Calls.Contains(rest) ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound));
         return app;
     }
+
+    /// <summary>A request refused before (or failing outside) a call, as this API answers it (see the remarks).</summary>
+    public static IResult Failed(BbbError error, int status) =>
+        Results.Json(new { error = error.Message, messageKey = error.MessageKey }, statusCode: status);
 
     public static async Task<IResult> GetServers(ServerAdministration admin, CancellationToken ct)
     {
@@ -112,21 +132,36 @@ public static class AdminApi
         }
     }
 
-    /// <summary>The checksum of an admin call, over its name and query string, with an admin secret (never a tenant's).</summary>
-    internal static async ValueTask<object?> VerifyChecksum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>
+    /// The checks before an admin call: a JSON body, then the checksum over its name and query string with an admin
+    /// secret (never a tenant's).
+    /// </summary>
+    internal static async ValueTask<object?> VerifyRequest(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (HttpMethods.IsPost(http.Request.Method) && HasBody(http.Request) && !IsJson(http.Request.ContentType))
+        {
+            return Failed(BbbError.UnsupportedContentType, StatusCodes.Status415UnsupportedMediaType);
+        }
+
         var options = http.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value;
         var call = http.Request.Path.Value![(Prefix.Length + 1)..];
         var raw = http.Request.QueryString.HasValue ? http.Request.QueryString.Value![1..] : string.Empty;
         var (query, checksum) = Checksum.SplitChecksum(raw);
         if (checksum is null || !Checksum.Verify(call, query, checksum, options.AdminSecretList(), options.AcceptedAlgorithms()))
         {
-            return BbbResults.Failed(BbbError.ChecksumError);
+            return Failed(BbbError.ChecksumError, StatusCodes.Status401Unauthorized);
         }
 
         return await next(context);
     }
+
+    private static bool HasBody(HttpRequest request) => request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+
+    /// <summary>JSON as Rails takes it: <c>application/json</c> and its aliases, any parameters (charset) aside.</summary>
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Value?.ToLowerInvariant() is "application/json" or "text/x-json" or "application/jsonrequest";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowReadingFromString };
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Scalelite.Api.Bbb;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence.Tenants;
@@ -13,10 +12,11 @@ namespace Scalelite.Api.Apis;
 /// <c>addTenant</c>, <c>updateTenant</c>, <c>deleteTenant</c>, with Scalelite's JSON bodies, status codes and texts.
 /// </summary>
 /// <remarks>
-/// <para>Checks in Scalelite's order: the Content-Type of a POST with a body (<c>application/json</c>, else XML
-/// unsupportedContentType), the checksum (an admin secret, XML checksumError), then multitenancy (412
-/// <c>{"message":"Multitenancy is disabled"}</c>). Parameters come from the JSON body or the query string. A missing
-/// <c>tenant</c> object is Rails' <c>param is missing</c> as XML internalError, as Scalelite answers it.</para>
+/// <para>Checks in Scalelite's order: the admin API's own (<see cref="AdminApi.VerifyRequest"/>: the Content-Type of
+/// a POST with a body, then the checksum with an admin secret, answered as JSON like every refusal of this API), then
+/// multitenancy (412 <c>{"message":"Multitenancy is disabled"}</c>). Parameters come from the JSON body or the query
+/// string. A missing <c>tenant</c> object is Rails' <c>param is missing</c> internalError, which Scalelite answers
+/// as XML; here it is the admin API's JSON refusal with that key and text, status 400.</para>
 /// <para>Where this differs from Scalelite, on purpose: a name must be a valid host label and is unique (Scalelite
 /// accepts a duplicate and re-points the name to the new tenant, orphaning the old one), a secret is one tenant's
 /// alone, and deleteTenant refuses a tenant with running meetings or recordings (422 with the reason) unless the body
@@ -29,8 +29,7 @@ public static class TenantAdminApi
     public static IEndpointRouteBuilder MapTenantAdminApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(AdminApi.Prefix)
-            .AddEndpointFilter(RequireJsonBody)
-            .AddEndpointFilter(AdminApi.VerifyChecksum)
+            .AddEndpointFilter(AdminApi.VerifyRequest)
             .AddEndpointFilter(RequireMultitenancy);
         api.MapGet("/getTenants", GetTenants);
         api.MapGet("/getTenantInfo", GetTenantInfo);
@@ -126,21 +125,6 @@ public static class TenantAdminApi
         ["destroyed"] = false,
     };
 
-    private static async ValueTask<object?> RequireJsonBody(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var request = context.HttpContext.Request;
-        if (HttpMethods.IsPost(request.Method) && request.ContentLength is not 0 && (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0))
-        {
-            var media = request.ContentType?.Split(';', 2)[0].Trim();
-            if (!string.Equals(media, "application/json", StringComparison.OrdinalIgnoreCase))
-            {
-                return BbbResults.Failed(BbbError.UnsupportedContentType);
-            }
-        }
-
-        return await next(context);
-    }
-
     private static async ValueTask<object?> RequireMultitenancy(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         context.HttpContext.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value.MultitenancyEnabled
             ? await next(context)
@@ -184,7 +168,8 @@ public static class TenantAdminApi
             ? value.ValueKind switch { JsonValueKind.String => value.GetString(), JsonValueKind.Number => value.GetRawText(), _ => null }
             : null;
 
-    private static IResult MissingWrapper() => BbbResults.Failed(BbbError.Internal("param is missing or the value is empty: tenant"));
+    private static IResult MissingWrapper() =>
+        AdminApi.Failed(BbbError.Internal("param is missing or the value is empty: tenant"), StatusCodes.Status400BadRequest);
 
     private static IResult NotFound(string? id) =>
         JsonAnswer(new Dictionary<string, string> { ["error"] = $"Couldn't find Tenant with id={id}" }, StatusCodes.Status404NotFound);

@@ -14,7 +14,7 @@ namespace Scalelite.Api.Bbb;
 /// Form-bodied POSTs are accepted with the checksum computed over the raw query string (often empty,
 /// as Scalelite and the BBB docs do) or over the body parameters sorted by key and URL-encoded (as the
 /// BBB 3.x server does). A parameter given both in the query and in the body is refused, so that what
-/// was signed is what is used.
+/// was signed is what is used. Identifiers are checked last (<see cref="BbbIdentifiers"/>).
 /// </remarks>
 public sealed class BbbRequestReader(ITenantResolver tenants, IOptions<ScaleliteOptions> options)
 {
@@ -103,6 +103,12 @@ public sealed class BbbRequestReader(ITenantResolver tenants, IOptions<Scalelite
         if (checksum is null || !signedForms.Any(q => Checksum.Verify(call, q, checksum, tenant.Secrets, _algorithms)))
         {
             return (null, BbbError.ChecksumError);
+        }
+
+        // As BBB: the checksum first, then the parameters. Nothing past this point logs or forwards a bad identifier.
+        if (BbbIdentifiers.Check(call, parameters) is { } invalid)
+        {
+            return (null, invalid);
         }
 
         return (new BbbRequest { Call = call, Tenant = tenant, Parameters = parameters, XmlBody = xmlBody, XmlContentType = xmlType, HttpContext = context }, null);
@@ -235,14 +241,22 @@ public sealed class BbbRequestReader(ITenantResolver tenants, IOptions<Scalelite
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await http.Body.ReadAsync(chunk, ct)) > 0)
+        try
         {
-            if (buffer.Length + read > limit)
+            while ((read = await http.Body.ReadAsync(chunk, ct)) > 0)
             {
-                return null;
-            }
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // A malformed chunk, a body past Kestrel's limit, one sent too slowly: the client's fault, answered as such.
+            return null;
         }
 
         return buffer.ToArray();

@@ -23,15 +23,9 @@ public static class Extensions
         builder.Services.AddOptions<ScaleliteOptions>()
             .Validate(o => o.SecretList().Count > 0, "No load-balancer secret: set LOADBALANCER_SECRET.");
 
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
-        {
-            // Long create calls (many meta_ parameters) must reach our own length check, which answers
-            // with BBB XML, instead of Kestrel's bare 414/431.
-            kestrel.Limits.MaxRequestLineSize = 1024 * 1024;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 1024 * 1024 + (32 * 1024);
-            kestrel.Limits.MaxRequestBufferSize = 2 * 1024 * 1024;
-            kestrel.AddServerHeader = false;
-        });
+        // Long create calls (many meta_ parameters) must reach our own length check, which answers
+        // with BBB XML, instead of Kestrel's bare 414/431.
+        builder.AddRequestLimits();
 
         builder.Services.AddSingleton<BbbRequestReader>();
         builder.Services.AddSingleton<ParameterRules>();
@@ -41,9 +35,12 @@ public static class Extensions
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
         builder.Services.AddSingleton<Tenancy.TenantAdmission>();
+        builder.Services.AddSingleton<CallbackOutbox>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackOutbox>());
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
         builder.Services.AddSingleton<BbbServices>();
+        builder.AddDatabaseOutageHandling();
 
         // The operator API: its OpenAPI document, and the headroom check that turns /health Degraded (still HTTP 200).
         builder.Services.AddOpenApi("v1", OperatorApi.ConfigureOpenApi);
@@ -59,7 +56,15 @@ public static class Extensions
         app.UseExceptionHandler(errors => errors.Run(async context =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments(BbbApi.Prefix) || path.StartsWithSegments(AdminApi.Prefix))
+            if (path.StartsWithSegments(AdminApi.Prefix))
+            {
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
+                    .LogError(context.Features.Get<IExceptionHandlerFeature>()?.Error, "{Method} {Path} failed", context.Request.Method, path.Value);
+                await AdminApi.Failed(BbbError.Internal("An internal error occurred."), StatusCodes.Status500InternalServerError).ExecuteAsync(context);
+                return;
+            }
+
+            if (path.StartsWithSegments(BbbApi.Prefix))
             {
                 var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Diagnostics;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Persistence.Recordings;
 using Scalelite.Core.Recordings;
@@ -14,16 +15,32 @@ public sealed record CapturedCallbacks(IReadOnlyList<string> RecordingReady, str
 
 /// <summary>Captures the callback URLs of a create in the <c>callbacks</c> table, for RecordingSync to deliver.</summary>
 /// <remarks>
-/// As Scalelite does, the recording-ready URL (<c>meta_bbb-recording-ready-url</c>, and the older
+/// <para>As Scalelite does, the recording-ready URL (<c>meta_bbb-recording-ready-url</c>, and the older
 /// <c>meta_bn-recording-ready-url</c>) is removed from the create the BBB server sees: the server would sign its
 /// notification with its own secret, which the LMS does not know, and would call before the recording reaches the
 /// pool's index. RecordingSync calls instead, after the import, signed with the secret the LMS uses.
-/// <c>meta_analytics-callback-url</c> is recorded but still passed through, because nothing relays analytics yet.
+/// <c>meta_analytics-callback-url</c> is recorded but still passed through, because nothing relays analytics yet.</para>
+/// <para>A create must not succeed with its callbacks lost: the LMS's retry would be answered as a duplicate and the
+/// callbacks never asked for again. So they are kept before the meeting's owner is recorded (the owner is what makes
+/// a retry a duplicate): in PostgreSQL, or while it does not answer, in <see cref="CallbackOutbox"/>, which stores
+/// them once it does. When neither takes them, <see cref="RecordAsync"/> says so and the create is undone. The
+/// alternative, recording them before the backend's create, would refuse every create of an LMS that asks for
+/// recording-ready callbacks (Moodle always does) for as long as PostgreSQL is down.</para>
+/// <para>A crash between the backend's create and this step leaves no owner, so the LMS's retry is not a duplicate:
+/// it creates again (the same server answers with the running meeting; another server's copy makes the first one a
+/// stale copy, which the poller ends since nobody is in it) and keeps the callbacks then. One window stays open: if
+/// a poll adopts the orphaned meeting before the retry arrives, the retry is a duplicate and its callbacks are not
+/// kept. Closing it would cost a PostgreSQL read on every repeated create.</para>
 /// </remarks>
-public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext> databases, TimeProvider time, ILogger<CallbackCapture> logger)
+public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext> databases, CallbackOutbox outbox, TimeProvider time, ILogger<CallbackCapture> logger)
 {
     private static readonly string[] RecordingReadyKeys = ["meta_bbb-recording-ready-url", "meta_bn-recording-ready-url"];
     private const string AnalyticsKey = "meta_analytics-callback-url";
+
+    /// <summary>The longest URL the <c>callbacks</c> table keeps; a longer one is not a URL an LMS sends, and is not captured.</summary>
+    private const int MaxUrlLength = 2048;
+
+    private readonly OutageLog _postgres = new(logger, "PostgreSQL", time);
 
     /// <summary>Removes the recording-ready URLs from <paramref name="parameters"/> and returns every callback URL.</summary>
     public static CapturedCallbacks Take(BbbParameters parameters)
@@ -34,14 +51,14 @@ public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext
         {
             if (RecordingReadyKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
             {
-                if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+                if (value.Length <= MaxUrlLength && Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
                 {
                     ready.Add(value);
                 }
 
                 parameters.Remove(key);
             }
-            else if (string.Equals(key, AnalyticsKey, StringComparison.OrdinalIgnoreCase) && value.Length > 0)
+            else if (string.Equals(key, AnalyticsKey, StringComparison.OrdinalIgnoreCase) && value.Length is > 0 and <= MaxUrlLength)
             {
                 analytics = value;
             }
@@ -50,44 +67,76 @@ public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext
         return new CapturedCallbacks([.. ready.Distinct(StringComparer.Ordinal)], analytics);
     }
 
-    /// <summary>Records the captured URLs for the meeting just created. A failure is logged, never fails the create.</summary>
-    public async Task RecordAsync(string tenantId, string meetingId, string? internalMeetingId, CapturedCallbacks captured, CancellationToken ct)
+    /// <summary>The rows a capture makes: one per recording-ready URL, and the analytics URL.</summary>
+    public static IEnumerable<(string Kind, string Url)> Rows(CapturedCallbacks captured) =>
+        captured.RecordingReady.Select(u => (CallbackStatus.RecordingReady, u))
+            .Concat(captured.Analytics is { } a ? [(CallbackStatus.Analytics, a)] : []);
+
+    /// <summary>A <c>captured</c> row, as RecordingSync looks for it when the meeting's recording is imported.</summary>
+    public static Callback Captured(string tenantId, string meetingId, string? internalMeetingId, string kind, string url, DateTimeOffset at) => new()
+    {
+        TenantId = tenantId,
+        MeetingId = meetingId,
+        InternalMeetingId = string.IsNullOrEmpty(internalMeetingId) ? null : internalMeetingId,
+        Kind = kind,
+        Url = url,
+        Status = CallbackStatus.Captured,
+        CreatedAt = at,
+    };
+
+    /// <summary>
+    /// Keeps the captured URLs of the meeting just created: in PostgreSQL, or in the outbox while PostgreSQL does not
+    /// answer. False when neither took them: the caller must undo the create.
+    /// </summary>
+    public async Task<bool> RecordAsync(string tenantId, string meetingId, string? internalMeetingId, CapturedCallbacks captured, CancellationToken ct)
     {
         if (captured.IsEmpty)
         {
-            return;
+            return true;
         }
 
         try
         {
             await using var db = await databases.CreateDbContextAsync(ct);
             var now = time.GetUtcNow();
-            foreach (var (kind, url) in captured.RecordingReady.Select(u => (CallbackStatus.RecordingReady, u))
-                .Concat(captured.Analytics is { } a ? [(CallbackStatus.Analytics, a)] : []))
-            {
-                db.Add(new Callback
-                {
-                    TenantId = tenantId,
-                    MeetingId = meetingId,
-                    InternalMeetingId = string.IsNullOrEmpty(internalMeetingId) ? null : internalMeetingId,
-                    Kind = kind,
-                    Url = url,
-                    Status = CallbackStatus.Captured,
-                    CreatedAt = now,
-                });
-            }
-
+            db.Callbacks.AddRange(Rows(captured).Select(row => Captured(tenantId, meetingId, internalMeetingId, row.Kind, row.Url, now)));
             await db.SaveChangesAsync(ct);
+            _postgres.Succeeded();
+            return true;
         }
-        catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Npgsql.NpgsqlException or OperationCanceledException)
+        catch (Exception e) when (DatabaseOutage.IsOutage(e))
         {
-            Log.CaptureFailed(logger, meetingId, e.Message);
+            _postgres.Failed(e);
+        }
+        catch (Exception e) when (e is DbUpdateException or InvalidOperationException)
+        {
+            // Not an outage, so waiting would not help: the create is undone rather than left without its callbacks.
+            Log.CaptureFailed(logger, meetingId, e);
+            return false;
+        }
+
+        try
+        {
+            await outbox.AddAsync(tenantId, meetingId, internalMeetingId, captured);
+            Log.Kept(logger, meetingId);
+            return true;
+        }
+        catch (Exception e)
+        {
+            Log.OutboxFailed(logger, meetingId, OutageLog.Reason(e));
+            return false;
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Could not record the callbacks of meeting {MeetingId}; its recording-ready notification will not be sent: {Error}")]
-        public static partial void CaptureFailed(ILogger logger, string meetingId, string error);
+        [LoggerMessage(1, LogLevel.Error, "Could not record the callbacks of meeting {MeetingId}; its create is undone")]
+        public static partial void CaptureFailed(ILogger logger, string meetingId, Exception ex);
+
+        [LoggerMessage(2, LogLevel.Debug, "Kept the callbacks of meeting {MeetingId} in the outbox until PostgreSQL answers")]
+        public static partial void Kept(ILogger logger, string meetingId);
+
+        [LoggerMessage(3, LogLevel.Warning, "Could not keep the callbacks of meeting {MeetingId} anywhere (PostgreSQL unavailable, outbox: {Error}); its create is undone")]
+        public static partial void OutboxFailed(ILogger logger, string meetingId, string error);
     }
 }

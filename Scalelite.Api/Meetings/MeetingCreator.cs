@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Xml;
 using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Scalelite.Api.Bbb;
@@ -201,11 +202,19 @@ public sealed class MeetingCreator(
         }
 
         var response = outcome.Response;
+        // The callbacks are kept before the owner is recorded, and whatever the caller does meanwhile: the owner is what
+        // makes a retry a duplicate, so a create whose callbacks could not be kept must not leave one (CallbackCapture).
+        if (!await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, CancellationToken.None))
+        {
+            await client.GetAsync(outcome.Server, "end", new Core.Bbb.BbbParameters().Add("meetingID", meetingId), ct: CancellationToken.None);
+            await voiceBridges.ReleaseAsync(voiceBridge);
+            return BbbResults.Failed(BbbError.Internal("The meeting's callbacks could not be stored, so it was not created; try again."));
+        }
+
         await registry.RecordAsync(
             new MeetingRecord(tenantId, meetingId, outcome.Server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
                 response.Element("moderatorPW"), hash, response.Body),
             TimeSpan.FromSeconds(options.Value.MeetingTtl));
-        await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, ct);
         return BbbResults.Xml(response.Body);
     }
 
@@ -222,19 +231,28 @@ public sealed class MeetingCreator(
     }
 
     /// <summary>The first create's answer, worded as BBB words a repeat.</summary>
-    private static byte[] AsDuplicate(byte[] original)
+    /// <remarks>
+    /// Only the two texts change; the answer keeps the first one's form (no byte-order mark, an XML declaration only
+    /// if the server sent one, the whitespace inside the document), so a client sees what the server's own repeat shows.
+    /// </remarks>
+    internal static byte[] AsDuplicate(byte[] original)
     {
         try
         {
-            var doc = XDocument.Parse(Encoding.UTF8.GetString(original));
+            var doc = XDocument.Parse(Encoding.UTF8.GetString(original), System.Xml.Linq.LoadOptions.PreserveWhitespace);
             var root = doc.Root!;
             SetOrAdd(root, "messageKey", DuplicateKey);
             SetOrAdd(root, "message", DuplicateMessage);
-            using var stream = new MemoryStream();
-            doc.Save(stream, SaveOptions.DisableFormatting);
+            using var stream = new MemoryStream(original.Length + 128);
+            var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), OmitXmlDeclaration = doc.Declaration is null };
+            using (var writer = XmlWriter.Create(stream, settings))
+            {
+                doc.Save(writer);
+            }
+
             return stream.ToArray();
         }
-        catch (System.Xml.XmlException)
+        catch (XmlException)
         {
             return original;
         }

@@ -1,10 +1,13 @@
 using System.Net;
 using System.Text;
 using System.Xml;
+using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Pool;
+using Scalelite.Core.State;
+using Scalelite.Core.Tenancy;
 
 namespace Scalelite.Api.Meetings;
 
@@ -16,8 +19,13 @@ namespace Scalelite.Api.Meetings;
 /// <c>&lt;/meetings&gt;</c> are copied as they came, which costs a quarter of parsing and re-writing them.
 /// With multitenancy, a tenant's call copies only its own meetings, each as it came (<see cref="TenantMeetingFilter"/>);
 /// without it nothing is filtered and the whole content is copied as one piece.
+/// <para>A meeting is listed once. The same check pass notes each answer's meeting IDs; when one runs on two servers
+/// (re-created elsewhere while its first server was offline, which then came back: see the poller's
+/// <c>SplitMeetings</c>), only the registry's owner's copy is listed, the copy joins reach. When the registry names
+/// neither (or cannot be asked), the copy created last is listed. Only the answers holding such a meeting are rebuilt.</para>
 /// </remarks>
-public sealed class MeetingList(IServerDirectory directory, BbbClient client, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
+public sealed class MeetingList(
+    IServerDirectory directory, BbbClient client, MeetingRegistry registry, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
 {
     private const string NoMeetingsKey = "noMeetings";
     private const string NoMeetingsMessage = "no meetings were found on this server";
@@ -36,22 +44,34 @@ public sealed class MeetingList(IServerDirectory directory, BbbClient client, IO
 
         var servers = directory.All.Where(s => s.Reachable).ToList();
         var answers = await Task.WhenAll(servers.Select(s => client.GetAsync(s, "getMeetings", new BbbParameters(), backend.Value.FanOut, ct)));
-        var parts = new List<ArraySegment<byte>>(answers.Length);
-        foreach (var answer in answers)
+        var parts = new List<Listed>(answers.Length);
+        for (var i = 0; i < answers.Length; i++)
         {
-            if (answer.Status != HttpStatusCode.OK)
+            if (answers[i].Status != HttpStatusCode.OK)
             {
                 continue;
             }
 
+            var ids = new List<string>();
             if (tenantId is not null)
             {
-                TenantMeetingFilter.Collect(answer.Body, tenantId, parts);
+                var pieces = new List<ArraySegment<byte>>();
+                if (TenantMeetingFilter.Collect(answers[i].Body, tenantId, pieces, ids) && pieces.Count > 0)
+                {
+                    parts.Add(new Listed(servers[i].Id, answers[i].Body, pieces, ids));
+                }
             }
-            else if (MeetingsOf(answer.Body) is { Count: > 0 } meetings)
+            else if (MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings)
             {
-                parts.Add(meetings);
+                parts.Add(new Listed(servers[i].Id, answers[i].Body, [meetings], ids));
             }
+        }
+
+        var duplicated = parts.SelectMany(l => l.Ids.Distinct(StringComparer.Ordinal)).GroupBy(id => id, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        if (duplicated.Count > 0)
+        {
+            await KeepOneCopyAsync(parts, duplicated, tenantId);
         }
 
         if (parts.Count == 0)
@@ -59,23 +79,97 @@ public sealed class MeetingList(IServerDirectory directory, BbbClient client, IO
             return Empty();
         }
 
-        var merged = new byte[Head.Length + parts.Sum(p => p.Count) + Tail.Length];
+        var merged = new byte[Head.Length + parts.Sum(p => p.Pieces.Sum(m => m.Count)) + Tail.Length];
         Head.CopyTo(merged, 0);
         var at = Head.Length;
-        foreach (var part in parts)
+        foreach (var piece in parts.SelectMany(p => p.Pieces))
         {
-            part.CopyTo(merged, at);
-            at += part.Count;
+            piece.CopyTo(merged, at);
+            at += piece.Count;
         }
 
         Tail.CopyTo(merged, at);
         return merged;
     }
 
-    /// <summary>The raw content of a SUCCESS answer's <c>&lt;meetings&gt;</c> element; empty when there is none; null when the answer is unusable.</summary>
-    internal static ArraySegment<byte>? MeetingsOf(byte[] body)
+    /// <summary>
+    /// One server's answer in the list: the byte ranges it contributes (the whole content of its meetings element, or
+    /// a tenant's meetings one by one), and the meeting IDs in them.
+    /// </summary>
+    private sealed record Listed(string ServerId, byte[] Body, IReadOnlyList<ArraySegment<byte>> Pieces, IReadOnlyList<string> Ids);
+
+    /// <summary>
+    /// Rebuilds the answers holding a meeting that runs on more than one server, so that each such meeting keeps one
+    /// copy: the registry owner's, else the one created last.
+    /// </summary>
+    private async Task KeepOneCopyAsync(List<Listed> parts, HashSet<string> duplicated, string? tenantId)
     {
-        if (!IsSuccessDocument(body))
+        var documents = parts.Select(p => p.Ids.Any(duplicated.Contains) ? Load(p.Body) : null).ToList();
+        if (tenantId is not null)
+        {
+            // A rebuilt answer must still hold only the tenant's meetings (the default tenant's have no tenant-id).
+            foreach (var document in documents.OfType<XDocument>())
+            {
+                document.Root?.Element("meetings")?.Elements("meeting")
+                    .Where(m => (m.Element("metadata")?.Element("tenant-id")?.Value ?? string.Empty) != tenantId).Remove();
+            }
+        }
+
+        foreach (var id in duplicated)
+        {
+            var copies = parts.Select((p, i) => (Index: i, p.ServerId, Meeting: documents[i]?.Root?.Element("meetings")?.Elements("meeting")
+                    .FirstOrDefault(m => m.Element("meetingID")?.Value == id)))
+                .Where(c => c.Meeting is not null).ToList();
+            var owner = await OwnerAsync(tenantId ?? Tenant.DefaultId, id);
+            var keep = copies.Find(c => c.ServerId == owner);
+            if (keep.Meeting is null)
+            {
+                keep = copies.MaxBy(c => long.TryParse(c.Meeting!.Element("createTime")?.Value, out var t) ? t : 0);
+            }
+
+            foreach (var copy in copies.Where(c => c.Index != keep.Index))
+            {
+                copy.Meeting!.Remove();
+            }
+        }
+
+        for (var i = 0; i < parts.Count; i++)
+        {
+            if (documents[i] is { } rebuilt)
+            {
+                var meetings = string.Concat(rebuilt.Root!.Element("meetings")!.Elements("meeting").Select(m => m.ToString(SaveOptions.DisableFormatting)));
+                parts[i] = parts[i] with { Pieces = [Encoding.UTF8.GetBytes(meetings)] };
+            }
+        }
+    }
+
+    /// <summary>The registry's owner of a meeting; null when it has none or cannot be asked (the list is answered all the same).</summary>
+    private async Task<string?> OwnerAsync(string tenantId, string meetingId)
+    {
+        try
+        {
+            return await registry.FindServerIdAsync(tenantId, meetingId);
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private static XDocument Load(byte[] body)
+    {
+        using var stream = new MemoryStream(body, writable: false);
+        using var reader = XmlReader.Create(stream, CheckSettings);
+        return XDocument.Load(reader);
+    }
+
+    /// <summary>
+    /// The raw content of a SUCCESS answer's <c>&lt;meetings&gt;</c> element; empty when there is none; null when the
+    /// answer is unusable. The meeting IDs it lists are added to <paramref name="ids"/>.
+    /// </summary>
+    internal static ArraySegment<byte>? MeetingsOf(byte[] body, List<string>? ids = null)
+    {
+        if (!IsSuccessDocument(body, ids))
         {
             return null;
         }
@@ -101,7 +195,7 @@ public sealed class MeetingList(IServerDirectory directory, BbbClient client, IO
         IgnoreComments = true,
     };
 
-    private static bool IsSuccessDocument(byte[] body)
+    private static bool IsSuccessDocument(byte[] body, List<string>? ids)
     {
         try
         {
@@ -113,11 +207,30 @@ public sealed class MeetingList(IServerDirectory directory, BbbClient client, IO
             }
 
             var success = false;
-            while (reader.Read())
+            // The element names on the path to the current node, below <response>: meetings, meeting.
+            var path = new string[3];
+            reader.Read();
+            while (!reader.EOF)
             {
-                if (reader.Depth == 1 && reader.NodeType == XmlNodeType.Element && reader.Name == "returncode")
+                if (reader.NodeType != XmlNodeType.Element || reader.Depth > 3)
+                {
+                    reader.Read();
+                    continue;
+                }
+
+                path[reader.Depth - 1] = reader.Name;
+                if (reader.Depth == 1 && reader.Name == "returncode")
                 {
                     success = reader.ReadElementContentAsString() == "SUCCESS";
+                }
+                else if (reader.Depth == 3 && reader.Name == "meetingID" && path[0] == "meetings" && path[1] == "meeting")
+                {
+                    var id = reader.ReadElementContentAsString();
+                    ids?.Add(id);
+                }
+                else
+                {
+                    reader.Read();
                 }
             }
 

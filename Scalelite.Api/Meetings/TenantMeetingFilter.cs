@@ -24,12 +24,16 @@ internal static class TenantMeetingFilter
         IgnoreComments = true,
     };
 
-    /// <summary>Adds the matching meetings of <paramref name="body"/> to <paramref name="parts"/>.</summary>
+    /// <summary>
+    /// Adds the matching meetings of <paramref name="body"/> to <paramref name="parts"/>, and their meeting IDs to
+    /// <paramref name="ids"/> when given.
+    /// </summary>
     /// <param name="tenantId">The tenant's id; the default tenant's (empty) matches meetings without a tenant.</param>
     /// <returns>False when the answer is unusable (not a SUCCESS document, or its meetings cannot be told apart).</returns>
-    public static bool Collect(byte[] body, string tenantId, List<ArraySegment<byte>> parts)
+    public static bool Collect(byte[] body, string tenantId, List<ArraySegment<byte>> parts, List<string>? ids = null)
     {
-        if (TenantsOf(body) is not { } tenants)
+        var meetingIds = new List<string?>();
+        if (TenantsOf(body, meetingIds) is not { } tenants)
         {
             return false;
         }
@@ -53,14 +57,21 @@ internal static class TenantMeetingFilter
             if (string.Equals(tenants[i] ?? string.Empty, tenantId, StringComparison.Ordinal))
             {
                 parts.Add(meetings[i]);
+                if (ids is not null && meetingIds[i] is { } id)
+                {
+                    ids.Add(id);
+                }
             }
         }
 
         return true;
     }
 
-    /// <summary>The tenant-id of each meeting, in document order (null for none); null when the answer is not a SUCCESS document.</summary>
-    internal static List<string?>? TenantsOf(byte[] body)
+    /// <summary>
+    /// The tenant-id of each meeting, in document order (null for none); null when the answer is not a SUCCESS document.
+    /// The meeting IDs go to <paramref name="meetingIds"/> when given, in the same order (null for none).
+    /// </summary>
+    internal static List<string?>? TenantsOf(byte[] body, List<string?>? meetingIds = null)
     {
         try
         {
@@ -98,6 +109,17 @@ internal static class TenantMeetingFilter
                 if (depth == 2 && names[1] == "meetings" && reader.Name == "meeting")
                 {
                     tenants.Add(null);
+                    meetingIds?.Add(null);
+                }
+                else if (depth == 3 && reader.Name == "meetingID" && names[2] == "meeting" && names[1] == "meetings")
+                {
+                    var id = reader.ReadElementContentAsString();
+                    if (meetingIds is not null)
+                    {
+                        meetingIds[^1] = id;
+                    }
+
+                    continue;
                 }
                 else if (depth == 4 && reader.Name == "tenant-id" && names[3] == "metadata" && names[2] == "meeting" && names[1] == "meetings")
                 {

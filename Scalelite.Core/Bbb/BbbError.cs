@@ -17,6 +17,10 @@ public sealed record BbbError(string MessageKey, string Message)
     public static readonly BbbError BackendUnreachable = new("internalError", "The server for this meeting did not answer.");
     public static readonly BbbError InvalidParameters = new("invalidParameters", "A parameter is malformed (invalid UTF-8 or too long).");
     public static readonly BbbError DuplicateParameter = new("invalidParameters", "A parameter was given both in the query string and in the body.");
+    public static readonly BbbError MeetingIdLength = new("validationError", "Meeting ID must be between 2 and 256 characters");
+    public static readonly BbbError MeetingIdComma = new("validationError", "Meeting ID cannot contain ','");
+    public static readonly BbbError MeetingIdControlCharacters = new("validationError", "Meeting ID cannot contain control characters");
+    public static readonly BbbError RecordIdControlCharacters = new("validationError", "Record ID cannot contain control characters");
 
     public static BbbError ServerTagUnavailable(string tag) => new("serverTagUnavailable", $"There is no available server with the required tag={tag}.");
 

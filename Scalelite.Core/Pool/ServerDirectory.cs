@@ -3,7 +3,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Scalelite.Core.Diagnostics;
 using Scalelite.Core.Persistence;
+using Scalelite.Core.Pool.Health;
 
 namespace Scalelite.Core.Pool;
 
@@ -31,9 +33,17 @@ public interface IServerDirectory
 /// Keeps <see cref="IServerDirectory"/> fresh: a reload every second is cheap (one small query) and bounds how
 /// long another replica's admin change or the poller's health verdict takes to reach this one.
 /// </summary>
+/// <remarks>
+/// The snapshot is PostgreSQL's record with the poller's unsaved verdicts laid over it (<see cref="UnsavedVerdicts"/>):
+/// while PostgreSQL is down the record cannot be reloaded, but the poller still judges health and publishes its
+/// verdicts in Redis, read here every second as well, so a server that dies during the outage leaves placement and
+/// routing all the same. Each source is read on its own loop: one that hangs (Redis frozen) does not hold up the
+/// other. A failing source keeps its last good state, and its outage is logged once and then at an interval.
+/// </remarks>
 internal sealed partial class ServerDirectory(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
     DatabaseMigrator migrator,
+    UnsavedVerdicts verdicts,
     TimeProvider time,
     ILogger<ServerDirectory> logger)
     : BackgroundService, IServerDirectory, IHealthCheck
@@ -41,6 +51,11 @@ internal sealed partial class ServerDirectory(
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
     private volatile Snapshot _snapshot = new([], FrozenDictionary<string, ServerSnapshot>.Empty);
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _compose = new();
+    private IReadOnlyList<Server> _records = [];
+    private IReadOnlyDictionary<string, HealthVerdict> _verdicts = FrozenDictionary<string, HealthVerdict>.Empty;
+    private readonly OutageLog _postgres = new(logger, "PostgreSQL", time);
+    private readonly OutageLog _redis = new(logger, "Redis", time);
 
     private sealed record Snapshot(IReadOnlyList<ServerSnapshot> All, FrozenDictionary<string, ServerSnapshot> ById);
 
@@ -73,8 +88,7 @@ internal sealed partial class ServerDirectory(
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var servers = await db.Servers.AsNoTracking().OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).ToListAsync(ct);
-            var list = servers.Select(ServerSnapshot.From).ToArray();
-            _snapshot = new Snapshot(list, list.ToFrozenDictionary(s => s.Id));
+            Compose(servers, null);
             IsLoaded = true;
         }
         finally
@@ -86,25 +100,52 @@ internal sealed partial class ServerDirectory(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await migrator.Migrated.WaitAsync(stoppingToken);
+        await Task.WhenAll(
+            EverySecondAsync(RefreshAsync, _postgres, DatabaseOutage.IsOutage, stoppingToken),
+            EverySecondAsync(async ct => Compose(null, await verdicts.ReadAsync().WaitAsync(ct)), _redis, _ => true, stoppingToken));
+    }
+
+    private async Task EverySecondAsync(Func<CancellationToken, Task> refresh, OutageLog outage, Func<Exception, bool> isOutage, CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(RefreshEvery, time);
         do
         {
             try
             {
-                await RefreshAsync(stoppingToken);
+                await refresh(stoppingToken);
+                outage.Succeeded();
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // Before migrations or during a database outage the last snapshot keeps serving.
-                Log.RefreshFailed(logger, ex.Message);
+                // During an outage the last snapshot keeps serving.
+                if (isOutage(ex))
+                {
+                    outage.Failed(ex);
+                }
+                else
+                {
+                    Log.RefreshFailed(logger, ex);
+                }
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>Swaps in a snapshot built from the newest record and verdicts (null: keep the ones held).</summary>
+    private void Compose(IReadOnlyList<Server>? records, IReadOnlyDictionary<string, HealthVerdict>? published)
+    {
+        lock (_compose)
+        {
+            _records = records ?? _records;
+            _verdicts = published ?? _verdicts;
+            var list = _records.Select(s => UnsavedVerdicts.Apply(s, _verdicts.GetValueOrDefault(s.Id))).ToArray();
+            _snapshot = new Snapshot(list, list.ToFrozenDictionary(s => s.Id));
+        }
+    }
+
     private static partial class Log
     {
-        [LoggerMessage(LogLevel.Debug, "Server directory refresh failed: {Reason}")]
-        public static partial void RefreshFailed(ILogger logger, string reason);
+        [LoggerMessage(LogLevel.Error, "Server directory refresh failed")]
+        public static partial void RefreshFailed(ILogger logger, Exception ex);
     }
 }

@@ -16,7 +16,9 @@ namespace Scalelite.Poller.Polling;
 /// delays the verdict on the others. The probe is <see cref="ServerProbe"/>, its result takes effect through
 /// <see cref="ServerHealth"/> (hysteresis, going offline, the audit trail) and the load through
 /// <see cref="LoadCalculator.Settle"/>; this class only puts them in order. PostgreSQL gets the durable record
-/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership.</para>
+/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership. While PostgreSQL
+/// does not answer, the cycle goes on with the servers as the last cycle left them and publishes its verdicts through
+/// Redis instead (<see cref="ServerRecords"/>), so health is never judged blind.</para>
 /// <para>At pool scale the cycle's own cost is Redis round trips, not the probes: the reservations and the
 /// registered meetings of every server are read in two pipelined batches once the probes are in, and then every
 /// server's writes are issued together (the multiplexer pipelines them) instead of one server after the other.
@@ -36,6 +38,8 @@ public sealed partial class PollCycle(
     IOptions<ScaleliteOptions> scalelite,
     ILogger<PollCycle> logger,
     ServerEventLog events,
+    ServerRecords records,
+    SplitMeetings splits,
     Scalelite.Core.Tenancy.TenantUsageRecorder tenantUsage)
 {
     private const string Actor = "poller";
@@ -51,7 +55,12 @@ public sealed partial class PollCycle(
         var cycleStart = time.GetUtcNow();
         var epoch = await registry.BeginCycleAsync();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var servers = await db.Servers.ToListAsync(ct);
+        if (await records.LoadAsync(db, ct) is not { } polled)
+        {
+            return;
+        }
+
+        var servers = polled.Servers;
 
         var probes = await Task.WhenAll(servers.Select(s => probe.ProbeAsync(ServerSnapshot.From(s), wantVersion: s.BbbVersion is null, ct)));
 
@@ -78,10 +87,11 @@ public sealed partial class PollCycle(
             .SelectMany(p => p.Second.Meetings.Where(m => m.Recording && m.InternalMeetingId.Length > 0)
                 .Select(m => (p.First.Id, m.MeetingId, m.InternalMeetingId)))
             .ToList();
-        await Scalelite.Core.Recordings.RecordedMeetings.TrackAsync(db, recorded, cycleStart, ct);
+        if (await records.SaveAsync(db, polled, recorded, cycleStart, ct))
+        {
+            await DrainAsync(db, servers, probes, ct);
+        }
 
-        await SaveAsync(db, ct);
-        await DrainAsync(db, servers, probes, ct);
         if (servers.Zip(probes).All(p => p.Second.Success || !p.First.Online))
         {
             // Every server still online answered, so all their meetings are in the registry: a miss can be trusted again.
@@ -115,7 +125,7 @@ public sealed partial class PollCycle(
         var tasks = new List<Task>(2);
         if (result.Success && server.Online)
         {
-            tasks.Add(ReconcileAsync(server.Id, result.Meetings, registered, cycle));
+            tasks.Add(ReconcileAsync(ServerSnapshot.From(server), result.Meetings, registered, cycle));
         }
 
         // A failed probe of a server still placeable leaves its ranking as the creates since the last poll made it.
@@ -162,33 +172,15 @@ public sealed partial class PollCycle(
         }
     }
 
-    /// <summary>Saves the cycle's observations; a server deleted while the probes were out is skipped, not fatal.</summary>
-    private static async Task SaveAsync(ScaleliteDbContext db, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return;
-            }
-            catch (DbUpdateConcurrencyException ex) when (attempt < 3)
-            {
-                foreach (var entry in ex.Entries)
-                {
-                    entry.State = EntityState.Detached;
-                }
-            }
-        }
-    }
-
     /// <summary>
     /// Brings the registry in line with what the server reports: meetings it no longer runs are forgotten
     /// (unless placed after the poll began, so a create in flight is never undone), and meetings it runs
-    /// that the registry lacks (after a Redis loss) are adopted.
+    /// that the registry lacks (after a Redis loss) are adopted, or ended when empty if another server owns them
+    /// (<see cref="SplitMeetings"/>).
     /// </summary>
-    private async Task ReconcileAsync(string serverId, IReadOnlyList<ObservedMeeting> reported, IReadOnlyList<string> registered, CycleContext cycle)
+    private async Task ReconcileAsync(ServerSnapshot server, IReadOnlyList<ObservedMeeting> reported, IReadOnlyList<string> registered, CycleContext cycle)
     {
+        var serverId = server.Id;
         var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
         var stale = registered.Where(m => !reportedKeys.Contains(m)).ToList();
         var known = new HashSet<string>(registered, StringComparer.Ordinal);
@@ -198,7 +190,7 @@ public sealed partial class PollCycle(
         work.AddRange(stale.Select(member => registry.ForgetIfStaleAsync(member, serverId, cycle.Cutoff)));
         work.AddRange(reported.Select(meeting => known.Contains(meeting.Member)
             ? registry.TouchAsync(meeting.Member, cycle.MeetingTtl)
-            : registry.AdoptAsync(meeting.TenantId ?? string.Empty, meeting.MeetingId, serverId, meeting.CreatedAt, meeting.InternalMeetingId, cycle.MeetingTtl, meeting.VoiceBridge)));
+            : splits.AdoptOrEndAsync(server, meeting, cycle.MeetingTtl)));
         await Task.WhenAll(work);
         if (stale.Count > 0)
         {

@@ -20,7 +20,8 @@ public sealed partial class PollerService(PollCycle cycle, DatabaseMigrator migr
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // A database or Redis outage fails this cycle only; the next one tries again.
+                // A Redis outage fails this cycle only; the next one tries again. (A PostgreSQL outage does not fail it:
+                // the cycle goes on from memory, see ServerRecords.)
                 Log.CycleFailed(logger, ex);
             }
         }

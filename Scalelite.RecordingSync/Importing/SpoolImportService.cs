@@ -12,7 +12,10 @@ namespace Scalelite.RecordingSync.Importing;
 /// source of truth, and it also runs every <c>ImportPollInterval</c>, because NFS clients do not see each other's
 /// writes as notifications. An archive that is not ready yet gets a rescan soon after. An archive that fails for a
 /// reason other than being malformed (the database is down, a disk is full) stays where it is and is retried at
-/// the next periodic scan.
+/// the next periodic scan: the periodic scans keep their own schedule (one every <c>ImportPollInterval</c>, counted
+/// from the previous one, whatever woke the scanner in between), and a failure only holds its archive back from
+/// the scans woken by notifications before that. Counting the wait from the failure instead would skip the next
+/// scan whenever the import took any time, and the retry would come two intervals later.
 /// </remarks>
 public sealed partial class SpoolImportService(
     RecordingImporter importer,
@@ -24,7 +27,8 @@ public sealed partial class SpoolImportService(
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _retryAfter = new(StringComparer.Ordinal);
+    // Archives whose import failed for a temporary reason: left alone until the next periodic scan.
+    private readonly ConcurrentDictionary<string, byte> _waitForPeriodicScan = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -53,8 +57,15 @@ public sealed partial class SpoolImportService(
         Log.Watching(logger, o.SpoolDir, o.ImportParallelism);
 
         var running = new List<Task>();
+        var nextPeriodicScan = time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (time.GetUtcNow() >= nextPeriodicScan)
+            {
+                nextPeriodicScan = time.GetUtcNow() + o.PollInterval;
+                _waitForPeriodicScan.Clear();
+            }
+
             var waitingForSettle = false;
             try
             {
@@ -66,9 +77,10 @@ public sealed partial class SpoolImportService(
             }
 
             running.RemoveAll(t => t.IsCompleted);
-            var next = waitingForSettle ? readiness.MinimumGap : o.PollInterval;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(next);
+            var untilPeriodic = nextPeriodicScan - time.GetUtcNow();
+            var next = waitingForSettle && readiness.MinimumGap < untilPeriodic ? readiness.MinimumGap : untilPeriodic;
+            using var timer = new CancellationTokenSource(next > TimeSpan.Zero ? next : TimeSpan.Zero, time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timer.Token);
             try
             {
                 await _wake.Reader.ReadAsync(timeout.Token);
@@ -100,8 +112,7 @@ public sealed partial class SpoolImportService(
             }
 
             present.Add(file.FullName);
-            if (_inFlight.ContainsKey(file.FullName)
-                || (_retryAfter.TryGetValue(file.FullName, out var after) && time.GetUtcNow() < after))
+            if (_inFlight.ContainsKey(file.FullName) || _waitForPeriodicScan.ContainsKey(file.FullName))
             {
                 continue;
             }
@@ -117,9 +128,9 @@ public sealed partial class SpoolImportService(
         }
 
         readiness.Retain(present);
-        foreach (var gone in _retryAfter.Keys.Where(k => !present.Contains(k)))
+        foreach (var gone in _waitForPeriodicScan.Keys.Where(k => !present.Contains(k)))
         {
-            _retryAfter.TryRemove(gone, out _);
+            _waitForPeriodicScan.TryRemove(gone, out _);
         }
 
         return waiting;
@@ -133,7 +144,6 @@ public sealed partial class SpoolImportService(
             try
             {
                 await importer.ImportAsync(archive, ct);
-                _retryAfter.TryRemove(archive, out _);
             }
             finally
             {
@@ -145,8 +155,9 @@ public sealed partial class SpoolImportService(
         }
         catch (Exception e)
         {
-            // Not the archive's fault: keep it and try again after the poll interval.
-            _retryAfter[archive] = time.GetUtcNow() + options.Value.PollInterval;
+            // Not the archive's fault: keep it and try again at the next periodic scan. Marked before the archive
+            // leaves _inFlight (below), so a scan never sees it as neither.
+            _waitForPeriodicScan[archive] = 0;
             Log.ImportFailed(logger, Path.GetFileName(archive), e.Message);
         }
         finally

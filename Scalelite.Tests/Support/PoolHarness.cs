@@ -27,10 +27,12 @@ public sealed class PoolHarness : IAsyncDisposable
 
     private readonly Dictionary<string, string?> _config;
     private readonly List<(WebApplication Api, BbbTestClient Client)> _replicas = [];
+    private readonly LogCapture? _logs;
 
-    private PoolHarness(WebApplication api, IHost poller, BbbSimulatorHost simulators, string apiUrl, IReadOnlyList<string> serverIds, string redis, Dictionary<string, string?> config)
+    private PoolHarness(WebApplication api, IHost poller, BbbSimulatorHost simulators, string apiUrl, IReadOnlyList<string> serverIds, string redis, Dictionary<string, string?> config, LogCapture? logs)
     {
         _config = config;
+        _logs = logs;
         Api = api;
         Poller = poller;
         Simulators = simulators;
@@ -55,11 +57,15 @@ public sealed class PoolHarness : IAsyncDisposable
     /// <summary>The pool's PostgreSQL connection string.</summary>
     public string Database => _config["ConnectionStrings:scalelite"]!;
 
+    /// <param name="database">A PostgreSQL connection string of the test's own (a dedicated cluster it stops and starts); a
+    /// new database of the shared cluster when null.</param>
+    /// <param name="logs">Receives what the API and the poller log, for tests that assert on logging.</param>
     /// <param name="registerServers">False leaves the pool empty: the simulators run, and the test registers them itself.</param>
     public static async Task<PoolHarness> StartAsync(
-        InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null, bool registerServers = true)
+        InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null,
+        string? database = null, LogCapture? logs = null, bool registerServers = true)
     {
-        var database = await infrastructure.CreateDatabaseAsync("pool");
+        database ??= await infrastructure.CreateDatabaseAsync("pool");
         redis ??= infrastructure.CreateRedisConnectionString();
         var config = new Dictionary<string, string?>
         {
@@ -85,12 +91,17 @@ public sealed class PoolHarness : IAsyncDisposable
             ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Warning),
         });
 
-        var (api, address) = await StartApiAsync(config);
+        var (api, address) = await StartApiAsync(config, logs);
 
         var pollerBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         pollerBuilder.Configuration.AddInMemoryCollection(config);
+        if (logs is not null)
+        {
+            pollerBuilder.Logging.AddProvider(logs.For("poller"));
+        }
+
         pollerBuilder.AddScaleliteCore();
-        pollerBuilder.Services.AddSingleton<PollCycle>();
+        pollerBuilder.Services.AddPolling();
         var poller = pollerBuilder.Build();
         await poller.StartAsync();
 
@@ -106,17 +117,20 @@ public sealed class PoolHarness : IAsyncDisposable
             ids.Add(server.Id);
         }
 
-        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis, config);
+        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis, config, logs);
         await harness.PollAsync();
         return harness;
     }
+
+    /// <summary>The replicas started with <see cref="StartApiReplicaAsync"/>, in order.</summary>
+    public IReadOnlyList<WebApplication> ApiReplicas => [.. _replicas.Select(r => r.Api)];
 
     public string ApiBase => Client.BaseUrl;
 
     /// <summary>Starts one more API replica on the same PostgreSQL and Redis; returns a client for it.</summary>
     public async Task<BbbTestClient> StartApiReplicaAsync()
     {
-        var (api, address) = await StartApiAsync(_config);
+        var (api, address) = await StartApiAsync(_config, _logs);
         await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
         // Connect to Redis now: the first request would otherwise connect synchronously inside the DI lock, and a
         // herd arriving at that moment blocks thread-pool threads on it.
@@ -127,10 +141,15 @@ public sealed class PoolHarness : IAsyncDisposable
         return client;
     }
 
-    private static async Task<(WebApplication Api, string Address)> StartApiAsync(Dictionary<string, string?> config)
+    private static async Task<(WebApplication Api, string Address)> StartApiAsync(Dictionary<string, string?> config, LogCapture? logs)
     {
         var apiBuilder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         apiBuilder.Configuration.AddInMemoryCollection(config);
+        if (logs is not null)
+        {
+            apiBuilder.Logging.AddProvider(logs.For("api"));
+        }
+
         apiBuilder.WebHost.UseUrls("http://127.0.0.1:0");
         apiBuilder.AddServiceDefaults();
         apiBuilder.AddApplicationServices();

@@ -48,7 +48,9 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
 /// <item><b>Create, skip once, give back</b>: the create goes to the chosen server. One that answers with an error has
 /// refused the meeting, and its answer is the create's answer. One that does not answer is skipped once and the pick is
 /// made again among the rest (at most <see cref="Attempts"/> servers); the poller takes it out if it stays silent. Either
-/// way the seats reserved on it are given back at once (<see cref="ReleaseLua"/>), not at the next poll.</item>
+/// way the seats reserved on it are given back at once (<see cref="ReleaseLua"/>), not at the next poll. One that does
+/// not answer is also left out of the creates that follow until a probe of it succeeds (<see cref="UnresponsiveServers"/>),
+/// so a hung server costs one create its timeout, not every create until the poller takes it out.</item>
 /// </list>
 /// The key layout and the join step's script are <see cref="LoadRanking"/>'s, shared with the join flush and the poller.
 /// </remarks>
@@ -57,6 +59,7 @@ public sealed partial class MeetingPlacement(
     IPlacementPolicy policy,
     LoadCalculator load,
     JoinLoadBuffer joins,
+    UnresponsiveServers unresponsive,
     IConnectionMultiplexer redis,
     IOptions<BackendOptions> backend,
     ILogger<MeetingPlacement> logger)
@@ -133,7 +136,7 @@ public sealed partial class MeetingPlacement(
     {
         var candidates = policy.Candidates(directory.All, new PlacementRequest(meetingKey, TagRequirement.Parse(parameters["meta_server-tag"])));
         var seats = load.ReserveSeats(parameters["meta_bbb-meeting-size-hint"], parameters["maxParticipants"]);
-        return new PlacementPlan(meetingKey, candidates.Servers, seats, candidates.MissingTag);
+        return new PlacementPlan(meetingKey, unresponsive.Filter(candidates.Servers), seats, candidates.MissingTag);
     }
 
     /// <summary>
@@ -175,6 +178,7 @@ public sealed partial class MeetingPlacement(
             }
 
             Log.CreateFailed(logger, plan.MeetingKey, server.Id, response.Error);
+            await unresponsive.ReportAsync(server.Id);
         }
 
         return PlacementOutcome.NoServer;

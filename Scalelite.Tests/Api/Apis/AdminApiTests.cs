@@ -55,6 +55,42 @@ public sealed class AdminApiTests(InfrastructureFixture infrastructure) : IClass
     }
 
     [Fact]
+    public async Task ScaleliteAdminApi_RefusedBeforeTheCallRuns_IsAnsweredInJsonWithAStatus()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        var admin = pool.Client.BaseUrl.Replace("/bigbluebutton/api", "/scalelite/api", StringComparison.Ordinal);
+        string Signed(string call) => $"{admin}/{call}?checksum={Checksum.Compute(ChecksumAlgorithm.Sha256, call, string.Empty, pool.Client.Secret)}";
+        async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpRequestMessage request)
+        {
+            using var response = await pool.Client.Http.SendAsync(request);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+        }
+
+        await AssertKeyAsync(SendAsync(new(HttpMethod.Get, $"{admin}/getServers?checksum=123")), HttpStatusCode.Unauthorized, "checksumError");
+        await AssertKeyAsync(SendAsync(new(HttpMethod.Get, $"{admin}/getServers")), HttpStatusCode.Unauthorized, "checksumError");
+        await AssertKeyAsync(
+            SendAsync(new(HttpMethod.Post, Signed("addServer")) { Content = new StringContent("server[url]=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded") }),
+            HttpStatusCode.UnsupportedMediaType, "unsupportedContentType");
+        await AssertKeyAsync(SendAsync(new(HttpMethod.Get, Signed("getNothing"))), HttpStatusCode.NotFound, "unsupportedRequest");
+        await AssertKeyAsync(SendAsync(new(HttpMethod.Get, Signed("addServer"))), HttpStatusCode.MethodNotAllowed, "unsupportedRequest");
+
+        // Scalelite's own answer while multitenancy is off, after the checksum.
+        var (status, body) = await SendAsync(new(HttpMethod.Get, Signed("getTenants")));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "Multitenancy is disabled"), (status, body.GetProperty("message").GetString()));
+        await AssertKeyAsync(SendAsync(new(HttpMethod.Get, $"{admin}/getTenants?checksum=0")), HttpStatusCode.Unauthorized, "checksumError");
+
+        // A JSON body declared with a charset, or no body at all, is fine.
+        var (listed, _) = await SendAsync(new(HttpMethod.Get, Signed("getServers")));
+        Assert.Equal(HttpStatusCode.OK, listed);
+        var (updated, _) = await SendAsync(new(HttpMethod.Post, Signed("updateServer"))
+        {
+            Content = new StringContent("{\"id\":\"" + pool.ServerIds[0] + "\",\"server\":{\"tag\":\"a\"}}", System.Text.Encoding.UTF8, "application/json"),
+        });
+        Assert.Equal(HttpStatusCode.OK, updated);
+    }
+
+    [Fact]
     public async Task OperatorApi_EachOutcome_IsAnsweredWithItsStatusAndMessage()
     {
         await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
@@ -87,6 +123,13 @@ public sealed class AdminApiTests(InfrastructureFixture infrastructure) : IClass
     {
         var (actual, body) = await call;
         Assert.Equal((status, error), (actual, body.GetProperty("error").GetString()));
+    }
+
+    private static async Task AssertKeyAsync(Task<(HttpStatusCode Status, JsonElement Body)> call, HttpStatusCode status, string messageKey)
+    {
+        var (actual, body) = await call;
+        Assert.Equal((status, messageKey), (actual, body.GetProperty("messageKey").GetString()));
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("error").GetString()));
     }
 
     private static async Task AssertMessageAsync(Task<(HttpStatusCode Status, JsonElement Body)> call, HttpStatusCode status, string message)

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Xml.Linq;
 using Scalelite.Core.Bbb;
 using Scalelite.Tests.Infrastructure;
 using Scalelite.Tests.Support;
@@ -48,13 +47,13 @@ public sealed class TenantAdminApiTests(InfrastructureFixture infrastructure) : 
         Assert.Equal(JsonSerializer.Serialize(Json(expected)), JsonSerializer.Serialize(Json(answer.Body)));
     }
 
-    private static void AssertXmlFailed(string messageKey, string message, (HttpStatusCode Status, string Body, string? Type) answer)
+    /// <summary>A refusal of the admin API: JSON <c>{"error": message, "messageKey": key}</c> with a status that says so.</summary>
+    private static void AssertRefused(HttpStatusCode status, string messageKey, string message, (HttpStatusCode Status, string Body, string? Type) answer)
     {
-        Assert.Equal(HttpStatusCode.OK, answer.Status);
-        var root = XDocument.Parse(answer.Body).Root!;
-        Assert.Equal("FAILED", root.Element("returncode")!.Value);
-        Assert.Equal(messageKey, root.Element("messageKey")!.Value);
-        Assert.Equal(message, root.Element("message")!.Value);
+        Assert.Equal(status, answer.Status);
+        var body = Json(answer.Body);
+        Assert.Equal(messageKey, body.GetProperty("messageKey").GetString());
+        Assert.Equal(message, body.GetProperty("error").GetString());
     }
 
     [Fact]
@@ -66,8 +65,8 @@ public sealed class TenantAdminApiTests(InfrastructureFixture infrastructure) : 
         AssertJson("""{"message":"No tenants exist"}""", await admin.GetAsync("getTenants"), HttpStatusCode.OK);
 
         // addTenant: the tenant wrapper is required (Rails' ParameterMissing, as XML), then both fields.
-        AssertXmlFailed("internalError", "param is missing or the value is empty: tenant", await admin.PostAsync("addTenant", new { name = "x" }));
-        AssertXmlFailed("internalError", "param is missing or the value is empty: tenant", await admin.PostAsync("addTenant", null));
+        AssertRefused(HttpStatusCode.BadRequest, "internalError", "param is missing or the value is empty: tenant", await admin.PostAsync("addTenant", new { name = "x" }));
+        AssertRefused(HttpStatusCode.BadRequest, "internalError", "param is missing or the value is empty: tenant", await admin.PostAsync("addTenant", null));
         AssertJson("""{"message":"Error: both name and secrets are required to create a Tenant"}""",
             await admin.PostAsync("addTenant", new { tenant = new { name = "school1" } }), HttpStatusCode.BadRequest);
 
@@ -91,7 +90,7 @@ public sealed class TenantAdminApiTests(InfrastructureFixture infrastructure) : 
         AssertJson($$$"""{"tenant":{"id":"{{{id}}}","name":"school1","secrets":"s1-new","new_record":false,"destroyed":false}}""",
             await admin.PostAsync("updateTenant", new { id, tenant = new { name = "", secrets = "s1-new" } }), HttpStatusCode.OK);
         AssertJson("""{"error":"Couldn't find Tenant with id=nope"}""", await admin.PostAsync("updateTenant", new { id = "nope", tenant = new { name = "x" } }), HttpStatusCode.NotFound);
-        AssertXmlFailed("internalError", "param is missing or the value is empty: tenant", await admin.PostAsync("updateTenant", new { id }));
+        AssertRefused(HttpStatusCode.BadRequest, "internalError", "param is missing or the value is empty: tenant", await admin.PostAsync("updateTenant", new { id }));
         var second = Json((await admin.PostAsync("addTenant", new { tenant = new { name = "school2", secrets = "s2" } })).Body).GetProperty("tenant").GetProperty("id").GetString();
         AssertJson("""{"error":"A tenant named school1 already exists"}""",
             await admin.PostAsync("updateTenant", new { id = second, tenant = new { name = "school1" } }), HttpStatusCode.UnprocessableEntity);
@@ -126,17 +125,17 @@ public sealed class TenantAdminApiTests(InfrastructureFixture infrastructure) : 
         AssertJson("""{"message":"Multitenancy is disabled"}""", await admin.PostAsync("addTenant", new { tenant = new { name = "a", secrets = "b" } }), HttpStatusCode.PreconditionFailed);
 
         // Before multitenancy: the content type of a POST with a body, then the checksum.
-        AssertXmlFailed("unsupportedContentType", "POST request Content-Type is missing or unsupported", await admin.PostAsync("addTenant", new { }, "text/plain"));
+        AssertRefused(HttpStatusCode.UnsupportedMediaType, "unsupportedContentType", "POST request Content-Type is missing or unsupported", await admin.PostAsync("addTenant", new { }, "text/plain"));
         var wrong = new Admin(off.Client, "wrong-secret");
-        AssertXmlFailed("checksumError", "You did not pass the checksum security check", await wrong.GetAsync("getTenants"));
+        AssertRefused(HttpStatusCode.Unauthorized, "checksumError", "You did not pass the checksum security check", await wrong.GetAsync("getTenants"));
 
         // A call with the wrong method is not a call at all.
         using var getAdd = await off.Client.Http.GetAsync(admin.Url("addTenant"));
-        XmlAssert.Failed(await BbbTestClient.ReadXmlAsync(getAdd), "unsupportedRequest");
+        AssertRefused(HttpStatusCode.MethodNotAllowed, "unsupportedRequest", "This request is not supported.", (getAdd.StatusCode, await getAdd.Content.ReadAsStringAsync(), null));
 
         // With an admin secret, the load-balancer secret no longer opens the admin APIs.
         await using var separate = await TenantPool.StartAsync(infrastructure, simulators: 1, ("Scalelite:AdminSecrets", AdminSecret));
-        AssertXmlFailed("checksumError", "You did not pass the checksum security check", await new Admin(separate.Client, PoolHarness.Secret).GetAsync("getServers"));
+        AssertRefused(HttpStatusCode.Unauthorized, "checksumError", "You did not pass the checksum security check", await new Admin(separate.Client, PoolHarness.Secret).GetAsync("getServers"));
         Assert.Equal(HttpStatusCode.OK, (await new Admin(separate.Client, AdminSecret).GetAsync("getServers")).Status);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{separate.Client.Origin}/api/v1/tenants");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", PoolHarness.Secret);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Xml.Linq;
 using Scalelite.Core.Bbb;
@@ -31,8 +30,8 @@ public sealed class BadInputTests(InfrastructureFixture infrastructure) : IClass
     [InlineData("create", "name=x", "missingParamMeetingID")]
     [InlineData("create", "meetingID=&name=x", "missingParamMeetingID")]
     [InlineData("join", "fullName=A", "missingParamMeetingID")]
-    [InlineData("join", "meetingID=m", "missingParamFullName")]
-    [InlineData("join", "meetingID=m&fullName=", "missingParamFullName")]
+    [InlineData("join", "meetingID=m1", "missingParamFullName")]
+    [InlineData("join", "meetingID=m1&fullName=", "missingParamFullName")]
     [InlineData("end", "", "missingParamMeetingID")]
     [InlineData("getMeetingInfo", "meetingID=", "missingParamMeetingID")]
     [InlineData("isMeetingRunning", "", "missingParamMeetingID")]
@@ -218,14 +217,5 @@ public sealed class BadInputTests(InfrastructureFixture infrastructure) : IClass
         var answer = await Client.CreateAsync("odd <&\"'> id", ("name", "A <b>&amp; \"c\""));
         XmlAssert.Success(answer);
         Assert.Equal("odd <&\"'> id", answer.Element("meetingID")?.Value);
-    }
-
-    [Fact]
-    public async Task AdminApi_BadChecksum_IsChecksumError()
-    {
-        var admin = Client.BaseUrl.Replace("/bigbluebutton/api", "/scalelite/api", StringComparison.Ordinal);
-        using var response = await Client.Http.GetAsync($"{admin}/getServers?checksum=123");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        XmlAssert.Failed(await BbbTestClient.ReadXmlAsync(response), "checksumError");
     }
 }

@@ -71,6 +71,22 @@ public sealed class MeetingFlowTests(InfrastructureFixture infrastructure) : ICl
     }
 
     [Fact]
+    public async Task Create_RepeatAnsweredFromTheFirstAnswer_HasTheFirstAnswersBytesWithBbbsDuplicateWording()
+    {
+        var url = _pool.Client.Url("create", BbbTestClient.Query(("meetingID", "same-bytes"), ("name", "Same bytes")));
+        var first = await _pool.Client.Http.GetByteArrayAsync(url);
+        var second = await _pool.Client.Http.GetByteArrayAsync(url);
+
+        // Answered without a second create on the server: the answer is made from the first one.
+        Assert.Equal(1, _pool.Simulators.Servers.Sum(s => s.GetCallCount("create")));
+        var expected = System.Text.Encoding.UTF8.GetString(first)
+            .Replace("<messageKey></messageKey>", "<messageKey>duplicateWarning</messageKey>", StringComparison.Ordinal)
+            .Replace("<message></message>", "<message>This conference was already in existence and may currently be in progress.</message>", StringComparison.Ordinal);
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(second));
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(expected), second);
+    }
+
+    [Fact]
     public async Task Create_Concurrent200_OneCreateOnOneServer_SameAnswerForAll()
     {
         var url = _pool.Client.Url("create", BbbTestClient.Query(("meetingID", "herd-of-one"), ("name", "Herd")));

@@ -25,4 +25,17 @@ public class MeetingListTests
     [InlineData("")]
     [InlineData("<html><body>502 Bad Gateway</body></html>")]
     public void MeetingsOf_FailedOrBroken_IsLeftOut(string xml) => Assert.Null(Meetings(xml));
+
+    [Fact]
+    public void MeetingsOf_Success_ListsTheMeetingIDs_NotNestedOnes()
+    {
+        var ids = new List<string>();
+        MeetingList.MeetingsOf(Encoding.UTF8.GetBytes(
+            "<response><returncode>SUCCESS</returncode><meetings>" +
+            "<meeting><meetingName>A</meetingName><meetingID>a&amp;1</meetingID><metadata><meetingID>not-me</meetingID></metadata></meeting>" +
+            "<meeting><meetingID>b</meetingID><breakoutRooms><breakout>c</breakout></breakoutRooms></meeting>" +
+            "</meetings></response>"), ids);
+
+        Assert.Equal(["a&1", "b"], ids);
+    }
 }

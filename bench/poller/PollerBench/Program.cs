@@ -92,7 +92,7 @@ async Task<object> MeasureAsync(int n, string manifest)
         ["Logging:LogLevel:Default"] = "Error",
     });
     builder.AddScaleliteCore();
-    builder.Services.AddSingleton<PollCycle>();
+    builder.Services.AddPolling();
     using var host = builder.Build();
     await host.StartAsync();
     await host.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(60));

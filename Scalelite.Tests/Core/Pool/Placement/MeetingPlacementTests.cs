@@ -85,6 +85,59 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
     }
 
     [Fact]
+    public async Task Plan_AfterAServerLeftACreateUnanswered_LeavesItOutUntilAProbeSentAfterThatSucceeds()
+    {
+        await using var rig = await Rig.StartAsync(infrastructure, S("a", 0), S("b", 10));
+        await rig.Placement.PlaceAsync(rig.Plan(), server => Task.FromResult(server.Id == "a" ? BackendResponse.Failed("Timed out.") : Success()));
+        var failedAt = rig.Time.GetUtcNow();
+
+        Assert.Equal(["b"], rig.Plan(":next").Candidates.Select(s => s.Id));
+        // A good probe sent before the failure, or a failed one after it, proves nothing.
+        rig.Directory.Servers = [S("a", 0) with { LastPolledAt = failedAt.AddSeconds(-1), LastPollSucceeded = true }, S("b", 25)];
+        Assert.Equal(["b"], rig.Plan(":next").Candidates.Select(s => s.Id));
+        rig.Directory.Servers = [S("a", 0) with { LastPolledAt = failedAt.AddSeconds(1), LastPollSucceeded = false }, S("b", 25)];
+        Assert.Equal(["b"], rig.Plan(":next").Candidates.Select(s => s.Id));
+
+        rig.Directory.Servers = [S("a", 0) with { LastPolledAt = failedAt.AddSeconds(1), LastPollSucceeded = true }, S("b", 25)];
+        Assert.Equal(["a", "b"], rig.Plan(":next").Candidates.Select(s => s.Id).Order(StringComparer.Ordinal));
+        Assert.False(rig.Unresponsive.IsSkipped("a"));
+    }
+
+    [Fact]
+    public async Task Plan_EveryCandidateLeftACreateUnanswered_OffersThemAllAnyway()
+    {
+        await using var rig = await Rig.StartAsync(infrastructure, S("a", 0), S("b", 10));
+
+        var outcome = await rig.Placement.PlaceAsync(rig.Plan(), _ => Task.FromResult(BackendResponse.Failed("Timed out.")));
+
+        Assert.False(outcome.Placed);
+        Assert.True(rig.Unresponsive.IsSkipped("a") && rig.Unresponsive.IsSkipped("b"));
+        Assert.Equal(["a", "b"], rig.Plan(":next").Candidates.Select(s => s.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Plan_SkippedServerNeverProbedAgain_IsOfferedAgainAfterUnhealthyThresholdPlusOnePollIntervals()
+    {
+        await using var rig = await Rig.StartAsync(infrastructure, S("a", 0), S("b", 10));
+        await rig.Placement.PlaceAsync(rig.Plan(), server => Task.FromResult(server.Id == "a" ? BackendResponse.Failed("Timed out.") : Success()));
+
+        rig.Time.Advance(TimeSpan.FromSeconds((2 + 1) * 60) - TimeSpan.FromSeconds(1));
+        Assert.Equal(["b"], rig.Plan(":next").Candidates.Select(s => s.Id));
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["a", "b"], rig.Plan(":next").Candidates.Select(s => s.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task PlaceAsync_ServerAnswersWithAnError_IsNotSkippedAfterwards()
+    {
+        await using var rig = await Rig.StartAsync(infrastructure, S("a", 0), S("b", 10));
+
+        await rig.Placement.PlaceAsync(rig.Plan(), _ => Task.FromResult(Answer("<response><returncode>FAILED</returncode><messageKey>idNotUnique</messageKey></response>")));
+
+        Assert.Equal(2, rig.Plan(":next").Candidates.Count);
+    }
+
+    [Fact]
     public async Task PlaceAsync_PendingJoinsOfThisReplica_CountBeforeTheChoice()
     {
         await using var rig = await Rig.StartAsync(infrastructure, S("a", 0), S("b", 10));
@@ -204,16 +257,21 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
             Ranking = new LoadRanking(redis);
             Joins = new JoinLoadBuffer(Ranking, new FakeTimeProvider(), NullLogger<JoinLoadBuffer>.Instance);
             var load = new LoadCalculator(Options.Create(new LoadOptions()), new FakeTimeProvider(DateTimeOffset.UtcNow));
-            Placement = new MeetingPlacement(directory, new LeastLoadedPlacementPolicy(), load, Joins, redis, Options.Create(new BackendOptions()), NullLogger<MeetingPlacement>.Instance);
+            Unresponsive = new UnresponsiveServers(redis, Time, Options.Create(new PollerOptions()));
+            Placement = new MeetingPlacement(directory, new LeastLoadedPlacementPolicy(), load, Joins, Unresponsive, redis, Options.Create(new BackendOptions()), NullLogger<MeetingPlacement>.Instance);
         }
 
         public DirectoryStub Directory { get; }
+
+        public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
         public LoadRanking Ranking { get; }
 
         public JoinLoadBuffer Joins { get; }
 
         public MeetingPlacement Placement { get; }
+
+        public UnresponsiveServers Unresponsive { get; }
 
         public static async Task<Rig> StartAsync(InfrastructureFixture infrastructure, params ServerSnapshot[] servers)
         {
@@ -241,6 +299,7 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
         public async ValueTask DisposeAsync()
         {
             Joins.Dispose();
+            Unresponsive.Dispose();
             await _redis.DisposeAsync();
         }
 
