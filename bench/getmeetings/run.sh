@@ -36,6 +36,9 @@ BBB="python3 $REPO/bench/lib/bbb.py"
 ensure_tools
 build_release
 ENV_=(); [[ -n ${POLL_INTERVAL:-} ]] && ENV_=("POLL_INTERVAL=$POLL_INTERVAL")
+# With MULTITENANCY=1 the poller must read the tenants' marks as the multitenant Api wrote them, so the AppHost's
+# services run with multitenancy on; 'ours' is then a further Api process with it off (see below).
+[[ $MULTITENANCY == 1 ]] && ENV_+=(MULTITENANCY_ENABLED=true URL_HOST=lb.localhost Tenancy__DefaultTenant=true)
 start_apphost "$SIMULATORS" "${ENV_[@]}"
 
 read -r API_URL API_SECRET _ < <($BBB endpoint "$STATE/endpoints.json" api)
@@ -46,6 +49,9 @@ start_simulator baseline "$SIM_SECRET"
 # The same TOTAL meetings (same create parameters) through the API into the pool, and straight into the baseline.
 if [[ $MULTITENANCY == 1 ]]; then
   start_api multitenant MULTITENANCY_ENABLED=true URL_HOST=lb.localhost
+  # 'ours': the single-tenant figure, an Api with multitenancy off, which lists every tenant's meetings.
+  start_api single
+  API_URL=$API_URL_single API_PID=$API_PID_single
   $BBB addtenants "$API_URL_multitenant" "$API_SECRET" "$TENANTS" || die "adding the tenants failed"
   $BBB creates "$WORK/pool-creates.txt" --secret "$API_SECRET" --prefix gm --count "$TOTAL" --tenants "$TENANTS"
   $BBB send "$API_URL_multitenant" "$WORK/pool-creates.txt" --hosts "$WORK/pool-creates.txt.hosts" --host-suffix lb.localhost \

@@ -44,7 +44,11 @@ ensure_tools
 build_release
 
 # ---------------------------------------------------------------- the system under test
-start_apphost "$SIMULATORS"
+# With MULTITENANCY=1 the AppHost's services run with multitenancy on and the bare host as the default tenant: the
+# poller must read the tenants' marks like the API that created the meetings, or it files them under the default
+# tenant and the multitenant Api's joins find nothing. The 'scalelite' target (bare host) is then the default tenant.
+TENANCY_ENV=(); [[ $MULTITENANCY == 1 ]] && TENANCY_ENV=(MULTITENANCY_ENABLED=true URL_HOST=lb.localhost Tenancy__DefaultTenant=true)
+start_apphost "$SIMULATORS" "${TENANCY_ENV[@]}"
 
 read -r API_URL SIM_URL API_PORT < <(python3 - "$STATE/endpoints.json" <<'EOF'
 import json, sys, urllib.parse
