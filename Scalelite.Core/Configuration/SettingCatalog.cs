@@ -20,7 +20,7 @@ public static class SettingCatalog
         new("Scalelite:Secrets", "LOADBALANCER_SECRET", "(required)", "Shared secret(s) that LMSs sign their API calls with. Several may be given, separated by ':' (rollover)."),
         new("Scalelite:AdditionalSecrets", "LOADBALANCER_SECRETS", "(empty)", "More accepted secrets, separated by ':'."),
         new("Scalelite:ChecksumAlgorithms", "LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA256:SHA384:SHA512", "Accepted checksum algorithms, separated by ':'. Backend calls are signed with SHA256 unless set, else with the strongest listed."),
-        new("Scalelite:UrlHost", "URL_HOST", "(the host the client called)", "Host name used in URLs we hand out."),
+        new("Scalelite:UrlHost", "URL_HOST", "(the host the client called)", "Host name used in URLs we hand out. With multitenancy, a host tenant is reached at a sub-domain of it (NAME.URL_HOST)."),
         new("Scalelite:MaxMeetingDuration", "MAX_MEETING_DURATION", "0 (no cap)", "Caps the create duration parameter, in minutes."),
         new("Scalelite:MeetingTtl", "DEFAULT_MEETING_TTL", "86400", "Seconds a meeting's ownership is kept without being seen by the poller."),
         new("Scalelite:CreateExcludeParams", "CREATE_EXCLUDE_PARAMS", "(empty)", "Comma-separated create parameters that are dropped before the call reaches a server."),
