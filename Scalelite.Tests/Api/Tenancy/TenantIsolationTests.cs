@@ -125,7 +125,11 @@ public sealed class TenantIsolationTests(InfrastructureFixture infrastructure) :
         // Tenant secrets open neither Scalelite's admin API nor the operator API, on any host.
         var admin = one.Client.BaseUrl.Replace("/bigbluebutton/api", "/scalelite/api", StringComparison.Ordinal);
         var checksum = Checksum.Compute(ChecksumAlgorithm.Sha256, "getServers", string.Empty, "one-secret");
-        XmlAssert.Failed(await one.Client.GetXmlAsync($"{admin}/getServers?checksum={checksum}"), "checksumError");
+        using (var refused = await one.Client.Http.GetAsync($"{admin}/getServers?checksum={checksum}"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Contains("\"messageKey\":\"checksumError\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{one.Client.Origin}/api/v1/servers");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "one-secret");
         using var response = await one.Client.Http.SendAsync(request);
