@@ -70,6 +70,9 @@ public sealed class SimulatedServer
     /// <summary>The delay applied in <see cref="FaultMode.Slow"/>.</summary>
     public TimeSpan SlowDelay => _fault.Delay;
 
+    /// <summary>The BBB calls the fault mode applies to; null when it applies to every call.</summary>
+    public IReadOnlySet<string>? FaultCalls => _fault.Calls;
+
     /// <summary>Number of meetings currently known.</summary>
     public int MeetingCount => Meetings.Count;
 
@@ -89,9 +92,11 @@ public sealed class SimulatedServer
     /// <summary>Sets the fault mode; requests parked by a previous hang/slow are released.</summary>
     /// <param name="mode">The new mode.</param>
     /// <param name="slowDelay">The delay for <see cref="FaultMode.Slow"/>; the default when null.</param>
-    public void SetFault(FaultMode mode, TimeSpan? slowDelay = null)
+    /// <param name="calls">Only these BBB calls are affected (<c>index</c> names the API's index); every call when null or empty.</param>
+    public void SetFault(FaultMode mode, TimeSpan? slowDelay = null, IEnumerable<string>? calls = null)
     {
-        var next = new FaultState(mode, slowDelay ?? _defaultSlowDelay);
+        var only = calls?.Where(c => c.Length > 0).ToHashSet(StringComparer.Ordinal);
+        var next = new FaultState(mode, slowDelay ?? _defaultSlowDelay, only is { Count: > 0 } ? only : null);
         var previous = Interlocked.Exchange(ref _fault, next);
         previous.Retire();
     }

@@ -82,6 +82,10 @@ public sealed class OperatorClient : IDisposable
     public Task<AssignItem> AssignRecordingsAsync(string tenant, bool dryRun, CancellationToken ct) =>
         SendAsync<AssignItem>(HttpMethod.Post, $"api/v1/tenants/{Uri.EscapeDataString(tenant)}/assign-recordings", new { dryRun }, ct);
 
+    public Task<MeetingStoryView> MeetingHistoryAsync(string meetingId, string? tenant, CancellationToken ct) =>
+        SendAsync<MeetingStoryView>(HttpMethod.Get,
+            $"api/v1/meetings/history?meetingId={Uri.EscapeDataString(meetingId)}{(tenant is null ? string.Empty : "&tenant=" + Uri.EscapeDataString(tenant))}", null, ct);
+
     /// <summary>The pool's meetings, through the BBB API's getMeetings (signed with the same secret, SHA-256).</summary>
     public async Task<List<MeetingItem>> MeetingsAsync(CancellationToken ct)
     {
@@ -176,3 +180,13 @@ public sealed record TenantSettingItem(string Id, string Param, string Value, bo
 public sealed record TenantItem(string Id, string Name, List<string> Secrets, TenantLimitsItem Limits, TenantUsageItem Usage, List<TenantSettingItem> Settings);
 
 public sealed record AssignItem(string TenantId, string TenantName, int Recordings, bool DryRun);
+
+public sealed record CandidateView(string ServerId, double? Load, bool Chosen, bool Answered);
+
+public sealed record RecordingRunView(string RecordId, List<string> Formats, DateTimeOffset ImportedAt, DateTimeOffset? MeetingEndedAt, double? ImportDelaySeconds);
+
+public sealed record MeetingRunView(
+    string InternalMeetingId, string? ServerId, string? ServerHost, string? Origin, DateTimeOffset? CreatedAt, List<CandidateView> Candidates, int Joins,
+    DateTimeOffset? FirstJoinAt, DateTimeOffset? LastJoinAt, DateTimeOffset? EndedAt, string? EndedBy, string? EndDetail, List<RecordingRunView> Recordings);
+
+public sealed record MeetingStoryView(string Tenant, string MeetingId, List<MeetingRunView> Runs);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Capacity;
@@ -48,6 +49,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<ServerHealth>();
         services.AddSingleton<UnsavedVerdicts>();
         services.AddSingleton<ServerAdministration>();
+        services.AddMeetingEvents();
         services.AddScaleliteLifecycle();
         services.AddScaleliteTenancy();
         return builder;

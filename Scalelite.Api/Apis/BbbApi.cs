@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 
@@ -106,6 +107,8 @@ public static class BbbApi
 
         var parameters = s.Rules.ApplyJoin(request.Parameters, request.Tenant);
         s.JoinLoad.Add(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
+        // Counted for the history in memory; the internal ID is looked up only when someone reads the Debug log.
+        s.Events.Joined(request.Tenant.Id, meetingId, server, s.Events.LogsCalls ? (await s.Registry.FindAsync(request.Tenant.Id, meetingId))?.InternalMeetingId : null);
         if (string.Equals(parameters["redirect"], "false", StringComparison.OrdinalIgnoreCase))
         {
             return BbbResults.PassThrough(await s.Client.GetAsync(server, "join", parameters, ct: request.HttpContext.RequestAborted));
@@ -129,10 +132,14 @@ public static class BbbApi
             return BbbResults.Failed(BbbError.MeetingNotFound);
         }
 
+        // Read before it is forgotten: the end is told with the ID the BBB node knows.
+        var internalId = (await s.Registry.FindAsync(request.Tenant.Id, meetingId))?.InternalMeetingId;
         var response = await s.Client.GetAsync(server, "end", request.Parameters, ct: request.HttpContext.RequestAborted);
         if (response.IsSuccess || response.MessageKey == "notFound")
         {
             await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            s.Events.Ended(MeetingIdentity.On(server, request.Tenant.Id, meetingId, internalId), MeetingEndCause.Api,
+                response.IsSuccess ? null : "the server no longer ran it");
         }
 
         return BbbResults.PassThrough(response);
@@ -148,6 +155,7 @@ public static class BbbApi
         var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
         if (outcome == MeetingLocator.Outcome.Found)
         {
+            await ForwardedAsync(request, s, meetingId, server!);
             var response = await s.Client.GetAsync(server!, "isMeetingRunning", request.Parameters, ct: request.HttpContext.RequestAborted);
             if (response.IsSuccess)
             {
@@ -189,6 +197,7 @@ public static class BbbApi
             return BbbResults.Failed(BbbError.MeetingNotFound);
         }
 
+        await ForwardedAsync(request, s, meetingId, server!);
         BackendResponse response;
         if (request.XmlBody is { } body)
         {
@@ -203,6 +212,11 @@ public static class BbbApi
 
         return BbbResults.PassThrough(response);
     }
+
+    /// <summary>Tells a forwarded call (trace tags; a Debug log, for which the internal ID is then looked up).</summary>
+    private static async Task ForwardedAsync(BbbRequest request, BbbServices s, string meetingId, ServerSnapshot server) =>
+        s.Events.Forwarded(request.Call, request.Tenant.Id, meetingId, server,
+            s.Events.LogsCalls ? (await s.Registry.FindAsync(request.Tenant.Id, meetingId))?.InternalMeetingId : null);
 }
 
 /// <summary>What the BBB handlers depend on, bound in one go (all singletons).</summary>
@@ -216,4 +230,5 @@ public sealed record BbbServices(
     ParameterRules Rules,
     BbbClient Client,
     RecordingServices Recordings,
-    Tenancy.TenantAdmission Tenancy);
+    Tenancy.TenantAdmission Tenancy,
+    MeetingEvents Events);

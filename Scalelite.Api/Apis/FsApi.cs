@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Scalelite.Api.FreeSwitch;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 
@@ -77,7 +78,7 @@ public static partial class FsApi
         }
 
         var callerId = FreeSwitch.Dialplan.CallerId(Param("Caller-Caller-ID-Name"), Param("Caller-Privacy-Hide-Name"), Param("Caller-Privacy-Hide-Number"));
-        Log.Bridging(s.Logger, holder.MeetingId, server.Id);
+        Log.Bridging(s.Logger, holder.MeetingId, server.Id, MeetingIdentity.HostOf(server.Url), holder.TenantId);
         return Xml(FreeSwitch.Dialplan.Bridge(destination, holder.MeetingId, callerId, pin, url.Host));
     }
 
@@ -112,8 +113,9 @@ public static partial class FsApi
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Dial-in: bridging a call into meeting {MeetingId} on server {ServerId}")]
-        public static partial void Bridging(ILogger logger, string meetingId, string serverId);
+        // The meeting's fields as every meeting event names them (MeetingEvents); the dial-in never learns the internalMeetingID.
+        [LoggerMessage(1, LogLevel.Information, "Dial-in: bridging a call into the meeting; meetingID={meetingID} serverId={serverId} serverHost={serverHost} tenant={tenant}")]
+        public static partial void Bridging(ILogger logger, string meetingId, string serverId, string serverHost, string tenant);
 
         [LoggerMessage(2, LogLevel.Information, "Dial-in: PIN {Pin} matches no running meeting; asking again")]
         public static partial void Reprompt(ILogger logger, string pin);

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Diagnostics;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Persistence.Recordings;
 using Scalelite.Core.Recordings;
@@ -32,7 +33,8 @@ public sealed record CapturedCallbacks(IReadOnlyList<string> RecordingReady, str
 /// a poll adopts the orphaned meeting before the retry arrives, the retry is a duplicate and its callbacks are not
 /// kept. Closing it would cost a PostgreSQL read on every repeated create.</para>
 /// </remarks>
-public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext> databases, CallbackOutbox outbox, TimeProvider time, ILogger<CallbackCapture> logger)
+public sealed partial class CallbackCapture(
+    IDbContextFactory<ScaleliteDbContext> databases, CallbackOutbox outbox, MeetingEvents events, TimeProvider time, ILogger<CallbackCapture> logger)
 {
     private static readonly string[] RecordingReadyKeys = ["meta_bbb-recording-ready-url", "meta_bn-recording-ready-url"];
     private const string AnalyticsKey = "meta_analytics-callback-url";
@@ -111,32 +113,34 @@ public sealed partial class CallbackCapture(IDbContextFactory<ScaleliteDbContext
         catch (Exception e) when (e is DbUpdateException or InvalidOperationException)
         {
             // Not an outage, so waiting would not help: the create is undone rather than left without its callbacks.
-            Log.CaptureFailed(logger, meetingId, e);
+            Log.CaptureFailed(logger, meetingId, internalMeetingId ?? string.Empty, tenantId, e);
+            events.Ended(new MeetingIdentity(tenantId, meetingId, internalMeetingId, null, null), MeetingEndCause.CreateUndone, "its callbacks could not be stored");
             return false;
         }
 
         try
         {
             await outbox.AddAsync(tenantId, meetingId, internalMeetingId, captured);
-            Log.Kept(logger, meetingId);
+            Log.Kept(logger, meetingId, internalMeetingId ?? string.Empty, tenantId);
             return true;
         }
         catch (Exception e)
         {
-            Log.OutboxFailed(logger, meetingId, OutageLog.Reason(e));
+            Log.OutboxFailed(logger, OutageLog.Reason(e), meetingId, internalMeetingId ?? string.Empty, tenantId);
+            events.Ended(new MeetingIdentity(tenantId, meetingId, internalMeetingId, null, null), MeetingEndCause.CreateUndone, "its callbacks could be kept neither in PostgreSQL nor in the outbox");
             return false;
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Could not record the callbacks of meeting {MeetingId}; its create is undone")]
-        public static partial void CaptureFailed(ILogger logger, string meetingId, Exception ex);
+        [LoggerMessage(1, LogLevel.Error, "Could not record the callbacks of a meeting; its create is undone; meetingID={meetingID} internalMeetingID={internalMeetingID} tenant={tenant}")]
+        public static partial void CaptureFailed(ILogger logger, string meetingId, string internalMeetingId, string tenant, Exception ex);
 
-        [LoggerMessage(2, LogLevel.Debug, "Kept the callbacks of meeting {MeetingId} in the outbox until PostgreSQL answers")]
-        public static partial void Kept(ILogger logger, string meetingId);
+        [LoggerMessage(2, LogLevel.Debug, "Kept the callbacks of a meeting in the outbox until PostgreSQL answers; meetingID={meetingID} internalMeetingID={internalMeetingID} tenant={tenant}")]
+        public static partial void Kept(ILogger logger, string meetingId, string internalMeetingId, string tenant);
 
-        [LoggerMessage(3, LogLevel.Warning, "Could not keep the callbacks of meeting {MeetingId} anywhere (PostgreSQL unavailable, outbox: {Error}); its create is undone")]
-        public static partial void OutboxFailed(ILogger logger, string meetingId, string error);
+        [LoggerMessage(3, LogLevel.Warning, "Could not keep the callbacks of a meeting anywhere (PostgreSQL unavailable, outbox: {error}); its create is undone; meetingID={meetingID} internalMeetingID={internalMeetingID} tenant={tenant}")]
+        public static partial void OutboxFailed(ILogger logger, string error, string meetingId, string internalMeetingId, string tenant);
     }
 }

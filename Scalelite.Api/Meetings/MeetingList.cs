@@ -5,6 +5,7 @@ using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
@@ -23,6 +24,7 @@ namespace Scalelite.Api.Meetings;
 /// (re-created elsewhere while its first server was offline, which then came back: see the poller's
 /// <c>SplitMeetings</c>), only the registry's owner's copy is listed, the copy joins reach. When the registry names
 /// neither (or cannot be asked), the copy created last is listed. Only the answers holding such a meeting are rebuilt.</para>
+/// <para>The canary's test meetings are never listed: an answer holding one is rebuilt without it.</para>
 /// </remarks>
 public sealed class MeetingList(
     IServerDirectory directory, BbbClient client, MeetingRegistry registry, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
@@ -53,17 +55,23 @@ public sealed class MeetingList(
             }
 
             var ids = new List<string>();
+            Listed? found = null;
             if (tenantId is not null)
             {
                 var pieces = new List<ArraySegment<byte>>();
                 if (TenantMeetingFilter.Collect(answers[i].Body, tenantId, pieces, ids) && pieces.Count > 0)
                 {
-                    parts.Add(new Listed(servers[i].Id, answers[i].Body, pieces, ids));
+                    found = new Listed(servers[i].Id, answers[i].Body, pieces, ids);
                 }
             }
             else if (MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings)
             {
-                parts.Add(new Listed(servers[i].Id, answers[i].Body, [meetings], ids));
+                found = new Listed(servers[i].Id, answers[i].Body, [meetings], ids);
+            }
+
+            if (found is not null && WithoutCanaries(found, tenantId) is { Ids.Count: > 0 } listed)
+            {
+                parts.Add(listed);
             }
         }
 
@@ -110,8 +118,7 @@ public sealed class MeetingList(
             // A rebuilt answer must still hold only the tenant's meetings (the default tenant's have no tenant-id).
             foreach (var document in documents.OfType<XDocument>())
             {
-                document.Root?.Element("meetings")?.Elements("meeting")
-                    .Where(m => (m.Element("metadata")?.Element("tenant-id")?.Value ?? string.Empty) != tenantId).Remove();
+                document.Root?.Element("meetings")?.Elements("meeting").Where(m => !IsListed(m, tenantId)).Remove();
             }
         }
 
@@ -142,6 +149,33 @@ public sealed class MeetingList(
             }
         }
     }
+
+    /// <summary>
+    /// The answer without the canary's test meetings (<see cref="CanaryMeeting"/>), which are the pool's own, not an
+    /// LMS's. Only an answer holding one is rebuilt, and the canary's meeting lives for a second every few minutes.
+    /// </summary>
+    private static Listed WithoutCanaries(Listed part, string? tenantId)
+    {
+        if (!part.Ids.Any(CanaryMeeting.IsCanary))
+        {
+            return part;
+        }
+
+        var kept = string.Concat(Load(part.Body).Root!.Element("meetings")!.Elements("meeting")
+            .Where(m => !CanaryMeeting.IsCanary(m.Element("meetingID")?.Value) && IsListed(m, tenantId))
+            .Select(m => m.ToString(SaveOptions.DisableFormatting)));
+        return part with
+        {
+            // The body too, as the rebuild of a split meeting's answer reads it.
+            Body = Encoding.UTF8.GetBytes($"<response><returncode>SUCCESS</returncode><meetings>{kept}</meetings></response>"),
+            Pieces = [Encoding.UTF8.GetBytes(kept)],
+            Ids = [.. part.Ids.Where(id => !CanaryMeeting.IsCanary(id))],
+        };
+    }
+
+    /// <summary>Whether a meeting belongs in the list: every meeting without tenants, else the tenant's (the default tenant's have no tenant-id).</summary>
+    private static bool IsListed(XElement meeting, string? tenantId) =>
+        tenantId is null || (meeting.Element("metadata")?.Element("tenant-id")?.Value ?? string.Empty) == tenantId;
 
     /// <summary>The registry's owner of a meeting; null when it has none or cannot be asked (the list is answered all the same).</summary>
     private async Task<string?> OwnerAsync(string tenantId, string meetingId)

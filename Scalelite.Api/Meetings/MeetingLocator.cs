@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 
@@ -17,6 +18,7 @@ public sealed class MeetingLocator(
     MeetingOwnerCache owners,
     IServerDirectory directory,
     BbbClient client,
+    MeetingEvents events,
     TimeProvider time,
     IOptions<ScaleliteOptions> options,
     IOptions<BackendOptions> backend)
@@ -81,7 +83,12 @@ public sealed class MeetingLocator(
 
                 await cts.CancelAsync();
                 var created = long.TryParse(response.Element("createTime"), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
-                await registry.AdoptAsync(tenantId, meetingId, server.Id, created, response.Element("internalMeetingID"), TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge"));
+                var internalId = response.Element("internalMeetingID");
+                if (await registry.AdoptAsync(tenantId, meetingId, server.Id, created, internalId, TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge")))
+                {
+                    events.Adopted(MeetingIdentity.On(server, tenantId, meetingId, internalId), created, "found running on its server while Redis had lost it");
+                }
+
                 var owner = await registry.FindServerIdAsync(tenantId, meetingId);
                 return directory.Find(owner ?? server.Id) ?? server;
             }

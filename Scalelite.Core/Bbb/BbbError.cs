@@ -20,6 +20,7 @@ public sealed record BbbError(string MessageKey, string Message)
     public static readonly BbbError MeetingIdLength = new("validationError", "Meeting ID must be between 2 and 256 characters");
     public static readonly BbbError MeetingIdComma = new("validationError", "Meeting ID cannot contain ','");
     public static readonly BbbError MeetingIdControlCharacters = new("validationError", "Meeting ID cannot contain control characters");
+    public static readonly BbbError MeetingIdReserved = new("validationError", "Meeting ID cannot start with 'scalelite-canary-': the load balancer reserves it for its test meetings");
     public static readonly BbbError RecordIdControlCharacters = new("validationError", "Record ID cannot contain control characters");
 
     public static BbbError ServerTagUnavailable(string tag) => new("serverTagUnavailable", $"There is no available server with the required tag={tag}.");

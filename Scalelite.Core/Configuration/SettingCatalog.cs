@@ -49,6 +49,8 @@ public static class SettingCatalog
         new("Poller:HealthyThreshold", "SERVER_HEALTHY_THRESHOLD", "1", "Consecutive successful polls that bring an offline server online."),
         new("Poller:UnhealthyThreshold", "SERVER_UNHEALTHY_THRESHOLD", "2", "Consecutive failed polls that take an online server offline (its meetings are forgotten)."),
         new("Poller:ReconcileGrace", null, "5", "Seconds of clock skew allowed between API and poller hosts: a meeting placed less than this before a poll began is not forgotten when that poll does not list it."),
+        new("Canary:Interval", "CANARY_INTERVAL", "600", "Seconds between canary rounds: the poller creates, joins (redirect=false), looks up and ends a test meeting directly on each enabled online server, and raises the canary alert when a step fails. 0 turns the canary off."),
+        new("MeetingHistory:Days", "MEETING_HISTORY_DAYS", "30", "Days an ended meeting's history (its creates, placement, joins, end and recordings) is kept before it is pruned."),
         new("Pool:AdmissionTestMeeting", null, "false", "Before a server is enabled, create and end a test meeting on it; enabling is refused if that fails."),
         new("Pool:MaxDrainWait", null, "300", "Longest wait, in seconds, one drain request through the operator API may ask for."),
         new("Backend:ConnectTimeout", "CONNECT_TIMEOUT", "5", "Seconds to connect to a BBB server."),

@@ -29,6 +29,10 @@ public sealed class ScaleliteDbContext(DbContextOptions<ScaleliteDbContext> opti
 
     public DbSet<Tenants.TenantRow> Tenants => Set<Tenants.TenantRow>();
 
+    public DbSet<Scalelite.Core.Meetings.History.MeetingHistoryEntry> MeetingHistory => Set<Scalelite.Core.Meetings.History.MeetingHistoryEntry>();
+
+    public DbSet<Scalelite.Core.Meetings.History.MeetingHistoryRecording> MeetingHistoryRecordings => Set<Scalelite.Core.Meetings.History.MeetingHistoryRecording>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ScaleliteDbContext).Assembly);
 }

@@ -16,7 +16,8 @@ namespace Scalelite.Poller.Polling;
 /// delays the verdict on the others. The probe is <see cref="ServerProbe"/>, its result takes effect through
 /// <see cref="ServerHealth"/> (hysteresis, going offline, the audit trail) and the load through
 /// <see cref="LoadCalculator.Settle"/>; this class only puts them in order. PostgreSQL gets the durable record
-/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership. While PostgreSQL
+/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership (reconciled with what
+/// each server reports by <see cref="MeetingReconciliation"/>). While PostgreSQL
 /// does not answer, the cycle goes on with the servers as the last cycle left them and publishes its verdicts through
 /// Redis instead (<see cref="ServerRecords"/>), so health is never judged blind.</para>
 /// <para>At pool scale the cycle's own cost is Redis round trips, not the probes: the reservations and the
@@ -39,7 +40,7 @@ public sealed partial class PollCycle(
     ILogger<PollCycle> logger,
     ServerEventLog events,
     ServerRecords records,
-    SplitMeetings splits,
+    MeetingReconciliation reconciliation,
     Scalelite.Core.Tenancy.TenantUsageRecorder tenantUsage)
 {
     private const string Actor = "poller";
@@ -125,7 +126,7 @@ public sealed partial class PollCycle(
         var tasks = new List<Task>(2);
         if (result.Success && server.Online)
         {
-            tasks.Add(ReconcileAsync(ServerSnapshot.From(server), result.Meetings, registered, cycle));
+            tasks.Add(reconciliation.ReconcileAsync(ServerSnapshot.From(server), result.Meetings, registered, cycle.Cutoff, cycle.MeetingTtl));
         }
 
         // A failed probe of a server still placeable leaves its ranking as the creates since the last poll made it.
@@ -169,32 +170,6 @@ public sealed partial class PollCycle(
         if (drained)
         {
             await db.SaveChangesAsync(ct);
-        }
-    }
-
-    /// <summary>
-    /// Brings the registry in line with what the server reports: meetings it no longer runs are forgotten
-    /// (unless placed after the poll began, so a create in flight is never undone), and meetings it runs
-    /// that the registry lacks (after a Redis loss) are adopted, or ended when empty if another server owns them
-    /// (<see cref="SplitMeetings"/>).
-    /// </summary>
-    private async Task ReconcileAsync(ServerSnapshot server, IReadOnlyList<ObservedMeeting> reported, IReadOnlyList<string> registered, CycleContext cycle)
-    {
-        var serverId = server.Id;
-        var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
-        var stale = registered.Where(m => !reportedKeys.Contains(m)).ToList();
-        var known = new HashSet<string>(registered, StringComparer.Ordinal);
-        var work = new List<Task>(stale.Count + reported.Count);
-        // The registry's Lua re-checks owner and placement time at the moment it runs, so a meeting placed or
-        // re-placed since SMEMBERS was read survives even though it is in this list.
-        work.AddRange(stale.Select(member => registry.ForgetIfStaleAsync(member, serverId, cycle.Cutoff)));
-        work.AddRange(reported.Select(meeting => known.Contains(meeting.Member)
-            ? registry.TouchAsync(meeting.Member, cycle.MeetingTtl)
-            : splits.AdoptOrEndAsync(server, meeting, cycle.MeetingTtl)));
-        await Task.WhenAll(work);
-        if (stale.Count > 0)
-        {
-            await registry.PruneServerSetAsync(serverId, stale);
         }
     }
 

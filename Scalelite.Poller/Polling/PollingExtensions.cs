@@ -9,6 +9,7 @@ public static class PollingExtensions
     {
         services.AddSingleton<ServerRecords>();
         services.AddSingleton<SplitMeetings>();
+        services.AddSingleton<MeetingReconciliation>();
         services.AddSingleton<PollCycle>();
         // A PostgreSQL outage is logged once by ServerRecords, not as EF Core's stack trace per failed query.
         services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());

@@ -80,7 +80,7 @@ public sealed partial class CallbackSender(
                 callback.DeliveredAt = time.GetUtcNow();
                 callback.LastError = null;
                 metrics.Callback("delivered");
-                Log.Delivered(logger, callback.RecordId!, callback.Url);
+                Log.Delivered(logger, callback.RecordId!, callback.Url, callback.MeetingId, callback.InternalMeetingId ?? callback.RecordId!, callback.TenantId);
             }
             else
             {
@@ -89,7 +89,7 @@ public sealed partial class CallbackSender(
                 {
                     callback.Status = CallbackStatus.Failed;
                     metrics.Callback("failed");
-                    Log.GaveUp(logger, callback.RecordId!, callback.Url, callback.Attempts, error);
+                    Log.GaveUp(logger, callback.RecordId!, callback.Url, callback.Attempts, error, callback.MeetingId, callback.InternalMeetingId ?? callback.RecordId!, callback.TenantId);
                 }
                 else
                 {
@@ -130,11 +130,15 @@ public sealed partial class CallbackSender(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Recording-ready callback for {RecordId} delivered to {Url}")]
-        public static partial void Delivered(ILogger logger, string recordId, string url);
+        // Named as the meeting events name a meeting (MeetingEvents), so a search for either ID finds the callback too.
+        // BBB's record ID is the meeting's internalMeetingID: it stands in when the create's answer was not kept.
+        private const string Fields = "; meetingID={meetingID} internalMeetingID={internalMeetingID} tenant={tenant}";
 
-        [LoggerMessage(2, LogLevel.Warning, "Recording-ready callback for {RecordId} to {Url} failed after {Attempts} attempts: {Error}")]
-        public static partial void GaveUp(ILogger logger, string recordId, string url, int attempts, string error);
+        [LoggerMessage(1, LogLevel.Information, "Recording-ready callback for {RecordId} delivered to {Url}" + Fields)]
+        public static partial void Delivered(ILogger logger, string recordId, string url, string meetingId, string internalMeetingId, string tenant);
+
+        [LoggerMessage(2, LogLevel.Warning, "Recording-ready callback for {RecordId} to {Url} failed after {Attempts} attempts: {Error}" + Fields)]
+        public static partial void GaveUp(ILogger logger, string recordId, string url, int attempts, string error, string meetingId, string internalMeetingId, string tenant);
 
         [LoggerMessage(3, LogLevel.Warning, "A callback delivery pass failed: {Error}")]
         public static partial void PassFailed(ILogger logger, string error);

@@ -61,9 +61,10 @@ public sealed class PoolHarness : IAsyncDisposable
     /// new database of the shared cluster when null.</param>
     /// <param name="logs">Receives what the API and the poller log, for tests that assert on logging.</param>
     /// <param name="registerServers">False leaves the pool empty: the simulators run, and the test registers them itself.</param>
+    /// <param name="poller">Adds services to the poller's host (the canary, say).</param>
     public static async Task<PoolHarness> StartAsync(
         InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null,
-        string? database = null, LogCapture? logs = null, bool registerServers = true)
+        string? database = null, LogCapture? logs = null, bool registerServers = true, Action<IServiceCollection>? poller = null)
     {
         database ??= await infrastructure.CreateDatabaseAsync("pool");
         redis ??= infrastructure.CreateRedisConnectionString();
@@ -102,8 +103,9 @@ public sealed class PoolHarness : IAsyncDisposable
 
         pollerBuilder.AddScaleliteCore();
         pollerBuilder.Services.AddPolling();
-        var poller = pollerBuilder.Build();
-        await poller.StartAsync();
+        poller?.Invoke(pollerBuilder.Services);
+        var pollerHost = pollerBuilder.Build();
+        await pollerHost.StartAsync();
 
         await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
         var admin = api.Services.GetRequiredService<ServerAdministration>();
@@ -117,7 +119,7 @@ public sealed class PoolHarness : IAsyncDisposable
             ids.Add(server.Id);
         }
 
-        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis, config, logs);
+        var harness = new PoolHarness(api, pollerHost, sims, $"{address}/bigbluebutton/api", ids, redis, config, logs);
         await harness.PollAsync();
         return harness;
     }

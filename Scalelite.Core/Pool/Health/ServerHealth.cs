@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.State;
@@ -29,7 +30,7 @@ public readonly record struct HealthChange(bool WasOnline, bool IsOnline)
 /// returns: the poller applies every server's probe on one context, one after the other on one thread, and then
 /// awaits the Redis work of all of them together.</para>
 /// </remarks>
-public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry registry, ServerEventLog events, ILogger<ServerHealth> logger)
+public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry registry, ServerEventLog events, MeetingEvents meetings, ILogger<ServerHealth> logger)
 {
     /// <summary>The longest poll error kept on the record.</summary>
     public const int MaxErrorLength = 1000;
@@ -81,13 +82,20 @@ public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry re
             Log.CameOnline(logger, server.Id);
         }
 
-        return change.WentOffline ? ForgetMeetingsAsync(server.Id, probe.Error, change) : Task.FromResult(change);
+        return change.WentOffline ? ForgetMeetingsAsync(ServerSnapshot.From(server), probe.Error, change) : Task.FromResult(change);
     }
 
-    private async Task<HealthChange> ForgetMeetingsAsync(string serverId, string? error, HealthChange change)
+    private async Task<HealthChange> ForgetMeetingsAsync(ServerSnapshot server, string? error, HealthChange change)
     {
-        var forgotten = await registry.ForgetServerAsync(serverId);
-        Log.WentOffline(logger, serverId, forgotten.Count, error);
+        // The internal IDs first, while the registry still holds them: each meeting's end is told with the ID its node knows.
+        var internalIds = await registry.InternalMeetingIdsAsync(await registry.ServerMeetingsAsync(server.Id));
+        var forgotten = await registry.ForgetServerAsync(server.Id);
+        Log.WentOffline(logger, server.Id, forgotten.Count, error);
+        foreach (var member in forgotten)
+        {
+            meetings.Ended(MeetingIdentity.FromKey(member, server, internalIds.GetValueOrDefault(member)), MeetingEndCause.ServerOffline, error);
+        }
+
         return change;
     }
 

@@ -1,8 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.Logging;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.State;
 using StackExchange.Redis;
 
@@ -22,7 +23,16 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
     /// <summary>The server took the meeting; its seats stay reserved until the poller sees the users.</summary>
     [MemberNotNullWhen(true, nameof(Server), nameof(Response))]
     public bool Placed => Response is { IsSuccess: true };
+
+    /// <summary>The servers the first pick chose among, with the loads it saw (the meeting history keeps them).</summary>
+    public IReadOnlyList<PlacementCandidate> Candidates { get; init; } = [];
+
+    /// <summary>Servers a create was sent to that did not answer.</summary>
+    public IReadOnlyList<string> Unanswered { get; init; } = [];
 }
+
+/// <summary>A server a pick chose among, and its load in the ranking at that moment (before the meeting's seats).</summary>
+public readonly record struct PlacementCandidate(string ServerId, double Load);
 
 /// <summary>Where a new meeting goes: the one place that picks its server, reserves its seats there and gives them back when the create fails.</summary>
 /// <remarks>
@@ -53,8 +63,10 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
 /// so a hung server costs one create its timeout, not every create until the poller takes it out.</item>
 /// </list>
 /// The key layout and the join step's script are <see cref="LoadRanking"/>'s, shared with the join flush and the poller.
+/// The script also returns the loads it chose by, so that the meeting history can show why the meeting went where it did
+/// (<see cref="MeetingEvents.Placed"/>).
 /// </remarks>
-public sealed partial class MeetingPlacement(
+public sealed class MeetingPlacement(
     IServerDirectory directory,
     IPlacementPolicy policy,
     LoadCalculator load,
@@ -62,13 +74,14 @@ public sealed partial class MeetingPlacement(
     UnresponsiveServers unresponsive,
     IConnectionMultiplexer redis,
     IOptions<BackendOptions> backend,
-    ILogger<MeetingPlacement> logger)
+    MeetingEvents events)
 {
     /// <summary>Servers one create is sent to at most: the first pick, and one more when it does not answer.</summary>
     public const int Attempts = 2;
 
     // ARGV: n, meeting key, then per candidate (id, fallback load, bump, hint bump, reservation), then the joins in
-    // LoadRanking.PutJoins's layout. KEYS: sl:load, sl:hint. Returns the chosen id. The reservation goes to
+    // LoadRanking.PutJoins's layout. KEYS: sl:load, sl:hint. Returns the chosen id, then each candidate's load as it
+    // stood when it was chosen (as text: Redis would truncate a Lua number to an integer). The reservation goes to
     // sl:srv:{id}:g (LoadRanking.ReservationsKey), named inside the script because only the script knows the id.
     internal const string ReserveLua = """
         local n = tonumber(ARGV[1])
@@ -109,7 +122,9 @@ public sealed partial class MeetingPlacement(
         redis.call('ZINCRBY', KEYS[1], ARGV[b + 2], id)
         if tonumber(ARGV[b + 3]) > 0 then redis.call('ZINCRBY', KEYS[2], ARGV[b + 3], id) end
         redis.call('HSET', 'sl:srv:' .. id .. ':g', member, ARGV[b + 4])
-        return id
+        local out = {id}
+        for i = 1, n do out[i + 1] = tostring(loads[i]) end
+        return out
         """;
 
     // Takes back a reservation whose create failed: only what it added, and only from entries that still exist.
@@ -154,10 +169,13 @@ public sealed partial class MeetingPlacement(
         var remaining = plan.Candidates.ToList();
         // This replica's joins count before it chooses (other replicas' within JoinLoadBuffer's interval).
         var pendingJoins = await joins.TakeForPlacementAsync();
+        IReadOnlyList<PlacementCandidate> seen = [];
+        var unanswered = new List<string>();
         for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
         {
-            var chosenId = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+            var (chosenId, loads) = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
             pendingJoins = [];
+            seen = attempt == 0 ? loads : seen;
             if (remaining.Find(s => s.Id == chosenId) is not { } server)
             {
                 break;
@@ -167,24 +185,25 @@ public sealed partial class MeetingPlacement(
             var response = await create(server);
             if (response.IsSuccess)
             {
-                Log.Placed(logger, plan.MeetingKey, server.Id, response.Element("createTime"));
-                return new PlacementOutcome(server, response);
+                events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
             await ReleaseAsync(server.Id, plan.MeetingKey);
             if (response.Answered)
             {
-                return new PlacementOutcome(server, response);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
-            Log.CreateFailed(logger, plan.MeetingKey, server.Id, response.Error);
+            events.CreateUnanswered(plan.MeetingKey, server, response.Error);
+            unanswered.Add(server.Id);
             await unresponsive.ReportAsync(server.Id);
         }
 
         return PlacementOutcome.NoServer;
     }
 
-    private async Task<string?> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)
+    private async Task<(string? Id, IReadOnlyList<PlacementCandidate> Loads)> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)
     {
         var args = new RedisValue[3 + (candidates.Count * 5) + (pendingJoins.Count * 2)];
         args[0] = candidates.Count;
@@ -203,18 +222,21 @@ public sealed partial class MeetingPlacement(
 
         LoadRanking.PutJoins(args, 2 + (candidates.Count * 5), pendingJoins);
         var result = await redis.GetDatabase().ScriptEvaluateAsync(ReserveLua, [LoadRanking.LoadKey, LoadRanking.HintKey], args);
-        return result.IsNull ? null : result.ToString();
+        if (result.IsNull || (RedisResult[]?)result is not { Length: > 0 } parts)
+        {
+            return (null, []);
+        }
+
+        var loads = new PlacementCandidate[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var seen = i + 1 < parts.Length && double.TryParse(parts[i + 1].ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var l) ? l : candidates[i].Load ?? 0;
+            loads[i] = new PlacementCandidate(candidates[i].Id, seen);
+        }
+
+        return (parts[0].ToString(), loads);
     }
 
     private Task<RedisResult> ReleaseAsync(string serverId, string meetingKey) =>
         redis.GetDatabase().ScriptEvaluateAsync(ReleaseLua, [LoadRanking.LoadKey, LoadRanking.HintKey, LoadRanking.ReservationsKey(serverId)], [serverId, meetingKey]);
-
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "Meeting {MeetingKey} placed on server {ServerId} (createTime {CreateTime})")]
-        public static partial void Placed(ILogger logger, string meetingKey, string serverId, string? createTime);
-
-        [LoggerMessage(LogLevel.Warning, "Create of {MeetingKey} on server {ServerId} got no answer: {Error}")]
-        public static partial void CreateFailed(ILogger logger, string meetingKey, string serverId, string? error);
-    }
 }

@@ -10,6 +10,7 @@ using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Placement;
 using Scalelite.Core.State;
 using Scalelite.Tests.Infrastructure;
+using Scalelite.Tests.Support;
 using StackExchange.Redis;
 
 namespace Scalelite.Tests.Core.Pool.Placement;
@@ -43,6 +44,19 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
         var reservations = await rig.Ranking.ReservationsAsync(["a", "b"]);
         Assert.Empty(reservations["a"]);
         Assert.Equal(15, reservations["b"][Key].Seats);
+    }
+
+    [Fact]
+    public async Task PlaceAsync_Placed_ReportsTheCandidatesWithTheLoadsItChoseBy()
+    {
+        await using var rig = await Rig.StartAsync(infrastructure, S("a", 0), S("b", 10.5), S("c", 20));
+
+        var outcome = await rig.Placement.PlaceAsync(rig.Plan(), server =>
+            Task.FromResult(server.Id == "a" ? BackendResponse.Failed("connection refused") : Success()));
+
+        Assert.Equal("b", outcome.Server!.Id);
+        Assert.Equal([new PlacementCandidate("a", 0), new PlacementCandidate("b", 10.5), new PlacementCandidate("c", 20)], outcome.Candidates.OrderBy(c => c.ServerId));
+        Assert.Equal(["a"], outcome.Unanswered);
     }
 
     [Fact]
@@ -258,10 +272,12 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
             Joins = new JoinLoadBuffer(Ranking, new FakeTimeProvider(), NullLogger<JoinLoadBuffer>.Instance);
             var load = new LoadCalculator(Options.Create(new LoadOptions()), new FakeTimeProvider(DateTimeOffset.UtcNow));
             Unresponsive = new UnresponsiveServers(redis, Time, Options.Create(new PollerOptions()));
-            Placement = new MeetingPlacement(directory, new LeastLoadedPlacementPolicy(), load, Joins, Unresponsive, redis, Options.Create(new BackendOptions()), NullLogger<MeetingPlacement>.Instance);
+            Placement = new MeetingPlacement(directory, new LeastLoadedPlacementPolicy(), load, Joins, Unresponsive, redis, Options.Create(new BackendOptions()), History.Events());
         }
 
         public DirectoryStub Directory { get; }
+
+        public RecordedHistory History { get; } = new();
 
         public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 

@@ -12,8 +12,8 @@ using Scalelite.Core.Persistence;
 namespace Scalelite.Core.Persistence.Migrations
 {
     [DbContext(typeof(ScaleliteDbContext))]
-    [Migration("20261129234505_Tenants")]
-    partial class Tenants
+    [Migration("20261130001522_MeetingHistory")]
+    partial class MeetingHistory
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -56,6 +56,168 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.HasKey("Kind", "SourceKey");
 
                     b.ToTable("migrated_rows", (string)null);
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Meetings.History.MeetingHistoryEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Candidates")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("candidates");
+
+                    b.Property<DateTimeOffset?>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("EndDetail")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("end_detail");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("EndedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("ended_by");
+
+                    b.Property<DateTimeOffset?>("FirstJoinAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_join_at");
+
+                    b.Property<string>("InternalMeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("internal_meeting_id");
+
+                    b.Property<int>("Joins")
+                        .HasColumnType("integer")
+                        .HasColumnName("joins");
+
+                    b.Property<DateTimeOffset?>("LastJoinAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_join_at");
+
+                    b.Property<string>("MeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("Origin")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("origin");
+
+                    b.Property<string>("ServerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("server_host");
+
+                    b.Property<string>("ServerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("server_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EndedAt");
+
+                    b.HasIndex("InternalMeetingId")
+                        .IsUnique();
+
+                    b.HasIndex("UpdatedAt");
+
+                    b.HasIndex("TenantId", "MeetingId");
+
+                    b.ToTable("meeting_history", (string)null);
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Meetings.History.MeetingHistoryRecording", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<string[]>("Formats")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("formats");
+
+                    b.Property<double?>("ImportDelaySeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("import_delay_seconds");
+
+                    b.Property<DateTimeOffset>("ImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("imported_at");
+
+                    b.Property<string>("InternalMeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("internal_meeting_id");
+
+                    b.Property<DateTimeOffset>("LastImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_imported_at");
+
+                    b.Property<DateTimeOffset?>("MeetingEndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("meeting_ended_at");
+
+                    b.Property<string>("MeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("RecordId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("record_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImportedAt");
+
+                    b.HasIndex("InternalMeetingId");
+
+                    b.HasIndex("RecordId")
+                        .IsUnique();
+
+                    b.HasIndex("TenantId", "MeetingId");
+
+                    b.ToTable("meeting_history_recordings", (string)null);
                 });
 
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.Callback", b =>
@@ -622,99 +784,6 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.ToTable("server_events", (string)null);
                 });
 
-            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantRow", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<int?>("MaxMeetingParticipants")
-                        .HasColumnType("integer")
-                        .HasColumnName("max_meeting_participants");
-
-                    b.Property<int?>("MaxMeetings")
-                        .HasColumnType("integer")
-                        .HasColumnName("max_meetings");
-
-                    b.Property<int?>("MaxParticipants")
-                        .HasColumnType("integer")
-                        .HasColumnName("max_participants");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Secrets")
-                        .IsRequired()
-                        .HasMaxLength(4096)
-                        .HasColumnType("character varying(4096)")
-                        .HasColumnName("secrets");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("updated_at");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Name")
-                        .IsUnique();
-
-                    b.ToTable("tenants", (string)null);
-                });
-
-            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantSettingRow", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<bool>("Override")
-                        .HasColumnType("boolean")
-                        .HasColumnName("override");
-
-                    b.Property<string>("Param")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("param");
-
-                    b.Property<string>("Scope")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("scope");
-
-                    b.Property<string>("TenantId")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("tenant_id");
-
-                    b.Property<string>("Value")
-                        .IsRequired()
-                        .HasMaxLength(4096)
-                        .HasColumnType("character varying(4096)")
-                        .HasColumnName("value");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("TenantId");
-
-                    b.ToTable("tenant_settings", (string)null);
-                });
-
             modelBuilder.Entity("Scalelite.Core.Recordings.RecordedMeeting", b =>
                 {
                     b.Property<string>("InternalMeetingId")
@@ -785,15 +854,6 @@ namespace Scalelite.Core.Persistence.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantSettingRow", b =>
-                {
-                    b.HasOne("Scalelite.Core.Persistence.Tenants.TenantRow", null)
-                        .WithMany("Settings")
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.PlaybackFormat", b =>
                 {
                     b.Navigation("Thumbnails");
@@ -806,11 +866,6 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.Navigation("Metadata");
 
                     b.Navigation("TextTracks");
-                });
-
-            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantRow", b =>
-                {
-                    b.Navigation("Settings");
                 });
 #pragma warning restore 612, 618
         }
