@@ -336,7 +336,7 @@ internal static class BbbApi
             return MissingMeetingId;
         }
 
-        if (!r.Server.Meetings.TryRemove(meetingId, out _))
+        if (!r.Server.EndMeeting(meetingId))
         {
             return NotFound;
         }

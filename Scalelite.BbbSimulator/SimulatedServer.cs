@@ -168,9 +168,21 @@ public sealed class SimulatedServer
         return true;
     }
 
-    /// <summary>Ends a meeting as if everyone left: it disappears from every answer.</summary>
+    /// <summary>
+    /// Ends a meeting as if everyone left: it disappears from every answer, and its analytics are posted when it was
+    /// created with <c>meta_analytics-callback-url</c>.
+    /// </summary>
     /// <returns>False when the meeting is unknown.</returns>
-    public bool EndMeeting(string meetingId) => Meetings.TryRemove(meetingId, out _);
+    public bool EndMeeting(string meetingId)
+    {
+        if (!Meetings.TryRemove(meetingId, out var meeting))
+        {
+            return false;
+        }
+
+        AnalyticsCallback.PostIfAsked(this, meeting);
+        return true;
+    }
 
     /// <summary>Forgets all meetings and counters and returns to <see cref="FaultMode.Ok"/>.</summary>
     public void Reset()

@@ -153,6 +153,44 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         sync.SetAction((p, ct) => SyncAsync(p, p.GetValue(fileArg)!, p.GetValue(modeOpt), p.GetValue(dryRunOpt), ct));
         servers.Add(sync);
 
+        var verboseOpt = new Option<bool>("--verbose") { Description = "Also state, load, bbb_version and online, as servers:yaml[verbose]." };
+        var export = new Command("export", "Print the servers as Scalelite's servers:yaml does: a file 'servers sync' reads back.") { verboseOpt };
+        export.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            output.Write(ServerSync.Export(await c.ListServersAsync(ct), p.GetValue(verboseOpt)));
+            return Ok;
+        }));
+        servers.Add(export);
+
+        var listFileArg = new Argument<string>("file") { Description = "YAML with a 'servers:' list of url and secret." };
+        var addAll = new Command("add-all", "Add every server of a list, each disabled, as Scalelite's servers:addAll.") { listFileArg };
+        addAll.SetAction(async (p, ct) =>
+        {
+            IReadOnlyList<(string Url, string Secret)> list;
+            try
+            {
+                list = ServerSync.ParseList(await File.ReadAllTextAsync(p.GetValue(listFileArg)!, ct));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                error.WriteLine($"{p.GetValue(listFileArg)}: {e.Message}");
+                return Usage;
+            }
+
+            return await WithClient(p, async c =>
+            {
+                foreach (var (url, secret) in list)
+                {
+                    var added = await c.AddServerAsync(new { url, secret }, ct);
+                    output.WriteLine($"server: {added.Server.Url}");
+                    output.WriteLine($"id: {added.Server.Id}");
+                }
+
+                return Ok;
+            });
+        });
+        servers.Add(addAll);
+
         var headroom = new Command("headroom", "Used and free capacity, and whether the pool survives losing its largest server.");
         headroom.SetAction((p, ct) => WithClient(p, async c =>
         {

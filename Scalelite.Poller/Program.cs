@@ -1,11 +1,13 @@
 using Scalelite.Core;
 using Scalelite.Core.Monitoring.Canary;
+using Scalelite.Poller.Leadership;
 using Scalelite.Poller.Polling;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddScaleliteCore();
 builder.Services.AddPolling();
+builder.Services.AddPollerLeadership();
 builder.Services.AddHostedService<PollerService>();
 builder.Services.AddCanary();
 

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Scalelite.Api.FreeSwitch;
+using Scalelite.Api.Meetings;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
@@ -19,8 +20,8 @@ namespace Scalelite.Api.Apis;
 /// that is a running meeting's voice bridge is bridged to the server that runs it; a PIN one digit longer than a
 /// voice bridge (more than 5 digits) reaches that meeting too, because BBB numbers a breakout room by appending a digit
 /// to its parent's number and runs it on the same server. Any other PIN is asked for again. The lookup is one Redis
-/// round trip (<see cref="MeetingRegistry.FindByVoiceBridgeAsync"/>) and the server comes from the in-memory
-/// directory. Not tenant-aware, as in Scalelite (its issue 980): a PIN reaches any meeting.
+/// round trip (<see cref="MeetingRegistry.FindByVoiceBridgeAsync"/>; while Redis is down the servers are asked instead,
+/// see <see cref="MeetingLocator.FindByVoiceBridgeAsync"/>) and the server comes from the in-memory directory. Not tenant-aware, as in Scalelite (its issue 980): a PIN reaches any meeting.
 /// </remarks>
 public static partial class FsApi
 {
@@ -69,7 +70,7 @@ public static partial class FsApi
             return Xml(FreeSwitch.Dialplan.PinPrompt(destination, options.VoiceBridgeMin, options.VoiceBridgeMax, options.HangUpAfterSeconds(balancer)));
         }
 
-        var holder = await s.Registry.FindByVoiceBridgeAsync(pin, pin.Length > 5 ? pin[..^1] : null);
+        var holder = await s.Locator.FindByVoiceBridgeAsync(pin, pin.Length > 5 ? pin[..^1] : null, context.RequestAborted);
         var server = holder is null ? null : await s.Directory.ResolveAsync(holder.ServerId, context.RequestAborted);
         if (holder is null || server is null || !Uri.TryCreate(server.Url, UriKind.Absolute, out var url))
         {
@@ -124,13 +125,13 @@ public static partial class FsApi
 
 /// <summary>What the dial-in handler depends on, bound once (all singletons).</summary>
 public sealed class FsApiServices(
-    MeetingRegistry registry,
+    MeetingLocator locator,
     IServerDirectory directory,
     IOptions<FsApiOptions> options,
     IOptions<ScaleliteOptions> balancer,
     ILoggerFactory loggers)
 {
-    public MeetingRegistry Registry { get; } = registry;
+    public MeetingLocator Locator { get; } = locator;
 
     public IServerDirectory Directory { get; } = directory;
 

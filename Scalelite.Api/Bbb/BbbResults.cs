@@ -38,6 +38,6 @@ public static class BbbResults
     }
 
     /// <summary>A backend's answer, passed through as it came (SUCCESS or FAILED alike).</summary>
-    public static IResult PassThrough(BackendResponse response) =>
-        response.Answered ? Xml(response.Body) : Failed(BbbError.BackendUnreachable);
+    public static IResult PassThrough(BackendResponse response, string call) =>
+        response.Answered ? Xml(response.Body) : Failed(BbbError.Unreachable(call));
 }

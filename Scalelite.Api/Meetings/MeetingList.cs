@@ -7,7 +7,6 @@ using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Core.Pool;
-using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
 
 namespace Scalelite.Api.Meetings;
@@ -27,7 +26,7 @@ namespace Scalelite.Api.Meetings;
 /// <para>The canary's test meetings are never listed: an answer holding one is rebuilt without it.</para>
 /// </remarks>
 public sealed class MeetingList(
-    IServerDirectory directory, BbbClient client, MeetingRegistry registry, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
+    IServerDirectory directory, BbbClient client, MeetingLocator locator, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
 {
     private const string NoMeetingsKey = "noMeetings";
     private const string NoMeetingsMessage = "no meetings were found on this server";
@@ -177,18 +176,8 @@ public sealed class MeetingList(
     private static bool IsListed(XElement meeting, string? tenantId) =>
         tenantId is null || (meeting.Element("metadata")?.Element("tenant-id")?.Value ?? string.Empty) == tenantId;
 
-    /// <summary>The registry's owner of a meeting; null when it has none or cannot be asked (the list is answered all the same).</summary>
-    private async Task<string?> OwnerAsync(string tenantId, string meetingId)
-    {
-        try
-        {
-            return await registry.FindServerIdAsync(tenantId, meetingId);
-        }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The registry's owner of a meeting (while Redis is down, the one this replica knows); null when it has none.</summary>
+    private Task<string?> OwnerAsync(string tenantId, string meetingId) => locator.KnownOwnerAsync(tenantId, meetingId);
 
     private static XDocument Load(byte[] body)
     {

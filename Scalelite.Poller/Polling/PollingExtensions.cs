@@ -1,4 +1,5 @@
 using Scalelite.Core.Persistence;
+using Scalelite.Core.State;
 
 namespace Scalelite.Poller.Polling;
 
@@ -10,7 +11,13 @@ public static class PollingExtensions
         services.AddSingleton<ServerRecords>();
         services.AddSingleton<SplitMeetings>();
         services.AddSingleton<MeetingReconciliation>();
-        services.AddSingleton<PollCycle>();
+        services.AddSingleton(sp =>
+        {
+            var cycle = ActivatorUtilities.CreateInstance<PollCycle>(sp);
+            // What the cycles during a Redis outage could not write there is republished by the next one after it.
+            sp.GetRequiredService<IRedisBreaker>().OnRecovery(cycle.RedisReturned);
+            return cycle;
+        });
         // A PostgreSQL outage is logged once by ServerRecords, not as EF Core's stack trace per failed query.
         services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());
         return services;

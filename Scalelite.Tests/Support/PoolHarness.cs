@@ -119,6 +119,10 @@ public sealed class PoolHarness : IAsyncDisposable
             ids.Add(server.Id);
         }
 
+        // Commands fail at once while a connection is still being made (no queueing, see AddScaleliteCore), so the first
+        // poll waits until both connections are up.
+        await ConnectRedisAsync(api.Services);
+        await ConnectRedisAsync(pollerHost.Services);
         var harness = new PoolHarness(api, pollerHost, sims, $"{address}/bigbluebutton/api", ids, redis, config, logs);
         await harness.PollAsync();
         return harness;
@@ -136,11 +140,28 @@ public sealed class PoolHarness : IAsyncDisposable
         await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
         // Connect to Redis now: the first request would otherwise connect synchronously inside the DI lock, and a
         // herd arriving at that moment blocks thread-pool threads on it.
-        await api.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase().PingAsync();
+        await ConnectRedisAsync(api.Services);
         await api.Services.GetRequiredService<IServerDirectory>().RefreshAsync();
         var client = new BbbTestClient($"{address}/bigbluebutton/api", Secret);
         _replicas.Add((api, client));
         return client;
+    }
+
+    private static Task ConnectRedisAsync(IServiceProvider services)
+    {
+        var redis = services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+        return Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await redis.GetDatabase().PingAsync();
+                return true;
+            }
+            catch (StackExchange.Redis.RedisException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "Redis is connected");
     }
 
     private static async Task<(WebApplication Api, string Address)> StartApiAsync(Dictionary<string, string?> config, LogCapture? logs)

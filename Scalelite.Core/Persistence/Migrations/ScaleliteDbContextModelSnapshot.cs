@@ -264,6 +264,10 @@ namespace Scalelite.Core.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
 
+                    b.Property<string>("Payload")
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
                     b.Property<string>("RecordId")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")

@@ -63,6 +63,13 @@ public readonly record struct PlacementCandidate(string ServerId, double Load);
 /// so a hung server costs one create its timeout, not every create until the poller takes it out.</item>
 /// </list>
 /// The key layout and the join step's script are <see cref="LoadRanking"/>'s, shared with the join flush and the poller.
+/// <para><b>Without Redis</b> (<see cref="PlaceWithoutRedisAsync"/>, while <see cref="IRedisBreaker"/> is open) the same
+/// filter and the same pick are made in memory, on what this replica knows: each candidate's load as the poller last
+/// recorded it (the server snapshot), plus the seats of every meeting this replica placed since Redis went away and the
+/// joins it routed meanwhile (<see cref="JoinLoadBuffer.PendingFor"/>). Hinted seats count apart as above, the hinted
+/// part of the recorded loads being unknown. The seats are held here and written to Redis with their original placing
+/// time when it answers again (<see cref="RestoreHeldSeatsAsync"/>), so the poller settles them as any other. Other
+/// replicas' placements are not seen until then.</para>
 /// The script also returns the loads it chose by, so that the meeting history can show why the meeting went where it did
 /// (<see cref="MeetingEvents.Placed"/>).
 /// </remarks>
@@ -71,10 +78,12 @@ public sealed class MeetingPlacement(
     IPlacementPolicy policy,
     LoadCalculator load,
     JoinLoadBuffer joins,
+    LoadRanking ranking,
+    IRedisBreaker breaker,
     UnresponsiveServers unresponsive,
     IConnectionMultiplexer redis,
     IOptions<BackendOptions> backend,
-    MeetingEvents events)
+    MeetingEvents events) : IDisposable
 {
     /// <summary>Servers one create is sent to at most: the first pick, and one more when it does not answer.</summary>
     public const int Attempts = 2;
@@ -173,7 +182,19 @@ public sealed class MeetingPlacement(
         var unanswered = new List<string>();
         for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
         {
-            var (chosenId, loads) = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+            string? chosenId;
+            IReadOnlyList<PlacementCandidate> loads;
+            try
+            {
+                (chosenId, loads) = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // The joins taken for the script go back for the next flush (unless it may still run, see Return).
+                joins.Return(pendingJoins, ex);
+                throw;
+            }
+
             pendingJoins = [];
             seen = attempt == 0 ? loads : seen;
             if (remaining.Find(s => s.Id == chosenId) is not { } server)
@@ -189,7 +210,15 @@ public sealed class MeetingPlacement(
                 return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
-            await ReleaseAsync(server.Id, plan.MeetingKey);
+            try
+            {
+                await ReleaseAsync(server.Id, plan.MeetingKey);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // The poller's settle drops the reservation of a create that never reached its server.
+            }
+
             if (response.Answered)
             {
                 return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
@@ -201,6 +230,187 @@ public sealed class MeetingPlacement(
         }
 
         return PlacementOutcome.NoServer;
+    }
+
+    private sealed record HeldSeats(string ServerId, SeatReservation Reservation);
+
+    // Seats reserved while Redis was down, by meeting key; written to Redis when it answers (RestoreHeldSeatsAsync).
+    private readonly Dictionary<string, HeldSeats> _held = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _restoring = new(1, 1);
+
+    /// <summary>
+    /// As <see cref="PlaceAsync"/>, made in memory while Redis is down: see the remarks. The seats stay held on the
+    /// chosen server until Redis is back.
+    /// </summary>
+    public async Task<PlacementOutcome> PlaceWithoutRedisAsync(PlacementPlan plan, Func<ServerSnapshot, Task<BackendResponse>> create)
+    {
+        var remaining = plan.Candidates.ToList();
+        IReadOnlyList<PlacementCandidate> seen = [];
+        var unanswered = new List<string>();
+        for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
+        {
+            var (server, loads) = HoldSeats(plan, remaining);
+            seen = attempt == 0 ? loads : seen;
+            remaining.Remove(server);
+            var response = await create(server);
+            if (response.IsSuccess)
+            {
+                events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
+                if (!breaker.IsOpen)
+                {
+                    // Redis came back while this create was under way, after the held seats were written.
+                    _ = RestoreHeldSeatsLaterAsync();
+                }
+
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
+            }
+
+            lock (_held)
+            {
+                _held.Remove(plan.MeetingKey);
+            }
+
+            if (response.Answered)
+            {
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
+            }
+
+            events.CreateUnanswered(plan.MeetingKey, server, response.Error);
+            unanswered.Add(server.Id);
+            await unresponsive.ReportAsync(server.Id);
+        }
+
+        return PlacementOutcome.NoServer;
+    }
+
+    /// <summary>
+    /// Gives back the seats of a meeting placed on <paramref name="serverId"/> that was then ended at once (its create
+    /// could not be completed): held in memory while Redis is down, else reserved in Redis. Best effort: a reservation
+    /// left behind is dropped by the poller's settle, which does not see the meeting.
+    /// </summary>
+    public async Task GiveBackAsync(string meetingKey, string serverId)
+    {
+        lock (_held)
+        {
+            if (_held.Remove(meetingKey))
+            {
+                return;
+            }
+        }
+
+        if (breaker.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReleaseAsync(serverId, meetingKey);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+        }
+    }
+
+    /// <summary>Picks among <paramref name="candidates"/> by the loads this replica knows, and holds the seats there.</summary>
+    private (ServerSnapshot Server, IReadOnlyList<PlacementCandidate> Loads) HoldSeats(PlacementPlan plan, List<ServerSnapshot> candidates)
+    {
+        lock (_held)
+        {
+            var loads = new double[candidates.Count];
+            var hints = new double[candidates.Count];
+            var reservations = new SeatReservation[candidates.Count];
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var server = candidates[i];
+                loads[i] = (server.Load ?? 0) + joins.PendingFor(server.Id);
+                foreach (var held in _held.Values)
+                {
+                    if (held.ServerId == server.Id)
+                    {
+                        loads[i] += held.Reservation.Bump;
+                        hints[i] += held.Reservation.HintBump;
+                    }
+                }
+
+                reservations[i] = load.Reservation(plan.Seats, server.LoadMultiplier);
+            }
+
+            var best = Pick(loads, hints, reservations);
+            _held[plan.MeetingKey] = new HeldSeats(candidates[best].Id, reservations[best]);
+            return (candidates[best], [.. candidates.Select((c, i) => new PlacementCandidate(c.Id, loads[i]))]);
+        }
+    }
+
+    /// <summary><see cref="ReserveLua"/>'s pick, in memory: the index of the chosen candidate.</summary>
+    internal static int Pick(IReadOnlyList<double> loads, IReadOnlyList<double> hints, IReadOnlyList<SeatReservation> reservations)
+    {
+        var minLoad = loads.Min();
+        var best = -1;
+        for (var i = 0; i < loads.Count; i++)
+        {
+            if (reservations[i].HintBump > 0)
+            {
+                if (loads[i] <= minLoad + reservations[i].Bump
+                    && (best < 0 || hints[i] < hints[best] || (hints[i] == hints[best] && loads[i] < loads[best])))
+                {
+                    best = i;
+                }
+            }
+            else if (best < 0 || loads[i] - hints[i] < loads[best] - hints[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Writes the seats held while Redis was down, each with the time it was placed, so that the poller settles them as
+    /// any other reservation (<see cref="LoadRanking.RestoreReservationAsync"/>). A recovery step of <see cref="IRedisBreaker"/>.
+    /// </summary>
+    public async Task RestoreHeldSeatsAsync(CancellationToken ct)
+    {
+        await _restoring.WaitAsync(ct);
+        try
+        {
+            List<KeyValuePair<string, HeldSeats>> held;
+            lock (_held)
+            {
+                held = [.. _held];
+            }
+
+            foreach (var (meetingKey, seats) in held)
+            {
+                await ranking.RestoreReservationAsync(seats.ServerId, meetingKey, seats.Reservation);
+                lock (_held)
+                {
+                    if (_held.TryGetValue(meetingKey, out var now) && now == seats)
+                    {
+                        _held.Remove(meetingKey);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _restoring.Release();
+        }
+    }
+
+    public void Dispose() => _restoring.Dispose();
+
+    private async Task RestoreHeldSeatsLaterAsync()
+    {
+        try
+        {
+            await RestoreHeldSeatsAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            // Down again: the next recovery writes them.
+        }
     }
 
     private async Task<(string? Id, IReadOnlyList<PlacementCandidate> Loads)> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)

@@ -12,7 +12,7 @@ using Scalelite.Core.Persistence;
 namespace Scalelite.Core.Persistence.Migrations
 {
     [DbContext(typeof(ScaleliteDbContext))]
-    [Migration("20261130012629_Tenants")]
+    [Migration("20261130014921_Tenants")]
     partial class Tenants
     {
         /// <inheritdoc />
@@ -266,6 +266,10 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.Property<DateTimeOffset?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
 
                     b.Property<string>("RecordId")
                         .HasMaxLength(256)
