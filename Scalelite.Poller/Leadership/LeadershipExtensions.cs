@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalelite.Core.Coordination;
+
 namespace Scalelite.Poller.Leadership;
 
 public static class LeadershipExtensions
@@ -6,6 +9,7 @@ public static class LeadershipExtensions
     public static IServiceCollection AddPollerLeadership(this IServiceCollection services)
     {
         services.AddSingleton<PollerLeadership>();
+        services.Replace(ServiceDescriptor.Singleton<IPoolLeadership>(sp => sp.GetRequiredService<PollerLeadership>()));
         services.AddHealthChecks().AddCheck<PollerLeadership>(PollerLeadership.HealthCheckName, tags: [ServiceDefaultsExtensions.ReadyTag]);
         return services;
     }
