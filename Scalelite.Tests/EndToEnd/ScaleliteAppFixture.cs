@@ -77,7 +77,7 @@ public class ScaleliteAppFixture : IAsyncLifetime
         var watch = Stopwatch.StartNew();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Scalelite_AppHost>(
             ["--state-dir", StateDirectory, "--simulators", Simulators.ToString(System.Globalization.CultureInfo.InvariantCulture),
-             "--api-replicas", ApiReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout.Token);
+             "--api-replicas", ApiReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture), .. ExtraArgs], timeout.Token);
         // Warnings and errors only, the resources' console output included; failing health checks while resources
         // start are expected.
         builder.Services.AddLogging(logging => logging
@@ -87,6 +87,7 @@ public class ScaleliteAppFixture : IAsyncLifetime
         // Faster polls and imports than even the local defaults, on top of the topology as declared.
         Project(builder, "poller").WithEnvironment("POLL_INTERVAL", "1");
         Project(builder, "recordingsync").WithEnvironment("RECORDING_IMPORT_POLL_INTERVAL", "1").WithEnvironment("Recording__ImportSettleTime", "1");
+        Configure(builder);
 
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
@@ -184,6 +185,14 @@ public class ScaleliteAppFixture : IAsyncLifetime
         }
     }
 
-    private static IResourceBuilder<ProjectResource> Project(IDistributedApplicationTestingBuilder builder, string name) =>
+    /// <summary>More AppHost flags, for a fixture that starts the topology otherwise.</summary>
+    protected virtual IEnumerable<string> ExtraArgs => [];
+
+    /// <summary>Changes to the topology as declared (settings of the services), for a fixture that needs them.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
+    protected static IResourceBuilder<ProjectResource> Project(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == name));
 }
