@@ -60,6 +60,8 @@ public sealed class OperatorClient : IDisposable
 
     public Task<HeadroomResponse> HeadroomAsync(CancellationToken ct) => SendAsync<HeadroomResponse>(HttpMethod.Get, "api/v1/headroom", null, ct);
 
+    public Task<AlertsResponse> AlertsAsync(CancellationToken ct) => SendAsync<AlertsResponse>(HttpMethod.Get, "api/v1/alerts", null, ct);
+
     /// <summary>The pool's meetings, through the BBB API's getMeetings (signed with the same secret, SHA-256).</summary>
     public async Task<List<MeetingItem>> MeetingsAsync(CancellationToken ct)
     {
@@ -144,3 +146,7 @@ public sealed record HeadroomReportView(
 public sealed record HeadroomResponse(HeadroomReportView Report, string Summary);
 
 public sealed record MeetingItem(string MeetingId, string Name, int Participants, int Videos, string CreateDate);
+
+public sealed record AlertsResponse(DateTimeOffset? EvaluatedAt, double? EvaluatedSecondsAgo, List<AlertItem> Alerts);
+
+public sealed record AlertItem(string Alert, string Subject, string Severity, DateTimeOffset Since, double Value, double Threshold, string Message);

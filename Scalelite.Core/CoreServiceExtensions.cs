@@ -34,6 +34,7 @@ public static class CoreServiceExtensions
         services.AddOptions<BackendOptions>().BindConfiguration(BackendOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IOperatorTokenValidator, OperatorToken>();
 
         builder.AddScalelitePersistence();
         services.AddSingleton<DatabaseMigrator>();

@@ -1,4 +1,5 @@
 using Scalelite.Core;
+using Scalelite.Core.Monitoring;
 using Scalelite.Poller.Polling;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +7,7 @@ builder.AddServiceDefaults();
 builder.AddScaleliteCore();
 builder.Services.AddPolling();
 builder.Services.AddHostedService<PollerService>();
+builder.AddAlerting();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

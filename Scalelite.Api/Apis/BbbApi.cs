@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
+using Scalelite.Api.Monitoring;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
@@ -33,13 +34,23 @@ public static class BbbApi
         ["updateRecordings"] = new(Verbs.Both, RecordingsApi.UpdateRecordings),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
+    /// <summary>The calls of the route table (the bounded set of the metrics' <c>call</c> label).</summary>
+    public static IEnumerable<string> CallNames => Calls.Keys;
+
     public static IEndpointRouteBuilder MapBbbApi(this IEndpointRouteBuilder app)
     {
         app.MapMethods(Prefix, [HttpMethods.Get, HttpMethods.Head], Index);
         // The handlers' dependencies are singletons, bound once here: the join path then never opens a request scope.
         var services = app.ServiceProvider.GetRequiredService<BbbServices>();
-        app.Map(Prefix + "/{call}", (string call, HttpContext context) => Dispatch(call, context, services));
-        app.Map(Prefix + "/{**rest}", () => BbbResults.Failed(BbbError.UnsupportedRequest));
+        // Each call's outcome counters are found with its handler, in the same lookup.
+        var outcomes = app.ServiceProvider.GetRequiredService<ApiOutcomes>();
+        var calls = Calls.ToFrozenDictionary(c => c.Key, c => (Call: c.Value, Counts: outcomes.For(c.Key)), StringComparer.Ordinal);
+        app.Map(Prefix + "/{call}", (string call, HttpContext context) => Dispatch(call, context, services, calls, outcomes));
+        app.Map(Prefix + "/{**rest}", () =>
+        {
+            outcomes.CountFailure(ApiOutcomes.OtherCall, BbbError.UnsupportedRequest.MessageKey);
+            return BbbResults.Failed(BbbError.UnsupportedRequest);
+        });
         return app;
     }
 
@@ -50,25 +61,19 @@ public static class BbbApi
         w.WriteElementString("bbbVersion", string.Empty);
     }));
 
-    private static readonly System.Diagnostics.Metrics.Counter<long> CallCounter =
-        BbbResults.Meter.CreateCounter<long>("scalelite.api.calls", description: "BBB API calls received, by call.");
-
-    private static async Task<IResult> Dispatch(string call, HttpContext context, BbbServices services)
+    private static async Task<IResult> Dispatch(
+        string call, HttpContext context, BbbServices services, FrozenDictionary<string, (BbbCall Call, ApiOutcomes.CallCounts Counts)> calls, ApiOutcomes outcomes)
     {
-        if (!Calls.TryGetValue(call, out var handler) || !Allows(handler.Verbs, context.Request.Method))
+        if (!calls.TryGetValue(call, out var entry) || !Allows(entry.Call.Verbs, context.Request.Method))
         {
+            outcomes.CountFailure(ApiOutcomes.OtherCall, BbbError.UnsupportedRequest.MessageKey);
             return BbbResults.Failed(BbbError.UnsupportedRequest);
         }
 
-        CallCounter.Add(1, new KeyValuePair<string, object?>("call", call));
-
         var (request, error) = await services.Reader.ReadAsync(context, call);
-        if (error is not null)
-        {
-            return BbbResults.Failed(error);
-        }
-
-        return await handler.Handle(request!, services);
+        var result = error is not null ? BbbResults.Failed(error) : await entry.Call.Handle(request!, services);
+        outcomes.Count(entry.Counts, result);
+        return result;
     }
 
     private static bool Allows(Verbs verbs, string method) =>

@@ -1,9 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Capacity;
@@ -45,6 +42,7 @@ public static class OperatorApi
         api.MapGet("/servers/{id}/events", ServerEvents).WithSummary("The audit trail of one server, newest first.");
         api.MapGet("/events", PoolEvents).WithSummary("The audit trail of the pool, newest first.");
         api.MapGet("/headroom", Headroom).WithSummary("Used and free capacity, and whether the pool survives losing its largest node (N+1).");
+        api.MapGet("/alerts", OperatorAlerts.List).WithSummary("The active alerts, as the poller's evaluator last saw them.");
         return app;
     }
 
@@ -209,21 +207,8 @@ public static class OperatorApi
     {
         var header = http.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        var token = Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
-        var secrets = http.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value.SecretList();
-        var match = false;
-        foreach (var secret in secrets)
-        {
-            // Every secret is compared, each in constant time, so timing tells nothing about which one is close.
-            match |= CryptographicOperations.FixedTimeEquals(token, Encoding.UTF8.GetBytes(secret));
-        }
-
-        return match;
+        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+            && http.RequestServices.GetRequiredService<IOperatorTokenValidator>().IsValid(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()));
     }
 
     private static JsonHttpResult<MessageResponse> NotFound(string? id) => Problem(StatusCodes.Status404NotFound, $"Couldn't find server with id={id}");

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
+using Scalelite.Api.Monitoring;
 using Scalelite.Api.Recordings;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
@@ -44,6 +45,7 @@ public static class Extensions
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddRecordingApi();
         builder.AddFsApi();
+        builder.AddApiMonitoring();
         return builder;
     }
 
@@ -64,6 +66,8 @@ public static class Extensions
             if (path.StartsWithSegments(BbbApi.Prefix))
             {
                 var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                context.RequestServices.GetRequiredService<ApiOutcomes>().CountFailure(
+                    context.Request.RouteValues["call"] as string ?? ApiOutcomes.OtherCall, (failure as BbbException)?.Error.MessageKey ?? "internalError");
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
                     .LogError(failure, "{Method} {Path} failed", context.Request.Method, path.Value);
                 context.Response.StatusCode = StatusCodes.Status200OK;

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Monitoring;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Health;
@@ -39,7 +40,8 @@ public sealed partial class PollCycle(
     ILogger<PollCycle> logger,
     ServerEventLog events,
     ServerRecords records,
-    SplitMeetings splits)
+    SplitMeetings splits,
+    PollTracker tracker)
 {
     private const string Actor = "poller";
 
@@ -97,6 +99,7 @@ public sealed partial class PollCycle(
             await registry.MarkAuthoritativeAsync(epoch);
         }
 
+        tracker.CycleFinished(servers, probes);
         CycleSeconds.Record(time.GetElapsedTime(started).TotalSeconds);
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalelite.Core.Monitoring;
 using Scalelite.Core.Persistence;
 
 namespace Scalelite.Poller.Polling;
@@ -10,6 +12,7 @@ public static class PollingExtensions
         services.AddSingleton<ServerRecords>();
         services.AddSingleton<SplitMeetings>();
         services.AddSingleton<PollCycle>();
+        services.TryAddSingleton<PollTracker>();
         // A PostgreSQL outage is logged once by ServerRecords, not as EF Core's stack trace per failed query.
         services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());
         return services;

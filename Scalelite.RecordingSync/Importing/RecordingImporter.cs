@@ -98,6 +98,7 @@ public sealed partial class RecordingImporter(
             probe.At(ImportStep.ArchiveRemoved, recordId);
             var delay = time.GetUtcNow() - arrivedAt;
             metrics.Imported(delay);
+            metrics.Listed(time.GetUtcNow(), time.GetUtcNow() - parsed.Max(p => p.EndTime));
             Log.Imported(logger, name, recordId, parsed.Count, delay.TotalSeconds);
             return ImportOutcome.Imported;
         }

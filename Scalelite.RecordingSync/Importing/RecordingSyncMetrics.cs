@@ -11,6 +11,9 @@ public sealed class RecordingSyncMetrics
     private readonly Counter<long> _imported;
     private readonly Counter<long> _failed;
     private readonly Counter<long> _callbacks;
+    private readonly Histogram<double> _listed;
+    private readonly Queue<(DateTimeOffset At, double Seconds)> _recentListed = new();
+    private readonly Lock _gate = new();
 
     public RecordingSyncMetrics(IMeterFactory meters)
     {
@@ -20,6 +23,47 @@ public sealed class RecordingSyncMetrics
         _imported = meter.CreateCounter<long>("scalelite.recording.imports", "{archive}", "Archives imported.");
         _failed = meter.CreateCounter<long>("scalelite.recording.import.failures", "{archive}", "Archives set aside as malformed.");
         _callbacks = meter.CreateCounter<long>("scalelite.recording.callbacks", "{callback}", "Recording-ready callback attempts, by outcome.");
+        _listed = meter.CreateHistogram<double>("scalelite.recording.listed.delay", "s",
+            "Time from a recorded meeting's end until its recording is listed in getRecordings (BBB's processing, the transfer and the import).");
+    }
+
+    /// <summary>How long after its meeting ended a recording became listed; kept an hour for the p95 the alert reads.</summary>
+    public void Listed(DateTimeOffset now, TimeSpan sinceMeetingEnd)
+    {
+        var seconds = Math.Max(0, sinceMeetingEnd.TotalSeconds);
+        _listed.Record(seconds);
+        lock (_gate)
+        {
+            _recentListed.Enqueue((now, seconds));
+            Trim(now);
+        }
+    }
+
+    /// <summary>The 95th percentile of the last hour's <see cref="Listed"/> delays, and how many there were.</summary>
+    public (double? P95, int Samples) ListedP95(DateTimeOffset now)
+    {
+        double[] values;
+        lock (_gate)
+        {
+            Trim(now);
+            values = [.. _recentListed.Select(s => s.Seconds)];
+        }
+
+        if (values.Length == 0)
+        {
+            return (null, 0);
+        }
+
+        Array.Sort(values);
+        return (values[(int)Math.Ceiling(0.95 * values.Length) - 1], values.Length);
+    }
+
+    private void Trim(DateTimeOffset now)
+    {
+        while (_recentListed.Count > 0 && (now - _recentListed.Peek().At > TimeSpan.FromHours(1) || _recentListed.Count > 10_000))
+        {
+            _recentListed.Dequeue();
+        }
     }
 
     public void Imported(TimeSpan delay)

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Scalelite.Api.Extensions;
 using Scalelite.BbbSimulator;
 using Scalelite.Core;
+using Scalelite.Core.Monitoring;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Poller.Polling;
@@ -102,6 +103,7 @@ public sealed class PoolHarness : IAsyncDisposable
 
         pollerBuilder.AddScaleliteCore();
         pollerBuilder.Services.AddPolling();
+        pollerBuilder.Services.AddAlertEvaluation();
         var poller = pollerBuilder.Build();
         await poller.StartAsync();
 

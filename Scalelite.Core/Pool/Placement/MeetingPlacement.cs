@@ -167,6 +167,7 @@ public sealed partial class MeetingPlacement(
             var response = await create(server);
             if (response.IsSuccess)
             {
+                Monitoring.PlacementMetrics.Placed(server.Id);
                 Log.Placed(logger, plan.MeetingKey, server.Id, response.Element("createTime"));
                 return new PlacementOutcome(server, response);
             }
