@@ -21,6 +21,8 @@ public sealed class PollerGauges
         meter.CreateObservableGauge("scalelite.server.utilization",
             () => PerServer(tracker, s => s is { Load: { } load, Capacity: > 0 } ? load / s.Capacity.Value : null), "1",
             "Each server's load divided by its declared capacity; absent without a capacity.");
+        meter.CreateObservableGauge("scalelite.server.capacity", () => PerServer(tracker, s => s.Capacity), "{user}",
+            "Each server's declared capacity in users; absent when not declared.");
         meter.CreateObservableGauge("scalelite.server.users", () => PerServer(tracker, s => s.Users), "{user}", "Users on each server as last polled.");
         meter.CreateObservableGauge("scalelite.server.meetings", () => PerServer(tracker, s => s.Meetings), "{meeting}", "Meetings on each server as last polled.");
         meter.CreateObservableGauge("scalelite.server.online", () => PerServer(tracker, s => s.Online ? 1 : 0), description: "1 while the poller judges the server online.");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Scalelite.RecordingSync.Importing;
@@ -7,10 +8,12 @@ public sealed class RecordingSyncMetrics
 {
     public const string MeterName = "Scalelite.RecordingSync";
 
+    private static readonly string[] CallbackOutcomes = ["delivered", "retry", "failed"];
+
     private readonly Histogram<double> _delay;
-    private readonly Counter<long> _imported;
-    private readonly Counter<long> _failed;
-    private readonly Counter<long> _callbacks;
+    private readonly long[] _callbacks = new long[CallbackOutcomes.Length];
+    private long _imported;
+    private long _failed;
     private readonly Histogram<double> _listed;
     private readonly Queue<(DateTimeOffset At, double Seconds)> _recentListed = new();
     private readonly Lock _gate = new();
@@ -20,9 +23,12 @@ public sealed class RecordingSyncMetrics
         var meter = meters.Create(MeterName);
         _delay = meter.CreateHistogram<double>("scalelite.recording.import.delay", "s",
             "Time from an archive's arrival in the spool (its last write) until its recording is indexed.");
-        _imported = meter.CreateCounter<long>("scalelite.recording.imports", "{archive}", "Archives imported.");
-        _failed = meter.CreateCounter<long>("scalelite.recording.import.failures", "{archive}", "Archives set aside as malformed.");
-        _callbacks = meter.CreateCounter<long>("scalelite.recording.callbacks", "{callback}", "Recording-ready callback attempts, by outcome.");
+        // Observable counters: their series exist (at 0) from the start, so rules and dashboards can rate them.
+        meter.CreateObservableCounter("scalelite.recording.imports", () => Interlocked.Read(ref _imported), "{archive}", "Archives imported.");
+        meter.CreateObservableCounter("scalelite.recording.import.failures", () => Interlocked.Read(ref _failed), "{archive}", "Archives set aside as malformed.");
+        meter.CreateObservableCounter("scalelite.recording.callbacks",
+            () => CallbackOutcomes.Select((o, i) => new Measurement<long>(Interlocked.Read(ref _callbacks[i]), new KeyValuePair<string, object?>("outcome", o))),
+            "{callback}", "Recording-ready callback attempts, by outcome.");
         _listed = meter.CreateHistogram<double>("scalelite.recording.listed.delay", "s",
             "Time from a recorded meeting's end until its recording is listed in getRecordings (BBB's processing, the transfer and the import).");
     }
@@ -68,11 +74,20 @@ public sealed class RecordingSyncMetrics
 
     public void Imported(TimeSpan delay)
     {
-        _imported.Add(1);
+        Interlocked.Increment(ref _imported);
         _delay.Record(Math.Max(0, delay.TotalSeconds));
     }
 
-    public void Failed() => _failed.Add(1);
+    public void Failed() => Interlocked.Increment(ref _failed);
 
-    public void Callback(string outcome) => _callbacks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    /// <param name="outcome">delivered, retry or failed.</param>
+    public void Callback(string outcome)
+    {
+        var index = Array.IndexOf(CallbackOutcomes, outcome);
+        Debug.Assert(index >= 0, $"unknown callback outcome {outcome}");
+        if (index >= 0)
+        {
+            Interlocked.Increment(ref _callbacks[index]);
+        }
+    }
 }
