@@ -12,6 +12,7 @@ using Scalelite.Tests.Support;
 namespace Scalelite.Tests.Api.Monitoring;
 
 /// <summary>Where operators see the alerts and the metrics: the operator API, the CLI and <c>/metrics</c>, each behind the operator token.</summary>
+[Collection(MetricsCollection.Name)]
 public sealed class MonitoringEndpointTests(InfrastructureFixture infrastructure) : IClassFixture<InfrastructureFixture>
 {
     // Slow-store warnings are not what these tests look at; a busy test machine must not raise them.
