@@ -62,7 +62,7 @@ public static class DatabaseOutageExtensions
         // makes it Degraded (HTTP 200), not unready: an orchestrator must not take every replica out of service for it.
         builder.Services.Configure<HealthCheckServiceOptions>(o =>
         {
-            foreach (var check in o.Registrations.Where(r => r.Name == "postgresql"))
+            foreach (var check in o.Registrations.Where(r => r.Name == HealthCheckNames.Postgres))
             {
                 check.FailureStatus = HealthStatus.Degraded;
             }

@@ -49,8 +49,8 @@ public sealed class ClientIntegrationTests
         // Without an OTLP endpoint no tracer is built (the Redis integration would otherwise trace every command).
         Assert.Null(services.GetService<TracerProvider>());
         var checks = services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations.Select(r => r.Name).ToList();
-        Assert.Contains(nameof(ScaleliteDbContext), checks);
-        Assert.Contains("StackExchange.Redis", checks);
+        Assert.Contains(HealthCheckNames.Postgres, checks);
+        Assert.Contains(HealthCheckNames.Redis, checks);
     }
 
     private static ServiceProvider Build(Dictionary<string, string> environment)
