@@ -18,7 +18,9 @@ public sealed class PollerGauges
         var meter = meters.Create(MeterName);
         meter.CreateObservableGauge("scalelite.server.load", () => PerServer(tracker, s => s.Load), "{load}",
             "Each server's load as last polled (users weighted, times its multiplier); absent while unknown.");
-        meter.CreateObservableGauge("scalelite.server.utilization",
+        // The Prometheus exporter drops the unit "1" rather than writing "_ratio": the name carries it, so that the
+        // scrape says scalelite_server_utilization_ratio as the rules and the dashboard expect.
+        meter.CreateObservableGauge("scalelite.server.utilization.ratio",
             () => PerServer(tracker, s => s is { Load: { } load, Capacity: > 0 } ? load / s.Capacity.Value : null), "1",
             "Each server's load divided by its declared capacity; absent without a capacity.");
         meter.CreateObservableGauge("scalelite.server.capacity", () => PerServer(tracker, s => s.Capacity), "{user}",
