@@ -41,7 +41,7 @@ internal static class BbbApi
         if (call.Length == 0)
         {
             server.CountCall("index");
-            if (await Faults.ApplyAsync(context, server, runtime.Stopping))
+            if (await Faults.ApplyAsync(context, server, "index", runtime.Stopping))
             {
                 await WriteXmlAsync(context, Index(context, runtime.BbbVersion));
             }
@@ -54,7 +54,7 @@ internal static class BbbApi
         if (!Routes.TryGetValue(call, out var route) || !(isPost ? route.Post : (HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) && route.Get))
         {
             server.CountCall(call);
-            if (await Faults.ApplyAsync(context, server, runtime.Stopping))
+            if (await Faults.ApplyAsync(context, server, call, runtime.Stopping))
             {
                 await WriteXmlAsync(context, Unsupported);
             }
@@ -79,7 +79,7 @@ internal static class BbbApi
             server.CountChecksumFailure(call);
         }
 
-        if (!await Faults.ApplyAsync(context, server, runtime.Stopping))
+        if (!await Faults.ApplyAsync(context, server, call, runtime.Stopping))
         {
             return;
         }
@@ -331,7 +331,7 @@ internal static class BbbApi
             return MissingMeetingId;
         }
 
-        if (!r.Server.Meetings.TryRemove(meetingId, out _))
+        if (!r.Server.EndMeeting(meetingId))
         {
             return NotFound;
         }

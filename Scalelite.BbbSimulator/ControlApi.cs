@@ -87,7 +87,10 @@ internal static class ControlApi
             delay = TimeSpan.FromMilliseconds(ms);
         }
 
-        server.SetFault(mode, delay);
+        // call=join (repeated, or comma-separated) limits the fault to those calls: a node whose API answers
+        // getMeetings but fails joins, as a broken HTML5 client or a full disk makes it.
+        var calls = query["call"].SelectMany(c => (c ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        server.SetFault(mode, delay, calls);
         return FaultAsync(context, server);
     }
 
@@ -95,6 +98,16 @@ internal static class ControlApi
     {
         w.WriteString("mode", Faults.Name(server.FaultMode));
         w.WriteNumber("delayMs", (long)server.SlowDelay.TotalMilliseconds);
+        if (server.FaultCalls is { } calls)
+        {
+            w.WriteStartArray("calls");
+            foreach (var call in calls.Order(StringComparer.Ordinal))
+            {
+                w.WriteStringValue(call);
+            }
+
+            w.WriteEndArray();
+        }
     });
 
     private static Task AttendeesAsync(HttpContext context, SimulatedServer server, string meetingId)

@@ -25,21 +25,27 @@ public enum FaultMode
     Garbage,
 }
 
-/// <summary>An immutable fault setting; replaced as a whole so readers never see a torn mode/delay pair.</summary>
+/// <summary>An immutable fault setting; replaced as a whole so readers never see a torn mode/delay/calls triple.</summary>
 [SuppressMessage("Design", "CA1001", Justification = "The source has no timer, so it holds nothing to release; disposing it would race with requests still linking to its token.")]
 internal sealed class FaultState
 {
     private readonly CancellationTokenSource _changed = new();
 
-    public FaultState(FaultMode mode, TimeSpan delay)
+    public FaultState(FaultMode mode, TimeSpan delay, IReadOnlySet<string>? calls = null)
     {
         Mode = mode;
         Delay = delay;
+        Calls = calls;
     }
 
     public FaultMode Mode { get; }
 
     public TimeSpan Delay { get; }
+
+    /// <summary>The BBB calls the fault applies to (<c>index</c> for the API's index); null for every call.</summary>
+    public IReadOnlySet<string>? Calls { get; }
+
+    public bool AppliesTo(string call) => Calls is null || Calls.Contains(call);
 
     /// <summary>Cancelled when this state is replaced, which releases requests parked by hang/slow.</summary>
     public CancellationToken Changed => _changed.Token;
@@ -75,20 +81,20 @@ internal static class Faults
     };
 
     /// <summary>
-    /// Applies the server's fault mode to a BBB API request. Returns true when the request should be
-    /// answered normally; false when the fault already produced the outcome.
+    /// Applies the server's fault mode to a BBB API request for <paramref name="call"/>. Returns true when the request
+    /// should be answered normally; false when the fault already produced the outcome.
     /// </summary>
     /// <remarks>
     /// hang and slow park the request on a token that fires when the mode changes, so switching back to
     /// ok releases them at once (they are then answered under the new mode), and on the host's stop token,
     /// so shutdown never waits for a parked request.
     /// </remarks>
-    public static async ValueTask<bool> ApplyAsync(HttpContext context, SimulatedServer server, CancellationToken stopping)
+    public static async ValueTask<bool> ApplyAsync(HttpContext context, SimulatedServer server, string call, CancellationToken stopping)
     {
         while (true)
         {
             var fault = server.FaultState;
-            switch (fault.Mode)
+            switch (fault.AppliesTo(call) ? fault.Mode : FaultMode.Ok)
             {
                 case FaultMode.Ok:
                     return true;

@@ -62,6 +62,9 @@ public sealed class SimulatedServer
     /// <summary>The delay applied in <see cref="FaultMode.Slow"/>.</summary>
     public TimeSpan SlowDelay => _fault.Delay;
 
+    /// <summary>The BBB calls the fault mode applies to; null when it applies to every call.</summary>
+    public IReadOnlySet<string>? FaultCalls => _fault.Calls;
+
     /// <summary>Number of meetings currently known.</summary>
     public int MeetingCount => Meetings.Count;
 
@@ -81,9 +84,11 @@ public sealed class SimulatedServer
     /// <summary>Sets the fault mode; requests parked by a previous hang/slow are released.</summary>
     /// <param name="mode">The new mode.</param>
     /// <param name="slowDelay">The delay for <see cref="FaultMode.Slow"/>; the default when null.</param>
-    public void SetFault(FaultMode mode, TimeSpan? slowDelay = null)
+    /// <param name="calls">Only these BBB calls are affected (<c>index</c> names the API's index); every call when null or empty.</param>
+    public void SetFault(FaultMode mode, TimeSpan? slowDelay = null, IEnumerable<string>? calls = null)
     {
-        var next = new FaultState(mode, slowDelay ?? _defaultSlowDelay);
+        var only = calls?.Where(c => c.Length > 0).ToHashSet(StringComparer.Ordinal);
+        var next = new FaultState(mode, slowDelay ?? _defaultSlowDelay, only is { Count: > 0 } ? only : null);
         var previous = Interlocked.Exchange(ref _fault, next);
         previous.Retire();
     }
@@ -148,9 +153,21 @@ public sealed class SimulatedServer
         return true;
     }
 
-    /// <summary>Ends a meeting as if everyone left: it disappears from every answer.</summary>
+    /// <summary>
+    /// Ends a meeting as if everyone left: it disappears from every answer, and its analytics are posted when it was
+    /// created with <c>meta_analytics-callback-url</c>.
+    /// </summary>
     /// <returns>False when the meeting is unknown.</returns>
-    public bool EndMeeting(string meetingId) => Meetings.TryRemove(meetingId, out _);
+    public bool EndMeeting(string meetingId)
+    {
+        if (!Meetings.TryRemove(meetingId, out var meeting))
+        {
+            return false;
+        }
+
+        AnalyticsCallback.PostIfAsked(this, meeting);
+        return true;
+    }
 
     /// <summary>Forgets all meetings and counters and returns to <see cref="FaultMode.Ok"/>.</summary>
     public void Reset()

@@ -159,6 +159,44 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         sync.SetAction((p, ct) => SyncAsync(p, p.GetValue(fileArg)!, p.GetValue(modeOpt), p.GetValue(dryRunOpt), ct));
         servers.Add(sync);
 
+        var verboseOpt = new Option<bool>("--verbose") { Description = "Also state, load, bbb_version and online, as servers:yaml[verbose]." };
+        var export = new Command("export", "Print the servers as Scalelite's servers:yaml does: a file 'servers sync' reads back.") { verboseOpt };
+        export.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            output.Write(ServerSync.Export(await c.ListServersAsync(ct), p.GetValue(verboseOpt)));
+            return Ok;
+        }));
+        servers.Add(export);
+
+        var listFileArg = new Argument<string>("file") { Description = "YAML with a 'servers:' list of url and secret." };
+        var addAll = new Command("add-all", "Add every server of a list, each disabled, as Scalelite's servers:addAll.") { listFileArg };
+        addAll.SetAction(async (p, ct) =>
+        {
+            IReadOnlyList<(string Url, string Secret)> list;
+            try
+            {
+                list = ServerSync.ParseList(await File.ReadAllTextAsync(p.GetValue(listFileArg)!, ct));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                error.WriteLine($"{p.GetValue(listFileArg)}: {e.Message}");
+                return Usage;
+            }
+
+            return await WithClient(p, async c =>
+            {
+                foreach (var (url, secret) in list)
+                {
+                    var added = await c.AddServerAsync(new { url, secret }, ct);
+                    output.WriteLine($"server: {added.Server.Url}");
+                    output.WriteLine($"id: {added.Server.Id}");
+                }
+
+                return Ok;
+            });
+        });
+        servers.Add(addAll);
+
         var headroom = new Command("headroom", "Used and free capacity, and whether the pool survives losing its largest server.");
         headroom.SetAction((p, ct) => WithClient(p, async c =>
         {
@@ -198,7 +236,15 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
             output.WriteLine($"Ended {p.GetValue(meetingArg)}.");
             return Ok;
         }));
+        var tenantOpt = new Option<string?>("--tenant") { Description = "The meeting's tenant (default: the default tenant)." };
+        var meetingsShow = new Command("show", "A meeting's story: where each create placed it and why, its joins, its end and its recordings.") { meetingArg, tenantOpt };
+        meetingsShow.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            PrintStory(await c.MeetingHistoryAsync(p.GetValue(meetingArg)!, p.GetValue(tenantOpt), ct));
+            return Ok;
+        }));
         meetings.Add(meetingsList);
+        meetings.Add(meetingsShow);
         meetings.Add(meetingsEnd);
         root.Add(meetings);
         new LocalCommands(output, error, _environment).AddTo(root);
@@ -498,6 +544,52 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
 
         Console2().Write(table);
     }
+
+    /// <summary>Each meeting run under the ID, newest first: its create and placement, joins, end and recordings.</summary>
+    private void PrintStory(MeetingStoryView story)
+    {
+        output.WriteLine(story.Tenant.Length == 0 ? $"Meeting {story.MeetingId}" : $"Meeting {story.MeetingId} (tenant {story.Tenant})");
+        foreach (var run in story.Runs)
+        {
+            output.WriteLine();
+            output.WriteLine($"  internalMeetingID {run.InternalMeetingId}");
+            var where = run.ServerId is null ? "an unknown server" : $"{run.ServerId} ({run.ServerHost})";
+            output.WriteLine(run.Origin switch
+            {
+                "created" => $"    created    {At(run.CreatedAt)} on {where}",
+                "adopted" => $"    adopted    {At(run.CreatedAt)} on {where} (found running there, not created through this pool's create)",
+                _ => $"    created    (not seen: before the history began, or while it could not be written) on {where}",
+            });
+            if (run.Candidates.Count > 0)
+            {
+                output.WriteLine("    placement  " + string.Join(", ", run.Candidates.Select(c =>
+                    $"{c.ServerId} load {(c.Load is { } l ? l.ToString("0.##", CultureInfo.InvariantCulture) : "?")}"
+                    + (c.Chosen ? " (chosen)" : string.Empty) + (c.Answered ? string.Empty : " (did not answer)"))));
+            }
+
+            output.WriteLine(run.Joins == 0
+                ? "    joins      0"
+                : $"    joins      {Num(run.Joins)} (first {At(run.FirstJoinAt)}, last {At(run.LastJoinAt)}, to within a few seconds)");
+            output.WriteLine(run.EndedAt is null
+                ? "    ended      not yet (running, or its end was not seen)"
+                : $"    ended      {At(run.EndedAt)} by {run.EndedBy}{(run.EndDetail is { Length: > 0 } d ? $": {d}" : string.Empty)}");
+            foreach (var r in run.Recordings)
+            {
+                var delay = r.ImportDelaySeconds is { } seconds ? $", {Duration(seconds)} after the meeting ended" : string.Empty;
+                output.WriteLine($"    recording  {r.RecordId} ({string.Join(", ", r.Formats)}) imported {At(r.ImportedAt)}{delay}");
+            }
+        }
+    }
+
+    private static string At(DateTimeOffset? at) =>
+        at is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "?";
+
+    private static string Duration(double seconds) => seconds switch
+    {
+        < 120 => $"{seconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
+        < 7200 => $"{(seconds / 60).ToString("0.0", CultureInfo.InvariantCulture)} min",
+        _ => $"{(seconds / 3600).ToString("0.0", CultureInfo.InvariantCulture)} h",
+    };
 
     private void PrintAdmission(AdmissionView result) =>
         output.WriteLine(result.Admitted

@@ -15,7 +15,7 @@ namespace Scalelite.Cli;
 
 /// <summary>
 /// The commands that work on our PostgreSQL, Redis and recording volume directly rather than through the API:
-/// <c>migrate from-scalelite</c> and <c>recordings reindex</c>. They read the services' own settings
+/// <c>migrate from-scalelite</c>, <c>recordings reindex</c> and <c>recordings verify</c>. They read the services' own settings
 /// (<c>ConnectionStrings__scalelite</c> or <c>DATABASE_URL</c>, <c>ConnectionStrings__redis</c> or <c>REDIS_URL</c>,
 /// <c>RECORDING_PUBLISH_DIR</c>, ...), so they run where the services' environment is.
 /// </summary>
@@ -46,6 +46,9 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
         var reindex = new Command("reindex", "Add the recordings of a tree on disk to the index (only what the index lacks).") { directory, reindexDryRun };
         reindex.SetAction((p, ct) => ReindexAsync(p.GetValue(directory)!, p.GetValue(reindexDryRun), ct));
         recordings.Add(reindex);
+        var verify = new Command("verify", "Compare the index with the recording volume: recordings whose files are missing, directories no recording knows. Exit code 1 when anything is found.");
+        verify.SetAction((_, ct) => VerifyAsync(ct));
+        recordings.Add(verify);
         root.Add(recordings);
     }
 
@@ -77,6 +80,14 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
             var report = await host.Services.GetRequiredService<RecordingReindex>().RunAsync(directory.FullName, dryRun, ct);
             report.Write(output, dryRun);
             return CliApp.Ok;
+        });
+
+    private Task<int> VerifyAsync(CancellationToken ct) =>
+        WithServicesAsync(async host =>
+        {
+            var report = await host.Services.GetRequiredService<RecordingVerify>().RunAsync(ct);
+            report.Write(output);
+            return report.Clean ? CliApp.Ok : CliApp.Failed;
         });
 
     /// <summary>Our services' PostgreSQL, Redis and recording volume, from their own settings.</summary>
@@ -153,6 +164,7 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
         builder.AddScaleliteCore();
         builder.Services.AddSingleton<RecordingFiles>();
         builder.Services.AddSingleton<RecordingReindex>();
+        builder.Services.AddSingleton<RecordingVerify>();
         builder.Services.AddSingleton<ScaleliteMigration>();
         return builder.Build();
     }

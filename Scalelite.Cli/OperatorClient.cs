@@ -62,6 +62,10 @@ public sealed class OperatorClient : IDisposable
 
     public Task<AlertsResponse> AlertsAsync(CancellationToken ct) => SendAsync<AlertsResponse>(HttpMethod.Get, "api/v1/alerts", null, ct);
 
+    public Task<MeetingStoryView> MeetingHistoryAsync(string meetingId, string? tenant, CancellationToken ct) =>
+        SendAsync<MeetingStoryView>(HttpMethod.Get,
+            $"api/v1/meetings/history?meetingId={Uri.EscapeDataString(meetingId)}{(tenant is null ? string.Empty : "&tenant=" + Uri.EscapeDataString(tenant))}", null, ct);
+
     /// <summary>The pool's meetings, through the BBB API's getMeetings (signed with the same secret, SHA-256).</summary>
     public async Task<List<MeetingItem>> MeetingsAsync(CancellationToken ct)
     {
@@ -150,3 +154,13 @@ public sealed record MeetingItem(string MeetingId, string Name, int Participants
 public sealed record AlertsResponse(DateTimeOffset? EvaluatedAt, double? EvaluatedSecondsAgo, List<AlertItem> Alerts);
 
 public sealed record AlertItem(string Alert, string Subject, string Severity, DateTimeOffset Since, double Value, double Threshold, string Message);
+
+public sealed record CandidateView(string ServerId, double? Load, bool Chosen, bool Answered);
+
+public sealed record RecordingRunView(string RecordId, List<string> Formats, DateTimeOffset ImportedAt, DateTimeOffset? MeetingEndedAt, double? ImportDelaySeconds);
+
+public sealed record MeetingRunView(
+    string InternalMeetingId, string? ServerId, string? ServerHost, string? Origin, DateTimeOffset? CreatedAt, List<CandidateView> Candidates, int Joins,
+    DateTimeOffset? FirstJoinAt, DateTimeOffset? LastJoinAt, DateTimeOffset? EndedAt, string? EndedBy, string? EndDetail, List<RecordingRunView> Recordings);
+
+public sealed record MeetingStoryView(string Tenant, string MeetingId, List<MeetingRunView> Runs);

@@ -25,8 +25,11 @@ public sealed record SyncStep(string Kind, string? ServerId, string Description,
 /// <remarks>
 /// The file is a <c>servers:</c> map; each key is a server id or a label, each value has <c>url</c>, <c>secret</c>,
 /// <c>enabled</c> (true/false) or <c>state</c> (enabled/cordoned/disabled), <c>load_multiplier</c>, <c>tag</c>
-/// and, ours, <c>capacity</c>. A key that is a URL stands for <c>url</c> when none is given. An entry matches a
-/// server by id first, then by URL. Planning is pure, so the dry run shows exactly what a real run would do.
+/// and, ours, <c>capacity</c>. As in Scalelite's <c>servers:sync</c>: without <c>url</c>, a key that is a host name
+/// stands for <c>https://KEY/bigbluebutton/api</c> (a key that is a URL, for itself); without <c>enabled</c> or
+/// <c>state</c> a server is enabled; in cordon mode a server the file lacks is removed when it has no meetings and
+/// cordoned otherwise. An entry matches a server by id first, then by URL. Planning is pure, so the dry run shows
+/// exactly what a real run would do.
 /// </remarks>
 public static class ServerSync
 {
@@ -71,6 +74,7 @@ public static class ServerSync
             bool Has(string name) => fields.Children.ContainsKey(new YamlScalarNode(name));
 
             var url = Field("url") ?? (Uri.TryCreate(key, UriKind.Absolute, out _) ? key : null)
+                ?? (IsHostKey(key) ? $"https://{key}/bigbluebutton/api" : null)
                 ?? throw new FormatException($"servers.{key}: no url.");
             string? state = Field("state");
             if (state is not null && NormalizeState(state) is null)
@@ -87,6 +91,9 @@ public static class ServerSync
                     _ => throw new FormatException($"servers.{key}: enabled must be true or false, not '{enabled}'."),
                 };
             }
+
+            // Scalelite's default: a listed server takes meetings unless the file says otherwise.
+            state ??= "enabled";
 
             double? multiplier = null;
             if (Field("load_multiplier") is { } m)
@@ -178,9 +185,13 @@ public static class ServerSync
 
         foreach (var server in current.Where(s => !matched.Contains(s.Id)))
         {
-            if (mode == SyncMode.Cordon && server.State == "enabled")
+            if (mode == SyncMode.Cordon && server.Meetings == 0)
             {
-                steps.Add(new SyncStep("state", server.Id, $"cordon {server.Id} ({server.Url}): not in the file", State: "cordoned"));
+                steps.Add(new SyncStep("remove", server.Id, $"remove {server.Id} ({server.Url}): not in the file, and empty"));
+            }
+            else if (mode == SyncMode.Cordon && server.State == "enabled")
+            {
+                steps.Add(new SyncStep("state", server.Id, $"cordon {server.Id} ({server.Url}): not in the file; removed by a later sync once empty", State: "cordoned"));
             }
             else if (mode == SyncMode.Force)
             {
@@ -189,6 +200,69 @@ public static class ServerSync
         }
 
         return steps;
+    }
+
+    /// <summary>Scalelite's rule for a server id, which is also what makes a key usable as a host name.</summary>
+    private static bool IsHostKey(string key) =>
+        key.Length > 0 && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
+
+    /// <summary>The pool as Scalelite's <c>servers:yaml</c> prints it: a file <see cref="Parse"/> reads back.</summary>
+    /// <param name="verbose">Also <c>state</c>, <c>load</c> (-1.0 when unknown), <c>bbb_version</c> and <c>online</c>, as <c>servers:yaml[verbose]</c>.</param>
+    public static string Export(IEnumerable<ServerView> servers, bool verbose)
+    {
+        var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var s in servers)
+        {
+            var fields = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["url"] = s.Url,
+                ["secret"] = s.Secret,
+                ["load_multiplier"] = s.LoadMultiplier,
+                ["tag"] = s.Tag ?? string.Empty,
+                ["enabled"] = s.State == "enabled",
+            };
+            if (verbose)
+            {
+                fields["state"] = s.State;
+                fields["load"] = s.Load ?? -1.0;
+                fields["bbb_version"] = s.BbbVersion ?? string.Empty;
+                fields["online"] = s.Online;
+            }
+
+            map[s.Id] = fields;
+        }
+
+        var yaml = new YamlDotNet.Serialization.SerializerBuilder().Build().Serialize(new Dictionary<string, object?> { ["servers"] = map });
+        return "---\n" + yaml;
+    }
+
+    /// <summary>Scalelite's <c>servers:addAll</c> file: a <c>servers:</c> list of <c>url</c> and <c>secret</c>.</summary>
+    public static IReadOnlyList<(string Url, string Secret)> ParseList(string yaml)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new FormatException($"Not valid YAML: {e.Message}", e);
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root
+            || !root.Children.TryGetValue(new YamlScalarNode("servers"), out var node) || node is not YamlSequenceNode list)
+        {
+            throw new FormatException("The file must have a top-level 'servers:' list of url and secret.");
+        }
+
+        var servers = new List<(string, string)>();
+        foreach (var item in list.Children)
+        {
+            string? Field(string name) => item is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(name), out var n) && n is YamlScalarNode s ? s.Value : null;
+            servers.Add((Field("url") ?? throw new FormatException("A server has no url."), Field("secret") ?? throw new FormatException("A server has no secret.")));
+        }
+
+        return servers;
     }
 
     public static string? NormalizeState(string? state) => state?.Trim().ToLowerInvariant() switch

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Capacity;
@@ -14,6 +15,7 @@ using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.Pool.Placement;
 using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
+using StackExchange.Redis;
 
 namespace Scalelite.Core;
 
@@ -32,6 +34,7 @@ public static class CoreServiceExtensions
         services.AddOptions<LoadOptions>().BindConfiguration(LoadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PollerOptions>().BindConfiguration(PollerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BackendOptions>().BindConfiguration(BackendOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IOperatorTokenValidator, OperatorToken>();
@@ -42,6 +45,10 @@ public static class CoreServiceExtensions
         services.AddHealthChecks().AddCheck<DatabaseMigrator>("migrations", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         services.AddSingleton<BbbClient>();
+        services.AddSingleton<RedisBreaker>();
+        services.AddSingleton<IRedisBreaker>(sp => sp.GetRequiredService<RedisBreaker>());
+        // In place of the client integration's check (disabled below), under the name it would have had.
+        services.AddHealthChecks().AddCheck<RedisBreaker>(HealthCheckNames.Redis, tags: [ServiceDefaultsExtensions.ReadyTag]);
         services.AddSingleton<MeetingRegistry>();
         services.AddSingleton<LoadRanking>();
         services.AddSingleton<LoadCalculator>();
@@ -50,6 +57,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<ServerHealth>();
         services.AddSingleton<UnsavedVerdicts>();
         services.AddSingleton<ServerAdministration>();
+        services.AddMeetingEvents();
         services.AddScaleliteLifecycle();
         services.AddSingleton<ITenantResolver, SingleTenantResolver>();
         return builder;
@@ -78,19 +86,31 @@ public static class CoreServiceExtensions
             settings.DisableMetrics = !telemetry;
         });
 
-        // The integration hands the multiplexer our logger; its connection steps at Information are noise, failures are not.
-        builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
+        // The integration hands the multiplexer our logger. Its connection steps at Information are noise, and while Redis
+        // is down it logs every reconnect attempt, several a second: RedisBreaker logs the outage instead, once.
+        builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Critical);
+        var timeout = (int)(builder.Configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() ?? new RedisOptions()).CommandTimeout.TotalMilliseconds;
         builder.AddRedisClient(ConnectionStrings.Redis, settings =>
         {
             // A span per Redis command would land on every join, the hottest path: no command tracing.
             settings.DisableTracing = true;
             // Connect on first use: a Redis that is down must not hold up the service's start (retries x connect timeout).
             settings.DisableAutoActivation = true;
+            // Its check PINGs with the command timeout every time; RedisBreaker's answers at once while Redis is known down.
+            settings.DisableHealthChecks = true;
         }, options =>
         {
             // Start without Redis and reconnect when it comes back: the state in it is rebuilt from the servers.
             options.AbortOnConnectFail = false;
             options.ConnectRetry = 3;
+            // A dead Redis must cost milliseconds: a short timeout, commands failing at once while there is no connection
+            // rather than queued until it, and RedisBreaker in front so that even a frozen Redis is waited for once.
+            options.SyncTimeout = options.AsyncTimeout = options.ConnectTimeout = timeout;
+            options.BacklogPolicy = BacklogPolicy.FailFast;
+            // Timeouts are checked at each heartbeat (every second by default): often enough for the timeout to hold.
+            options.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(timeout / 4, 50, 1000));
+            // A steady pace of reconnects (the default backs off to 10 s), so recovery follows Redis's return closely.
+            options.ReconnectRetryPolicy = new LinearRetry(1000);
         });
     }
 
@@ -112,7 +132,13 @@ public static class CoreServiceExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JoinLoadBuffer>());
         builder.Services.AddSingleton<UnresponsiveServers>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresponsiveServers>());
-        builder.Services.AddSingleton<MeetingPlacement>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var placement = ActivatorUtilities.CreateInstance<MeetingPlacement>(sp);
+            // The seats of meetings placed while Redis was down are written to it when it answers again.
+            sp.GetRequiredService<IRedisBreaker>().OnRecovery(placement.RestoreHeldSeatsAsync);
+            return placement;
+        });
         return builder;
     }
 

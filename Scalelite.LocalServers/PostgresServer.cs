@@ -60,9 +60,17 @@ public sealed partial class PostgresServer : IAsyncDisposable
     private string Bin(string program) => Path.Combine(_binDirectory ??= _options.BinDirectory ?? Prerequisites.FindPostgresBinDirectory(), program);
 
     /// <summary>
+    /// Starts the cluster in <paramref name="dataDirectory"/> on a free port (<see cref="Port"/>), on another one when
+    /// something else took the first (see <see cref="FreePort.StartOnFreePortAsync"/>).
+    /// </summary>
+    public Task StartAsync(string dataDirectory, CancellationToken cancellationToken = default) =>
+        FreePort.StartOnFreePortAsync(port => StartAsync(dataDirectory, port, cancellationToken));
+
+    /// <summary>
     /// Starts the cluster in <paramref name="dataDirectory"/> on <paramref name="port"/>, creating it when the directory
     /// is empty, after stopping a server a killed earlier run may have left on the same data directory.
     /// </summary>
+    /// <exception cref="PortInUseException">Something else holds <paramref name="port"/>.</exception>
     public async Task StartAsync(string dataDirectory, int port, CancellationToken cancellationToken = default)
     {
         if (ProcessId is not null)
@@ -118,6 +126,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
             settings.Add(ShellQuote($"{name}={value}"));
         }
 
+        var logStart = new FileInfo(LogFile).Length;
         var start = await CommandRunner.RunAsync(
             Bin("pg_ctl"),
             ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", string.Join(' ', settings), "start"],
@@ -126,9 +135,11 @@ public sealed partial class PostgresServer : IAsyncDisposable
             TimeSpan.FromSeconds(90));
         if (!start.Succeeded)
         {
-            throw new InvalidOperationException(
-                $"PostgreSQL did not start on port {port} (pg_ctl exit code {start.ExitCode}). Log {LogFile}:{Environment.NewLine}" +
-                $"{start.Output}{Environment.NewLine}{Tail(LogFile, 15)}");
+            var message = $"PostgreSQL did not start on port {port} (pg_ctl exit code {start.ExitCode}). Log {LogFile}:{Environment.NewLine}" +
+                $"{start.Output}{Environment.NewLine}{Tail(LogFile, 15)}";
+            throw PortInUseException.IsBindFailure(ReadFrom(LogFile, logStart))
+                ? new PortInUseException(port, message)
+                : new InvalidOperationException(message);
         }
         ProcessId = ProcessUtilities.ReadPidFile(Path.Combine(DataDirectory, "postmaster.pid"));
     }
@@ -253,6 +264,26 @@ public sealed partial class PostgresServer : IAsyncDisposable
     }
 
     private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>What was written to <paramref name="path"/> after <paramref name="offset"/>: this start's part of a shared log.</summary>
+    internal static string ReadFrom(string path, long offset)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
 
     internal static string Tail(string path, int lines)
     {

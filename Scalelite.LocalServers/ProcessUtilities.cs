@@ -8,6 +8,8 @@ public static partial class ProcessUtilities
 {
     private const int SigTerm = 15;
     private const int SigKill = 9;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
 
     /// <summary>True when the process exists and is not a zombie waiting to be reaped.</summary>
     public static bool IsAlive(int pid)
@@ -70,6 +72,12 @@ public static partial class ProcessUtilities
 
     /// <summary>Sends SIGTERM so the process can shut down cleanly.</summary>
     public static bool Terminate(int pid) => pid > 0 && Kill(pid, SigTerm) == 0;
+
+    /// <summary>Sends SIGSTOP: the process freezes, its sockets stay open and nothing answers (a hung server).</summary>
+    public static bool Suspend(int pid) => pid > 0 && Kill(pid, SigStop) == 0;
+
+    /// <summary>Sends SIGCONT to a process <see cref="Suspend"/> froze.</summary>
+    public static bool Resume(int pid) => pid > 0 && Kill(pid, SigCont) == 0;
 
     /// <summary>
     /// SIGTERM, wait up to <paramref name="grace"/>, then SIGKILL. Returns true when the process is gone.

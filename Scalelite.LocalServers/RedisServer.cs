@@ -42,7 +42,15 @@ public sealed class RedisServer : IAsyncDisposable
 
     private string PidFile => Path.Combine(Directory, "redis.pid");
 
+    /// <summary>
+    /// Starts Redis in <paramref name="directory"/> on a free port (<see cref="Port"/>), on another one when something
+    /// else took the first (see <see cref="FreePort.StartOnFreePortAsync"/>).
+    /// </summary>
+    public Task StartAsync(string directory, CancellationToken cancellationToken = default) =>
+        FreePort.StartOnFreePortAsync(port => StartAsync(directory, port, cancellationToken));
+
     /// <summary>Starts Redis on <paramref name="port"/>, after stopping one a killed earlier run left in <paramref name="directory"/>.</summary>
+    /// <exception cref="PortInUseException">Something else holds <paramref name="port"/>.</exception>
     public async Task StartAsync(string directory, int port, CancellationToken cancellationToken = default)
     {
         if (ProcessId is not null)
@@ -59,6 +67,7 @@ public sealed class RedisServer : IAsyncDisposable
         await StopStaleAsync(Directory, cancellationToken);
         File.Delete(PidFile);
 
+        var logStart = File.Exists(LogFile) ? new FileInfo(LogFile).Length : 0;
         var start = await CommandRunner.RunAsync(
             server,
             ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -71,7 +80,8 @@ public sealed class RedisServer : IAsyncDisposable
             throw new InvalidOperationException($"redis-server did not start (exit code {start.ExitCode}): {start.Output}");
         }
 
-        // The daemon writes its pid file and binds after the parent returned; wait for both.
+        // The daemon binds and then writes its pid file after the parent returned; wait for both. A daemon that cannot
+        // bind exits before it writes the pid file, and says so in its log.
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
@@ -79,6 +89,10 @@ public sealed class RedisServer : IAsyncDisposable
             if (ProcessId is not null && await PingAsync(cancellationToken))
             {
                 return;
+            }
+            if (ProcessId is null && PortInUseException.IsBindFailure(PostgresServer.ReadFrom(LogFile, logStart)))
+            {
+                throw new PortInUseException(port, $"Redis could not bind port {port}. Log {LogFile}:{Environment.NewLine}{PostgresServer.Tail(LogFile, 5)}");
             }
             if (DateTime.UtcNow > deadline || (ProcessId is int pid && !ProcessUtilities.IsAlive(pid)))
             {

@@ -1,5 +1,6 @@
 using Scalelite.Core;
 using Scalelite.Core.Monitoring;
+using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Poller.Polling;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ builder.AddScaleliteCore();
 builder.Services.AddPolling();
 builder.Services.AddHostedService<PollerService>();
 builder.AddAlerting();
+builder.Services.AddCanary();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

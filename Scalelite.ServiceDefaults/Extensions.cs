@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,12 @@ public static class ServiceDefaultsExtensions
     public const string ReadyTag = "ready";
     private const string LiveTag = "live";
 
+    /// <summary>Readiness: every check. Orchestrators probe it (deploy/kubernetes is checked against it).</summary>
+    public const string HealthPath = "/health";
+
+    /// <summary>Liveness: the process answers.</summary>
+    public const string AlivePath = "/alive";
+
     /// <summary>Names of the meters and activity sources our own code emits.</summary>
     public const string TelemetryPrefix = "Scalelite.";
 
@@ -37,6 +44,10 @@ public static class ServiceDefaultsExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        // Which health check results are worth a log entry is decided in one place.
+        var startupHealthLog = new StartupHealthLog(TimeProvider.System);
+        builder.Services.AddSingleton(startupHealthLog);
+        builder.Logging.AddFilter(StartupHealthLog.Category, startupHealthLog.Allows);
         // Log messages carry what clients send: no control character in them may start a line or corrupt the log.
         builder.AddEscapingConsoleLog();
         builder.ConfigureOpenTelemetry();
@@ -86,7 +97,7 @@ public static class ServiceDefaultsExtensions
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
                 .AddAspNetCoreInstrumentation(o =>
-                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/alive")
+                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath)
                         && !ctx.Request.Path.StartsWithSegments(MetricsEndpoint.Path))
                 .AddHttpClientInstrumentation())
             .UseOtlpExporter();
@@ -108,12 +119,23 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// Maps <c>/health</c> (ready: every check, including those the client integrations add for PostgreSQL and Redis),
     /// <c>/alive</c> (the process answers) and <c>/metrics</c> (Prometheus, operator token required: <see cref="MetricsEndpoint"/>).
+    /// Each answer of <c>/health</c> is shown to <see cref="StartupHealthLog"/>, which learns from it when start-up is over.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapMetricsEndpoint();
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        var startupHealthLog = app.Services.GetService<StartupHealthLog>();
+        app.MapHealthChecks(HealthPath, new HealthCheckOptions
+        {
+            // The framework's own answer (the status as plain text), after noting the report.
+            ResponseWriter = (context, report) =>
+            {
+                startupHealthLog?.Observe(report);
+                context.Response.ContentType = "text/plain";
+                return context.Response.WriteAsync(report.Status.ToString());
+            },
+        });
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }
 }

@@ -3,6 +3,7 @@ using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
 using Scalelite.Api.Monitoring;
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 
@@ -39,9 +40,13 @@ public static class BbbApi
 
     public static IEndpointRouteBuilder MapBbbApi(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(Prefix, [HttpMethods.Get, HttpMethods.Head], Index);
+        var build = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Configuration.ScaleliteOptions>>().Value.BuildNumber;
+        app.MapMethods(Prefix, [HttpMethods.Get, HttpMethods.Head], () => Index(build));
         // The handlers' dependencies are singletons, bound once here: the join path then never opens a request scope.
         var services = app.ServiceProvider.GetRequiredService<BbbServices>();
+        // Not a BBB call but BBB's servers posting back (no checksum): see AnalyticsRelay.
+        var relay = app.ServiceProvider.GetRequiredService<AnalyticsRelay>();
+        app.MapPost(AnalyticsRelay.Path, (Delegate)((HttpContext context) => relay.ReceiveAsync(context)));
         // Each call's outcome counters are found with its handler, in the same lookup.
         var outcomes = app.ServiceProvider.GetRequiredService<ApiOutcomes>();
         var calls = Calls.ToFrozenDictionary(c => c.Key, c => (Call: c.Value, Counts: outcomes.For(c.Key)), StringComparer.Ordinal);
@@ -54,11 +59,16 @@ public static class BbbApi
         return app;
     }
 
-    private static IResult Index() => BbbResults.Xml(BbbXml.Success(w =>
+    private static IResult Index(string? build) => BbbResults.Xml(BbbXml.Success(w =>
     {
         w.WriteElementString("version", "2.0");
         w.WriteElementString("apiVersion", "2.0");
         w.WriteElementString("bbbVersion", string.Empty);
+        // Scalelite answers its BUILD_NUMBER (its images set the release tag), only when set.
+        if (!string.IsNullOrEmpty(build))
+        {
+            w.WriteElementString("build", build);
+        }
     }));
 
     private static async Task<IResult> Dispatch(
@@ -70,8 +80,17 @@ public static class BbbApi
             return BbbResults.Failed(BbbError.UnsupportedRequest);
         }
 
-        var (request, error) = await services.Reader.ReadAsync(context, call);
-        var result = error is not null ? BbbResults.Failed(error) : await entry.Call.Handle(request!, services);
+        IResult result;
+        if (RecordingsApi.WhenDisabled(call, services.Recordings) is { } stub)
+        {
+            result = stub;
+        }
+        else
+        {
+            var (request, error) = await services.Reader.ReadAsync(context, call);
+            result = error is not null ? BbbResults.Failed(error) : await entry.Call.Handle(request!, services);
+        }
+
         outcomes.Count(entry.Counts, result);
         return result;
     }
@@ -87,31 +106,55 @@ public static class BbbApi
     {
         if (request.Required("meetingID") is not { } meetingId)
         {
-            return BbbResults.Failed(BbbError.MissingMeetingId);
+            return JoinFailed(request, BbbError.MissingMeetingId);
         }
 
         if (request.Required("fullName") is null)
         {
-            return BbbResults.Failed(BbbError.MissingFullName);
+            return JoinFailed(request, BbbError.MissingFullName);
         }
 
         var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
         switch (outcome)
         {
             case MeetingLocator.Outcome.NotFound:
-                return BbbResults.Failed(BbbError.MeetingNotFound);
+                return JoinFailed(request, BbbError.MeetingNotFound);
             case MeetingLocator.Outcome.Unavailable:
-                return BbbResults.Failed(BbbError.ServerUnavailable);
+                return JoinFailed(request, BbbError.ServerUnavailable);
         }
 
         var parameters = s.Rules.ApplyJoin(request.Parameters);
         s.JoinLoad.Add(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
+        // Counted for the history in memory; the internal ID is looked up only when someone reads the Debug log.
+        s.Events.Joined(request.Tenant.Id, meetingId, server, s.Events.LogsCalls ? await s.Locator.InternalMeetingIdAsync(request.Tenant.Id, meetingId) : null);
         if (string.Equals(parameters["redirect"], "false", StringComparison.OrdinalIgnoreCase))
         {
-            return BbbResults.PassThrough(await s.Client.GetAsync(server, "join", parameters, ct: request.HttpContext.RequestAborted));
+            return BbbResults.PassThrough(await s.Client.GetAsync(server, "join", parameters, ct: request.HttpContext.RequestAborted), "join");
         }
 
         return BbbResults.Redirect(s.Client.BuildUrl(server, "join", parameters));
+    }
+
+    /// <summary>A join error of ours: sent to <c>errorRedirectUrl</c> when the LMS gave one, as BBB sends it, else FAILED XML.</summary>
+    /// <remarks>
+    /// BBB redirects with <c>errors=[{"key":...,"message":...}]</c> added to the URL unless <c>redirect=false</c>.
+    /// Only a call whose checksum passed gets here, so the redirect cannot be used to bounce strangers elsewhere.
+    /// </remarks>
+    private static IResult JoinFailed(BbbRequest request, BbbError error)
+    {
+        if (request["errorRedirectUrl"] is not { Length: > 0 } target
+            || string.Equals(request["redirect"], "false", StringComparison.OrdinalIgnoreCase)
+            || !Uri.TryCreate(target, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return BbbResults.Failed(error);
+        }
+
+        var errors = System.Text.Json.JsonSerializer.Serialize(new[] { new Dictionary<string, string> { ["key"] = error.MessageKey, ["message"] = error.Message } });
+        var separator = string.IsNullOrEmpty(uri.Query) ? "?" : "&";
+        var fragment = uri.Fragment;
+        var withoutFragment = fragment.Length > 0 ? target[..^fragment.Length] : target;
+        return BbbResults.ErrorRedirect($"{withoutFragment}{separator}errors={Uri.EscapeDataString(errors)}{fragment}", error);
     }
 
     private static async Task<IResult> End(BbbRequest request, BbbServices s)
@@ -125,17 +168,21 @@ public static class BbbApi
         // A disabled server that still answers keeps running its meetings: end must reach it all the same.
         if (outcome == MeetingLocator.Outcome.NotFound || server is not { Online: true })
         {
-            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            await s.Locator.ForgetAsync(request.Tenant.Id, meetingId);
             return BbbResults.Failed(BbbError.MeetingNotFound);
         }
 
+        // Read before it is forgotten: the end is told with the ID the BBB node knows.
+        var internalId = await s.Locator.InternalMeetingIdAsync(request.Tenant.Id, meetingId);
         var response = await s.Client.GetAsync(server, "end", request.Parameters, ct: request.HttpContext.RequestAborted);
         if (response.IsSuccess || response.MessageKey == "notFound")
         {
-            await s.Registry.ForgetAsync(request.Tenant.Id, meetingId);
+            await s.Locator.ForgetAsync(request.Tenant.Id, meetingId);
+            s.Events.Ended(MeetingIdentity.On(server, request.Tenant.Id, meetingId, internalId), MeetingEndCause.Api,
+                response.IsSuccess ? null : "the server no longer ran it");
         }
 
-        return BbbResults.PassThrough(response);
+        return BbbResults.PassThrough(response, "end");
     }
 
     private static async Task<IResult> IsMeetingRunning(BbbRequest request, BbbServices s)
@@ -148,6 +195,7 @@ public static class BbbApi
         var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
         if (outcome == MeetingLocator.Outcome.Found)
         {
+            await ForwardedAsync(request, s, meetingId, server!);
             var response = await s.Client.GetAsync(server!, "isMeetingRunning", request.Parameters, ct: request.HttpContext.RequestAborted);
             if (response.IsSuccess)
             {
@@ -189,6 +237,7 @@ public static class BbbApi
             return BbbResults.Failed(BbbError.MeetingNotFound);
         }
 
+        await ForwardedAsync(request, s, meetingId, server!);
         BackendResponse response;
         if (request.XmlBody is { } body)
         {
@@ -201,8 +250,13 @@ public static class BbbApi
             response = await s.Client.GetAsync(server!, request.Call, request.Parameters, ct: request.HttpContext.RequestAborted);
         }
 
-        return BbbResults.PassThrough(response);
+        return BbbResults.PassThrough(response, request.Call);
     }
+
+    /// <summary>Tells a forwarded call (trace tags; a Debug log, for which the internal ID is then looked up).</summary>
+    private static async Task ForwardedAsync(BbbRequest request, BbbServices s, string meetingId, ServerSnapshot server) =>
+        s.Events.Forwarded(request.Call, request.Tenant.Id, meetingId, server,
+            s.Events.LogsCalls ? await s.Locator.InternalMeetingIdAsync(request.Tenant.Id, meetingId) : null);
 }
 
 /// <summary>What the BBB handlers depend on, bound in one go (all singletons).</summary>
@@ -211,8 +265,8 @@ public sealed record BbbServices(
     MeetingCreator Creator,
     MeetingLocator Locator,
     MeetingList Meetings,
-    MeetingRegistry Registry,
     JoinLoadBuffer JoinLoad,
     ParameterRules Rules,
     BbbClient Client,
-    RecordingServices Recordings);
+    RecordingServices Recordings,
+    MeetingEvents Events);

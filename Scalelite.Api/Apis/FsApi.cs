@@ -3,7 +3,9 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Scalelite.Api.FreeSwitch;
+using Scalelite.Api.Meetings;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 
@@ -18,8 +20,8 @@ namespace Scalelite.Api.Apis;
 /// that is a running meeting's voice bridge is bridged to the server that runs it; a PIN one digit longer than a
 /// voice bridge (more than 5 digits) reaches that meeting too, because BBB numbers a breakout room by appending a digit
 /// to its parent's number and runs it on the same server. Any other PIN is asked for again. The lookup is one Redis
-/// round trip (<see cref="MeetingRegistry.FindByVoiceBridgeAsync"/>) and the server comes from the in-memory
-/// directory. Not tenant-aware, as in Scalelite (its issue 980): a PIN reaches any meeting.
+/// round trip (<see cref="MeetingRegistry.FindByVoiceBridgeAsync"/>; while Redis is down the servers are asked instead,
+/// see <see cref="MeetingLocator.FindByVoiceBridgeAsync"/>) and the server comes from the in-memory directory. Not tenant-aware, as in Scalelite (its issue 980): a PIN reaches any meeting.
 /// </remarks>
 public static partial class FsApi
 {
@@ -68,7 +70,7 @@ public static partial class FsApi
             return Xml(FreeSwitch.Dialplan.PinPrompt(destination, options.VoiceBridgeMin, options.VoiceBridgeMax, options.HangUpAfterSeconds(balancer)));
         }
 
-        var holder = await s.Registry.FindByVoiceBridgeAsync(pin, pin.Length > 5 ? pin[..^1] : null);
+        var holder = await s.Locator.FindByVoiceBridgeAsync(pin, pin.Length > 5 ? pin[..^1] : null, context.RequestAborted);
         var server = holder is null ? null : await s.Directory.ResolveAsync(holder.ServerId, context.RequestAborted);
         if (holder is null || server is null || !Uri.TryCreate(server.Url, UriKind.Absolute, out var url))
         {
@@ -77,7 +79,7 @@ public static partial class FsApi
         }
 
         var callerId = FreeSwitch.Dialplan.CallerId(Param("Caller-Caller-ID-Name"), Param("Caller-Privacy-Hide-Name"), Param("Caller-Privacy-Hide-Number"));
-        Log.Bridging(s.Logger, holder.MeetingId, server.Id);
+        Log.Bridging(s.Logger, holder.MeetingId, server.Id, MeetingIdentity.HostOf(server.Url), holder.TenantId);
         return Xml(FreeSwitch.Dialplan.Bridge(destination, holder.MeetingId, callerId, pin, url.Host));
     }
 
@@ -112,8 +114,9 @@ public static partial class FsApi
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Dial-in: bridging a call into meeting {MeetingId} on server {ServerId}")]
-        public static partial void Bridging(ILogger logger, string meetingId, string serverId);
+        // The meeting's fields as every meeting event names them (MeetingEvents); the dial-in never learns the internalMeetingID.
+        [LoggerMessage(1, LogLevel.Information, "Dial-in: bridging a call into the meeting; meetingID={meetingID} serverId={serverId} serverHost={serverHost} tenant={tenant}")]
+        public static partial void Bridging(ILogger logger, string meetingId, string serverId, string serverHost, string tenant);
 
         [LoggerMessage(2, LogLevel.Information, "Dial-in: PIN {Pin} matches no running meeting; asking again")]
         public static partial void Reprompt(ILogger logger, string pin);
@@ -122,13 +125,13 @@ public static partial class FsApi
 
 /// <summary>What the dial-in handler depends on, bound once (all singletons).</summary>
 public sealed class FsApiServices(
-    MeetingRegistry registry,
+    MeetingLocator locator,
     IServerDirectory directory,
     IOptions<FsApiOptions> options,
     IOptions<ScaleliteOptions> balancer,
     ILoggerFactory loggers)
 {
-    public MeetingRegistry Registry { get; } = registry;
+    public MeetingLocator Locator { get; } = locator;
 
     public IServerDirectory Directory { get; } = directory;
 

@@ -1,16 +1,18 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Scalelite.Core.Meetings.History;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Capacity;
 using Scalelite.Core.Pool.Lifecycle;
+using Scalelite.Core.Tenancy;
 
 namespace Scalelite.Api.Apis;
 
 /// <summary>
 /// Our own JSON admin API (<c>/api/v1/</c>) for what Scalelite's lacks: drain with progress, admission probes,
-/// guarded removal, panic without ending, the audit trail and the headroom report. The <c>scalelite</c> CLI uses it.
+/// guarded removal, panic without ending, the audit trail, the headroom report and the meeting history. The <c>scalelite</c> CLI uses it.
 /// </summary>
 /// <remarks>
 /// Authentication: <c>Authorization: Bearer LOADBALANCER_SECRET</c> (any configured secret), compared in
@@ -43,6 +45,7 @@ public static class OperatorApi
         api.MapGet("/events", PoolEvents).WithSummary("The audit trail of the pool, newest first.");
         api.MapGet("/headroom", Headroom).WithSummary("Used and free capacity, and whether the pool survives losing its largest node (N+1).");
         api.MapGet("/alerts", OperatorAlerts.List).WithSummary("The active alerts, as the poller's evaluator last saw them.");
+        api.MapGet("/meetings/history", MeetingHistoryOf).WithSummary("A meeting ID's history: each meeting under it with its placement, joins, end and recordings.");
         return app;
     }
 
@@ -154,6 +157,19 @@ public static class OperatorApi
     {
         var report = await headroom.ReportAsync(ct);
         return TypedResults.Ok(HeadroomView.From(report));
+    }
+
+    /// <summary>The meeting ID is a query parameter: a path segment could not carry a meeting ID holding '/'.</summary>
+    public static async Task<IResult> MeetingHistoryOf(string? meetingId, string? tenant, MeetingHistoryQuery history, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(meetingId))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Name the meeting: ?meetingId=ID (and &tenant=T for another tenant than the default).");
+        }
+
+        return await history.FindAsync(tenant ?? Tenant.DefaultId, meetingId, ct) is { } story
+            ? TypedResults.Ok(story)
+            : Problem(StatusCodes.Status404NotFound, $"No history of meeting {meetingId}: never created through this pool, or ended more than MEETING_HISTORY_DAYS ago.");
     }
 
     private static async Task<IResult> ChangeStateAsync(string id, ServerState target, StateRequest? request, HttpContext context, ServerLifecycle lifecycle, IServerDirectory directory, CancellationToken ct)

@@ -28,6 +28,17 @@ public static partial class RecordingsApi
 
     private static CancellationToken Aborted(BbbRequest request) => request.HttpContext.RequestAborted;
 
+    /// <summary>
+    /// With <c>RECORDING_DISABLED=true</c>, Scalelite's answers (before any checksum is checked): getRecordings finds
+    /// nothing, publishRecordings, updateRecordings and deleteRecordings find no recordings. Null when recordings are on.
+    /// </summary>
+    public static IResult? WhenDisabled(string call, RecordingServices s) => !s.Options.Value.Disabled ? null : call switch
+    {
+        "getRecordings" => BbbResults.Xml(RecordingsXml.NoRecordings()),
+        "publishRecordings" or "updateRecordings" or "deleteRecordings" => BbbResults.Failed(BbbError.RecordingsNotFound),
+        _ => null,
+    };
+
     public static async Task<IResult> GetRecordings(BbbRequest request, BbbServices services)
     {
         var s = services.Recordings;
@@ -45,7 +56,10 @@ public static partial class RecordingsApi
             return BbbResults.Xml(RecordingsXml.NoRecordings());
         }
 
-        return new RecordingsXml(pages, s.BaseUrl(request.HttpContext.Request), s.Options.Value.ProtectedRecordingsEnabled ? s.Protection : null);
+        long? total = request["offset"] is not null || request["limit"] is not null
+            ? await s.Store.CountAsync(request.Tenant.Id, filter!, Aborted(request))
+            : null;
+        return new RecordingsXml(pages, s.BaseUrl(request.HttpContext.Request), s.Options.Value.ProtectedRecordingsEnabled ? s.Protection : null, total);
     }
 
     public static async Task<IResult> PublishRecordings(BbbRequest request, BbbServices services)
@@ -56,13 +70,13 @@ public static partial class RecordingsApi
             return BbbResults.Failed(BbbError.MissingRecordId);
         }
 
-        var publish = request.Required("publish")?.ToLowerInvariant();
-        if (publish is not ("true" or "false"))
+        if (request.Required("publish") is not { } publish)
         {
             return BbbResults.Failed(BbbError.MissingPublish);
         }
 
-        var value = publish == "true";
+        // As Scalelite reads it: only "true" (in any case) publishes, any other value unpublishes.
+        var value = string.Equals(publish, "true", StringComparison.OrdinalIgnoreCase);
         return await services.Recordings.Commands.PublishAsync(request.Tenant.Id, ids, value, Aborted(request))
             ? BbbResults.Xml(BbbXml.Success(w => w.WriteElementString("published", value ? "true" : "false")))
             : BbbResults.Failed(BbbError.RecordingsNotFound);
@@ -90,17 +104,18 @@ public static partial class RecordingsApi
         }
 
         var s = services.Recordings;
+        // Keys lower-cased, as BBB and Scalelite store them.
         var metadata = request.Parameters
             .Where(p => p.Key.StartsWith("meta_", StringComparison.Ordinal) && p.Key.Length > 5)
-            .Select(p => new KeyValuePair<string, string>(p.Key[5..], p.Value))
+            .Select(p => new KeyValuePair<string, string>(p.Key[5..].ToLowerInvariant(), p.Value))
             .ToList();
-        bool? protect = s.Options.Value.ProtectedRecordingsEnabled && request["protect"] is { } p
-            ? string.Equals(p, "true", StringComparison.OrdinalIgnoreCase)
-            : null;
-        return await s.Commands.UpdateAsync(request.Tenant.Id, ids, metadata, protect, Aborted(request))
-            ? BbbResults.Xml(BbbXml.Success(w => w.WriteElementString("updated", "true")))
-            : BbbResults.Failed(BbbError.RecordingsNotFound);
+        bool? protect = request["protect"] is { Length: > 0 } p ? RailsBoolean(p) : null;
+        var updated = await s.Commands.UpdateAsync(request.Tenant.Id, ids, metadata, protect, Aborted(request));
+        return BbbResults.Xml(BbbXml.Success(w => w.WriteElementString("updated", updated ? "true" : "false")));
     }
+
+    /// <summary>Scalelite casts <c>protect</c> as Rails casts a boolean: these exact spellings are false, anything else true.</summary>
+    internal static bool RailsBoolean(string value) => value is not ("0" or "f" or "F" or "false" or "FALSE" or "off" or "OFF");
 
     private static async Task<IResult> GetRecordingTextTracks(HttpContext context, RecordingServices s)
     {

@@ -13,7 +13,12 @@ public static class BbbResults
     public static IResult Failed(BbbError error) => new FailedAnswer(error.MessageKey, BbbXml.Failed(error));
 
     /// <summary>The messageKey of a FAILED answer made here or passed through from a backend; null for any other answer.</summary>
-    public static string? FailedKey(IResult result) => (result as FailedAnswer)?.MessageKey;
+    public static string? FailedKey(IResult result) => result switch
+    {
+        FailedAnswer failed => failed.MessageKey,
+        RedirectResult redirect => redirect.FailedKey,
+        _ => null,
+    };
 
     /// <summary>Whether the answer is a join's redirect.</summary>
     public static bool IsRedirect(IResult result) => result is RedirectResult;
@@ -22,10 +27,15 @@ public static class BbbResults
     /// A 302 to <paramref name="url"/> with an empty body, as BBB's join answers. Unlike <c>Results.Redirect</c> it
     /// needs no logger from the request's services, so the join path opens no request scope.
     /// </summary>
-    public static IResult Redirect(string url) => new RedirectResult(url);
+    public static IResult Redirect(string url) => new RedirectResult(url, null);
 
-    private sealed class RedirectResult(string url) : IResult
+    /// <summary>A join's error sent to the LMS's <c>errorRedirectUrl</c>: a redirect, counted as the FAILED answer it stands for.</summary>
+    public static IResult ErrorRedirect(string url, BbbError error) => new RedirectResult(url, error.MessageKey);
+
+    private sealed class RedirectResult(string url, string? failedKey) : IResult
     {
+        public string? FailedKey { get; } = failedKey;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.StatusCode = StatusCodes.Status302Found;
@@ -35,8 +45,8 @@ public static class BbbResults
     }
 
     /// <summary>A backend's answer, passed through as it came (SUCCESS or FAILED alike).</summary>
-    public static IResult PassThrough(BackendResponse response) =>
-        !response.Answered ? Failed(BbbError.BackendUnreachable)
+    public static IResult PassThrough(BackendResponse response, string call) =>
+        !response.Answered ? Failed(BbbError.Unreachable(call))
         : response.IsSuccess ? Xml(response.Body)
         : new FailedAnswer(response.MessageKey ?? "unknown", response.Body);
 

@@ -68,9 +68,7 @@ public static class DatabaseOutageExtensions
             }
         });
 
-        // A Degraded check would otherwise log its exception, stack and all, at every probe; /health's body and the
-        // outage's own log lines say it already. Unhealthy checks are still logged.
-        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Error);
+        // The Degraded check is kept out of the log by StartupHealthLog (ServiceDefaults); the outage's own lines say it.
         return builder;
     }
 }

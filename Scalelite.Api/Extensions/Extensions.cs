@@ -8,6 +8,7 @@ using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Pool.Capacity;
+using Scalelite.Core.State;
 
 namespace Scalelite.Api.Extensions;
 
@@ -31,9 +32,17 @@ public static class Extensions
         builder.Services.AddSingleton<VoiceBridges>();
         builder.Services.AddSingleton<Scalelite.Core.State.MeetingOwnerCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Scalelite.Core.State.MeetingOwnerCache>());
+        builder.Services.AddSingleton(sp =>
+        {
+            var backlog = ActivatorUtilities.CreateInstance<OwnershipBacklog>(sp);
+            // What was placed while Redis was down is recorded in it when it answers again.
+            sp.GetRequiredService<IRedisBreaker>().OnRecovery(backlog.RecoverAsync);
+            return backlog;
+        });
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
         builder.Services.AddSingleton<CallbackOutbox>();
+        builder.Services.AddSingleton<AnalyticsRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackOutbox>());
         builder.Services.AddSingleton<MeetingCreator>();
         builder.Services.AddSingleton<MeetingList>();
@@ -55,21 +64,25 @@ public static class Extensions
         app.UseExceptionHandler(errors => errors.Run(async context =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments(AdminApi.Prefix))
+            var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var ours = path.StartsWithSegments(AdminApi.Prefix) || path.StartsWithSegments(BbbApi.Prefix);
+            // Redis being down is logged by its breaker, once, however many calls it fails.
+            if (ours && (failure is null || !context.RequestServices.GetRequiredService<IRedisBreaker>().Trips(failure)))
             {
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
-                    .LogError(context.Features.Get<IExceptionHandlerFeature>()?.Error, "{Method} {Path} failed", context.Request.Method, path.Value);
+                    .LogError(failure, "{Method} {Path} failed", context.Request.Method, path.Value);
+            }
+
+            if (path.StartsWithSegments(AdminApi.Prefix))
+            {
                 await AdminApi.Failed(BbbError.Internal("An internal error occurred."), StatusCodes.Status500InternalServerError).ExecuteAsync(context);
                 return;
             }
 
             if (path.StartsWithSegments(BbbApi.Prefix))
             {
-                var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 context.RequestServices.GetRequiredService<ApiOutcomes>().CountFailure(
                     context.Request.RouteValues["call"] as string ?? ApiOutcomes.OtherCall, (failure as BbbException)?.Error.MessageKey ?? "internalError");
-                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Scalelite.Api.Errors")
-                    .LogError(failure, "{Method} {Path} failed", context.Request.Method, path.Value);
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = BbbResults.XmlContentType;
                 var error = failure is BbbException bbb ? bbb.Error : BbbError.Internal("An internal error occurred.");
@@ -91,6 +104,7 @@ public static class Extensions
         app.MapRecordingsApi();
         app.MapPlaybackApi();
         app.MapFsApi();
+        app.MapRootApi();
         return app;
     }
 }

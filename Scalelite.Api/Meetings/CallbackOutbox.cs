@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Scalelite.Core.Diagnostics;
 using Scalelite.Core.Persistence;
+using Scalelite.Core.State;
 using StackExchange.Redis;
 
 namespace Scalelite.Api.Meetings;
@@ -20,6 +21,8 @@ namespace Scalelite.Api.Meetings;
 /// an entry whose callback is already stored (same meeting, internal meeting ID, kind and URL). A replica that dies
 /// between the two steps, or two replicas flushing at once, therefore store each callback once. Each entry carries an
 /// id of its own, so removing one never removes a twin.</para>
+/// <para>While Redis is down (<see cref="IRedisBreaker"/> open) the outbox takes nothing, at once, and is not looked
+/// at; Redis's outage is the breaker's to log.</para>
 /// <para>Every replica looks at the list every <see cref="FlushEvery"/> (a length check, nothing more while it is
 /// empty). RecordingSync turns captured callbacks into deliveries when a recording is imported; a recording imported
 /// in the seconds between PostgreSQL's return and the flush would miss its callback, but a recording needs its meeting
@@ -29,6 +32,7 @@ public sealed partial class CallbackOutbox(
     IConnectionMultiplexer redis,
     IDbContextFactory<ScaleliteDbContext> databases,
     DatabaseMigrator migrator,
+    IRedisBreaker breaker,
     TimeProvider time,
     ILogger<CallbackOutbox> logger) : BackgroundService
 {
@@ -38,20 +42,37 @@ public sealed partial class CallbackOutbox(
     private static readonly TimeSpan FlushEvery = TimeSpan.FromSeconds(2);
 
     private readonly OutageLog _postgres = new(logger, "PostgreSQL", time);
-    private readonly OutageLog _redis = new(logger, "Redis", time);
 
     private sealed record Entry(string Id, string TenantId, string MeetingId, string? InternalMeetingId, string Kind, string Url, DateTimeOffset CreatedAt);
 
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Keeps the callbacks of a meeting just created until PostgreSQL takes them. Throws when Redis cannot take them.</summary>
-    public Task AddAsync(string tenantId, string meetingId, string? internalMeetingId, CapturedCallbacks captured)
+    /// <summary>
+    /// Keeps the callbacks of a meeting just created until PostgreSQL takes them. False when Redis is down (at once while
+    /// the breaker is open); other failures throw.
+    /// </summary>
+    public async Task<bool> TryAddAsync(string tenantId, string meetingId, string? internalMeetingId, CapturedCallbacks captured)
     {
+        if (breaker.IsOpen)
+        {
+            return false;
+        }
+
         var now = time.GetUtcNow();
         var entries = CallbackCapture.Rows(captured)
             .Select(row => (RedisValue)JsonSerializer.Serialize(new Entry(Guid.NewGuid().ToString("N"), tenantId, meetingId, internalMeetingId, row.Kind, row.Url, now)))
             .ToArray();
-        return Db.ListRightPushAsync(Key, entries);
+        try
+        {
+            await Db.ListRightPushAsync(Key, entries);
+            return true;
+        }
+        catch (Exception e) when (breaker.Trips(e))
+        {
+            // A push that timed out may still land when Redis wakes: a captured callback of a meeting that never ran,
+            // which no recording will ever claim.
+            return false;
+        }
     }
 
     /// <summary>Moves up to one batch from the outbox into PostgreSQL; returns how many entries it took out.</summary>
@@ -110,11 +131,15 @@ public sealed partial class CallbackOutbox(
         using var timer = new PeriodicTimer(FlushEvery, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            if (breaker.IsOpen)
+            {
+                continue;
+            }
+
             try
             {
                 if (await Db.ListLengthAsync(Key) == 0)
                 {
-                    _redis.Succeeded();
                     continue;
                 }
 
@@ -123,15 +148,14 @@ public sealed partial class CallbackOutbox(
                 }
 
                 _postgres.Succeeded();
-                _redis.Succeeded();
             }
             catch (Exception e) when (DatabaseOutage.IsOutage(e))
             {
                 _postgres.Failed(e);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (breaker.Trips(e))
             {
-                _redis.Failed(e);
+                // Logged by the breaker; the entries wait in Redis for the next flush.
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

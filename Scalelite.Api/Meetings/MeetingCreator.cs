@@ -21,6 +21,11 @@ namespace Scalelite.Api.Meetings;
 /// (duplicateWarning, or idNotUnique for different passwords). A meeting whose server went away, or whose
 /// cordoned server no longer runs it, is placed anew. This class keeps the lock, the deduplication and the
 /// ownership record; which server takes a new meeting, and what happens when it fails, is <see cref="MeetingPlacement"/>'s.
+/// <para>While Redis is down (<see cref="IRedisBreaker"/> open) the same steps run without it: creates of one meeting
+/// take turns on this replica (no lock is shared with the other replicas), the owner comes from this replica's memory
+/// or from the servers (<see cref="MeetingLocator.FindWithoutRedisAsync"/>), a new meeting is placed from the loads
+/// this replica knows (<see cref="MeetingPlacement.PlaceWithoutRedisAsync"/>), and its owner is kept in memory until
+/// Redis can record it (<see cref="OwnershipBacklog"/>, which also settles a meeting placed by two replicas).</para>
 /// </remarks>
 public sealed class MeetingCreator(
     MeetingRegistry registry,
@@ -31,11 +36,17 @@ public sealed class MeetingCreator(
     MeetingLocator locator,
     ParameterRules rules,
     CallbackCapture callbacks,
+    IRedisBreaker breaker,
     TimeProvider time,
-    IOptions<ScaleliteOptions> options)
+    IOptions<ScaleliteOptions> options) : IDisposable
 {
+    private const string ServerTagKey = "meta_server-tag";
+
     private const string DuplicateKey = "duplicateWarning";
     private const string DuplicateMessage = "This conference was already in existence and may currently be in progress.";
+
+    // Creates of one meeting take turns on this replica while Redis is down; meetings share one of these by their key's hash.
+    private readonly SemaphoreSlim[] _turns = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     public async Task<IResult> CreateAsync(BbbRequest request, CancellationToken ct)
     {
@@ -46,7 +57,7 @@ public sealed class MeetingCreator(
 
         var o = options.Value;
         var parameters = rules.ApplyCreate(request.Parameters);
-        var captured = CallbackCapture.Take(parameters);
+        var captured = CallbackCapture.Take(parameters, AnalyticsRelay.UrlFor(Recordings.PublicUrls.Base(request.HttpContext.Request, o.UrlHost)));
         if (o.MaxMeetingDuration > 0 && (!int.TryParse(parameters["duration"], out var duration) || duration <= 0 || duration > o.MaxMeetingDuration))
         {
             parameters.Set("duration", o.MaxMeetingDuration.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -55,6 +66,25 @@ public sealed class MeetingCreator(
         var tenantId = request.Tenant.Id;
         var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
         var hash = Fingerprint(parameters, request.XmlBody);
+        if (!breaker.IsOpen)
+        {
+            try
+            {
+                return await CreateWithRedisAsync(request, parameters, captured, tenantId, meetingId, member, hash, ct);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // Redis failed before a server took the meeting (once one has, its owner is kept in memory instead):
+                // the create goes on without it.
+            }
+        }
+
+        return await CreateWithoutRedisAsync(request, parameters, captured, tenantId, meetingId, member, hash, ct);
+    }
+
+    private async Task<IResult> CreateWithRedisAsync(
+        BbbRequest request, Core.Bbb.BbbParameters parameters, CapturedCallbacks captured, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
+    {
         // Long enough for the holder's worst case: a heal fan-out and every create attempt of a placement.
         var lockTtl = locator.LongestHeal + placement.LongestPlacement + TimeSpan.FromSeconds(5);
         var deadline = time.GetUtcNow() + lockTtl + TimeSpan.FromSeconds(5);
@@ -99,12 +129,53 @@ public sealed class MeetingCreator(
                     continue;
                 }
 
-                return await PlaceAndCreateAsync(request, parameters, captured, tenantId, meetingId, member, hash, ct);
+                return await PlaceAndCreateAsync(request, parameters, captured, tenantId, meetingId, member, hash, withRedis: true, ct);
             }
             finally
             {
-                await registry.ReleaseCreateLockAsync(member, token);
+                await ReleaseLockAsync(member, token);
             }
+        }
+    }
+
+    private async Task ReleaseLockAsync(string member, string token)
+    {
+        try
+        {
+            await registry.ReleaseCreateLockAsync(member, token);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            // It expires by itself; the create's answer stands.
+        }
+    }
+
+    private async Task<IResult> CreateWithoutRedisAsync(
+        BbbRequest request, Core.Bbb.BbbParameters parameters, CapturedCallbacks captured, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
+    {
+        var turn = _turns[(uint)StringComparer.Ordinal.GetHashCode(member) % (uint)_turns.Length];
+        await turn.WaitAsync(ct);
+        try
+        {
+            if (await locator.FindWithoutRedisAsync(tenantId, meetingId, ct) is { } existing
+                && await AnswerExistingAsync(existing, parameters, hash, waited: false, request, ct) is { } answer)
+            {
+                return answer;
+            }
+
+            return await PlaceAndCreateAsync(request, parameters, captured, tenantId, meetingId, member, hash, withRedis: false, ct);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var turn in _turns)
+        {
+            turn.Dispose();
         }
     }
 
@@ -114,7 +185,7 @@ public sealed class MeetingCreator(
         var server = await directory.ResolveAsync(existing.ServerId, ct);
         if (server is null || !server.Reachable)
         {
-            await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
+            await locator.ForgetAsync(existing.TenantId, existing.MeetingId);
             return null;
         }
 
@@ -138,7 +209,7 @@ public sealed class MeetingCreator(
 
                 if (info.MessageKey == "notFound")
                 {
-                    await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
+                    await locator.ForgetAsync(existing.TenantId, existing.MeetingId);
                     return null;
                 }
             }
@@ -150,7 +221,7 @@ public sealed class MeetingCreator(
             var info = await client.GetAsync(server, "isMeetingRunning", new Core.Bbb.BbbParameters().Add("meetingID", existing.MeetingId), ct: ct);
             if (info.IsSuccess && info.Element("running") != "true")
             {
-                await registry.ForgetAsync(existing.TenantId, existing.MeetingId);
+                await locator.ForgetAsync(existing.TenantId, existing.MeetingId);
                 return null;
             }
         }
@@ -162,10 +233,11 @@ public sealed class MeetingCreator(
         }
 
         var response = await SendCreateAsync(server, parameters, request, ct);
-        return BbbResults.PassThrough(response);
+        return BbbResults.PassThrough(response, "create");
     }
 
-    private async Task<IResult> PlaceAndCreateAsync(BbbRequest request, Core.Bbb.BbbParameters parameters, CapturedCallbacks captured, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
+    private async Task<IResult> PlaceAndCreateAsync(
+        BbbRequest request, Core.Bbb.BbbParameters parameters, CapturedCallbacks captured, string tenantId, string meetingId, string member, string hash, bool withRedis, CancellationToken ct)
     {
         var plan = placement.Plan(member, parameters);
         if (plan.MissingTag is not null)
@@ -173,17 +245,24 @@ public sealed class MeetingCreator(
             return BbbResults.Failed(BbbError.ServerTagUnavailable(plan.MissingTag));
         }
 
-        var voiceBridge = await voiceBridges.ReserveAsync(member, parameters["voiceBridge"]);
+        var voiceBridge = withRedis
+            ? await voiceBridges.ReserveAsync(member, parameters["voiceBridge"])
+            : voiceBridges.ChooseWithoutRedis(member, parameters["voiceBridge"], locator.HoldsVoiceBridge);
         if (voiceBridge is null)
         {
             return BbbResults.Failed(BbbError.Internal("Could not allocate a unique voice bridge."));
         }
 
         parameters.Set("voiceBridge", voiceBridge);
-        var outcome = await placement.PlaceAsync(plan, server => SendCreateAsync(server, parameters, request, ct));
+        Task<BackendResponse> Create(ServerSnapshot server) => SendCreateAsync(server, parameters, request, ct);
+        var outcome = withRedis ? await placement.PlaceAsync(plan, Create) : await placement.PlaceWithoutRedisAsync(plan, Create);
         if (!outcome.Placed)
         {
-            await voiceBridges.ReleaseAsync(voiceBridge);
+            if (withRedis)
+            {
+                await ReleaseVoiceBridgeAsync(voiceBridge);
+            }
+
             // A server that refused the meeting answers for it; otherwise no server could be reached.
             return outcome.Response is { } refused ? BbbResults.Xml(refused.Body) : BbbResults.Failed(BbbError.NoAvailableServers);
         }
@@ -194,19 +273,65 @@ public sealed class MeetingCreator(
         if (!await callbacks.RecordAsync(tenantId, meetingId, response.Element("internalMeetingID"), captured, CancellationToken.None))
         {
             await client.GetAsync(outcome.Server, "end", new Core.Bbb.BbbParameters().Add("meetingID", meetingId), ct: CancellationToken.None);
-            await voiceBridges.ReleaseAsync(voiceBridge);
+            await placement.GiveBackAsync(member, outcome.Server.Id);
+            if (withRedis)
+            {
+                await ReleaseVoiceBridgeAsync(voiceBridge);
+            }
+
             return BbbResults.Failed(BbbError.Internal("The meeting's callbacks could not be stored, so it was not created; try again."));
         }
 
-        await registry.RecordAsync(
-            new MeetingRecord(tenantId, meetingId, outcome.Server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
-                response.Element("moderatorPW"), hash, response.Body),
-            TimeSpan.FromSeconds(options.Value.MeetingTtl));
+        var record = new MeetingRecord(tenantId, meetingId, outcome.Server.Id, time.GetUtcNow(), response.Element("internalMeetingID"), voiceBridge,
+            response.Element("moderatorPW"), hash, response.Body);
+        if (!withRedis || !await TryRecordAsync(record))
+        {
+            // The meeting runs on its server: its owner is kept in memory until Redis can record it. The server's
+            // createTime dates it, should another replica have placed it too meanwhile (see OwnershipBacklog).
+            locator.RememberPlaced(long.TryParse(response.Element("createTime"), out var ms) ? record with { CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(ms) } : record);
+        }
+
         return BbbResults.Xml(response.Body);
+    }
+
+    private async Task<bool> TryRecordAsync(MeetingRecord record)
+    {
+        try
+        {
+            await registry.RecordAsync(record, TimeSpan.FromSeconds(options.Value.MeetingTtl));
+            return true;
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            return false;
+        }
+    }
+
+    private async Task ReleaseVoiceBridgeAsync(string number)
+    {
+        try
+        {
+            await voiceBridges.ReleaseAsync(number);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            // The reservation expires with the meeting TTL; the number is derived again for a retry of the same meeting.
+        }
     }
 
     private Task<BackendResponse> SendCreateAsync(ServerSnapshot server, Core.Bbb.BbbParameters parameters, BbbRequest request, CancellationToken ct)
     {
+        // As Scalelite: the server is told the tag it has (no '!', no list), or no tag at all when it has none.
+        parameters = parameters.Clone();
+        if (string.IsNullOrEmpty(server.Tag))
+        {
+            parameters.Remove(ServerTagKey);
+        }
+        else
+        {
+            parameters.Set(ServerTagKey, server.Tag);
+        }
+
         if (request.XmlBody is { } body)
         {
             var content = new ByteArrayContent(body);

@@ -5,8 +5,8 @@ using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Core.Pool;
-using Scalelite.Core.State;
 using Scalelite.Core.Tenancy;
 
 namespace Scalelite.Api.Meetings;
@@ -22,9 +22,10 @@ namespace Scalelite.Api.Meetings;
 /// (re-created elsewhere while its first server was offline, which then came back: see the poller's
 /// <c>SplitMeetings</c>), only the registry's owner's copy is listed, the copy joins reach. When the registry names
 /// neither (or cannot be asked), the copy created last is listed. Only the answers holding such a meeting are rebuilt.</para>
+/// <para>The canary's test meetings are never listed: an answer holding one is rebuilt without it.</para>
 /// </remarks>
 public sealed class MeetingList(
-    IServerDirectory directory, BbbClient client, MeetingRegistry registry, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
+    IServerDirectory directory, BbbClient client, MeetingLocator locator, IOptions<ScaleliteOptions> options, IOptions<BackendOptions> backend)
 {
     private const string NoMeetingsKey = "noMeetings";
     private const string NoMeetingsMessage = "no meetings were found on this server";
@@ -46,9 +47,10 @@ public sealed class MeetingList(
         for (var i = 0; i < answers.Length; i++)
         {
             var ids = new List<string>();
-            if (answers[i].Status == HttpStatusCode.OK && MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings)
+            if (answers[i].Status == HttpStatusCode.OK && MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings
+                && WithoutCanaries(new Listed(servers[i].Id, answers[i].Body, meetings, ids)) is { Ids.Count: > 0 } listed)
             {
-                parts.Add(new Listed(servers[i].Id, answers[i].Body, meetings, ids));
+                parts.Add(listed);
             }
         }
 
@@ -115,18 +117,31 @@ public sealed class MeetingList(
         }
     }
 
-    /// <summary>The registry's owner of a meeting; null when it has none or cannot be asked (the list is answered all the same).</summary>
-    private async Task<string?> OwnerAsync(string meetingId)
+    /// <summary>
+    /// The answer without the canary's test meetings (<see cref="CanaryMeeting"/>), which are the pool's own, not an
+    /// LMS's. Only an answer holding one is rebuilt, and the canary's meeting lives for a second every few minutes.
+    /// </summary>
+    private static Listed WithoutCanaries(Listed part)
     {
-        try
+        if (!part.Ids.Any(CanaryMeeting.IsCanary))
         {
-            return await registry.FindServerIdAsync(Tenant.DefaultId, meetingId);
+            return part;
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+
+        var kept = string.Concat(Load(part.Body).Root!.Element("meetings")!.Elements("meeting")
+            .Where(m => !CanaryMeeting.IsCanary(m.Element("meetingID")?.Value))
+            .Select(m => m.ToString(SaveOptions.DisableFormatting)));
+        return part with
         {
-            return null;
-        }
+            // The body too, as the rebuild of a split meeting's answer reads it.
+            Body = Encoding.UTF8.GetBytes($"<response><returncode>SUCCESS</returncode><meetings>{kept}</meetings></response>"),
+            Meetings = Encoding.UTF8.GetBytes(kept),
+            Ids = [.. part.Ids.Where(id => !CanaryMeeting.IsCanary(id))],
+        };
     }
+
+    /// <summary>The registry's owner of a meeting (while Redis is down, the one this replica knows); null when it has none.</summary>
+    private Task<string?> OwnerAsync(string meetingId) => locator.KnownOwnerAsync(Tenant.DefaultId, meetingId);
 
     private static XDocument Load(byte[] body)
     {

@@ -36,6 +36,31 @@ public sealed class VoiceBridges(MeetingRegistry registry, IOptions<ScaleliteOpt
 
     public Task ReleaseAsync(string number) => registry.ReleaseVoiceBridgeAsync(number);
 
+    /// <summary>
+    /// A number for a meeting placed while Redis is down: the same derivation, checked only against this replica's
+    /// other such meetings (<paramref name="taken"/>). It is reserved in Redis when the meeting is recorded there; a
+    /// running meeting elsewhere may hold it meanwhile (see docs/operations.md, "When Redis fails").
+    /// </summary>
+    public string? ChooseWithoutRedis(string member, string? requested, Func<string, bool> taken)
+    {
+        var o = options.Value;
+        if (o.UseExternalVoiceBridge && !string.IsNullOrEmpty(requested) && !taken(requested))
+        {
+            return requested;
+        }
+
+        for (var attempt = 0; attempt < Attempts; attempt++)
+        {
+            var number = Derive(member, attempt, o.VoiceBridgeLength);
+            if (!taken(number))
+            {
+                return number;
+            }
+        }
+
+        return null;
+    }
+
     internal static string Derive(string member, int attempt, int length)
     {
         Span<byte> digest = stackalloc byte[32];

@@ -65,12 +65,23 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
         return recordings.Count > 0;
     }
 
-    /// <summary>Upserts the given metadata (an empty value removes the key) and, when given, the protected flag.</summary>
+    /// <summary>
+    /// Upserts the given metadata (an empty value removes the key) and, when given, the protected flag, on every
+    /// recording or, when one of the IDs is not found, on none. True when something was changed (Scalelite's
+    /// <c>&lt;updated&gt;</c>).
+    /// </summary>
     public async Task<bool> UpdateAsync(
         string tenantId, IReadOnlyList<string> recordIds, IReadOnlyList<KeyValuePair<string, string>> metadata, bool? protect, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var recordings = await Find(db, tenantId, recordIds).Include(r => r.Metadata).ToListAsync(ct);
+        // As Scalelite: all or nothing. One ID unknown (or another tenant's) and nothing changes.
+        if (recordings.Count != recordIds.Count)
+        {
+            return false;
+        }
+
+        var changed = false;
         foreach (var recording in recordings)
         {
             foreach (var (key, value) in metadata)
@@ -81,28 +92,32 @@ public sealed class RecordingCommands(IDbContextFactory<ScaleliteDbContext> cont
                     if (existing is not null)
                     {
                         recording.Metadata.Remove(existing);
+                        changed = true;
                     }
                 }
                 else if (existing is null)
                 {
                     recording.Metadata.Add(new RecordingMetadata { Key = key, Value = value });
+                    changed = true;
                 }
                 else
                 {
                     existing.Value = value;
+                    changed = true;
                 }
             }
 
             if (protect is { } value1)
             {
                 recording.Protected = value1;
+                changed = true;
             }
 
             recording.UpdatedAt = time.GetUtcNow();
         }
 
         await db.SaveChangesAsync(ct);
-        return recordings.Count > 0;
+        return changed;
     }
 
     /// <summary>A recording that is not deleted, with its formats and text tracks.</summary>

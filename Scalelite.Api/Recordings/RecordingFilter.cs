@@ -8,8 +8,8 @@ namespace Scalelite.Api.Recordings;
 /// <remarks>
 /// As BBB: a recordID list wins over a meetingID list (the meetingIDs are then ignored); recordIDs match by prefix,
 /// meetingIDs exactly. <c>state</c> defaults to published and unpublished, so deleted recordings only show with
-/// <c>state=deleted</c> or <c>state=any</c>. Each <c>meta_K=v1,v2</c> keeps the recordings whose K is one of the
-/// values. Pagination is BBB 2.6's: <c>offset</c> &gt;= 0 and <c>limit</c> 1..100; without a limit every match is
+/// <c>state=deleted</c> or <c>state=any</c>. Each <c>meta_K=v1,v2</c> matches the recordings whose K is one of the
+/// values, and several keys are ORed as Scalelite ORs them (<see cref="RecordingQuery"/>). Pagination is BBB 2.6's: <c>offset</c> &gt;= 0 and <c>limit</c> 1..100; without a limit every match is
 /// returned (streamed).
 /// </remarks>
 public sealed record RecordingFilter(

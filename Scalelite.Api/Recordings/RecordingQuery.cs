@@ -22,37 +22,21 @@ public static class RecordingQuery
     /// <summary>The position after which the next page starts.</summary>
     public readonly record struct Cursor(DateTimeOffset StartTime, long Id);
 
+    /// <summary>How many recordings match <paramref name="filter"/> (BBB 2.6's <c>totalElements</c>).</summary>
+    public static NpgsqlCommand Count(string tenantId, RecordingFilter filter)
+    {
+        var command = new NpgsqlCommand();
+        var sql = new StringBuilder("SELECT count(*) FROM recordings r WHERE ");
+        Where(command, sql, tenantId, filter);
+        command.CommandText = sql.ToString();
+        return command;
+    }
+
     public static NpgsqlCommand Page(string tenantId, RecordingFilter filter, int pageSize, int offset, Cursor? after)
     {
         var command = new NpgsqlCommand();
-        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM recordings r WHERE r.tenant_id = ");
-        sql.Append(Add(command, tenantId));
-
-        if (filter.States is { } states)
-        {
-            sql.Append(" AND r.state = ANY(").Append(Add(command, states.ToArray())).Append(')');
-        }
-
-        if (filter.RecordIdPrefixes.Count > 0)
-        {
-            sql.Append(" AND (");
-            for (var i = 0; i < filter.RecordIdPrefixes.Count; i++)
-            {
-                sql.Append(i == 0 ? string.Empty : " OR ").Append("r.record_id LIKE ").Append(Add(command, LikePrefix(filter.RecordIdPrefixes[i])));
-            }
-
-            sql.Append(')');
-        }
-        else if (filter.MeetingIds.Count > 0)
-        {
-            sql.Append(" AND r.meeting_id").Append(AnyOf(command, filter.MeetingIds));
-        }
-
-        foreach (var meta in filter.Metadata)
-        {
-            sql.Append(" AND EXISTS (SELECT 1 FROM recording_metadata m WHERE m.recording_id = r.id AND m.key = ")
-                .Append(Add(command, meta.Key)).Append(" AND m.value").Append(AnyOf(command, meta.Values)).Append(')');
-        }
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM recordings r WHERE ");
+        Where(command, sql, tenantId, filter);
 
         if (after is { } cursor)
         {
@@ -75,6 +59,50 @@ public static class RecordingQuery
 
         command.CommandText = sql.ToString();
         return command;
+    }
+
+    /// <summary>The conditions of <paramref name="filter"/>, shared by a page and the count.</summary>
+    /// <remarks>
+    /// Several <c>meta_</c> keys are ORed, as Scalelite combines them (a recording matches when any one of them
+    /// matches); BBB itself ANDs them. LMSs written against Scalelite rely on the OR, and one key (the common case)
+    /// means the same in both.
+    /// </remarks>
+    private static void Where(NpgsqlCommand command, StringBuilder sql, string tenantId, RecordingFilter filter)
+    {
+        sql.Append("r.tenant_id = ").Append(Add(command, tenantId));
+
+        if (filter.States is { } states)
+        {
+            sql.Append(" AND r.state = ANY(").Append(Add(command, states.ToArray())).Append(')');
+        }
+
+        if (filter.RecordIdPrefixes.Count > 0)
+        {
+            sql.Append(" AND (");
+            for (var i = 0; i < filter.RecordIdPrefixes.Count; i++)
+            {
+                sql.Append(i == 0 ? string.Empty : " OR ").Append("r.record_id LIKE ").Append(Add(command, LikePrefix(filter.RecordIdPrefixes[i])));
+            }
+
+            sql.Append(')');
+        }
+        else if (filter.MeetingIds.Count > 0)
+        {
+            sql.Append(" AND r.meeting_id").Append(AnyOf(command, filter.MeetingIds));
+        }
+
+        for (var i = 0; i < filter.Metadata.Count; i++)
+        {
+            var meta = filter.Metadata[i];
+            sql.Append(i == 0 ? " AND (" : " OR ")
+                .Append("EXISTS (SELECT 1 FROM recording_metadata m WHERE m.recording_id = r.id AND m.key = ")
+                .Append(Add(command, meta.Key)).Append(" AND m.value").Append(AnyOf(command, meta.Values)).Append(')');
+        }
+
+        if (filter.Metadata.Count > 0)
+        {
+            sql.Append(')');
+        }
     }
 
     /// <summary>The metadata, formats and thumbnails of a page of recordings, in one round trip.</summary>

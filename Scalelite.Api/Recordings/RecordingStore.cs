@@ -77,6 +77,15 @@ public sealed class RecordingStore(NpgsqlDataSource dataSource, IOptions<Recordi
         }
     }
 
+    /// <summary>How many recordings match, whatever the page asked for.</summary>
+    public async Task<long> CountAsync(string tenantId, RecordingFilter filter, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var command = RecordingQuery.Count(tenantId, filter);
+        command.Connection = connection;
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     private async Task<List<RecordingRow>> ReadPageAsync(
         string tenantId, RecordingFilter filter, int size, int offset, RecordingQuery.Cursor? after, CancellationToken ct)
     {

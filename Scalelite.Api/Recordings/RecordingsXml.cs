@@ -19,7 +19,8 @@ namespace Scalelite.Api.Recordings;
 internal sealed class RecordingsXml(
     IAsyncEnumerator<IReadOnlyList<RecordingRow>> pages,
     string baseUrl,
-    PlaybackProtection? protection) : IResult
+    PlaybackProtection? protection,
+    long? totalElements = null) : IResult
 {
     private static readonly XmlWriterSettings Settings = new()
     {
@@ -61,6 +62,12 @@ internal sealed class RecordingsXml(
             while (await pages.MoveNextAsync());
 
             writer.WriteEndElement();
+            if (totalElements is { } total)
+            {
+                // BBB 2.6 answers a paged call with the number of matches, after the recordings; PHP clients read it.
+                writer.WriteElementString("totalElements", total.ToString(CultureInfo.InvariantCulture));
+            }
+
             writer.WriteEndElement();
             writer.WriteEndDocument();
             writer.Flush();

@@ -14,12 +14,23 @@ public sealed record BbbError(string MessageKey, string Message)
     public static readonly BbbError UnsupportedContentType = new("unsupportedContentType", "POST request Content-Type is missing or unsupported");
     public static readonly BbbError ServerUnavailable = new("serverUnavailable", "The server for this meeting is disabled/offline.");
     public static readonly BbbError NoAvailableServers = new("internalError", "Could not find any available servers.");
-    public static readonly BbbError BackendUnreachable = new("internalError", "The server for this meeting did not answer.");
+    public static readonly BbbError BackendUnreachable = new("internalError", "Unable to access meeting on server.");
+    public static readonly BbbError CreateUnreachable = new("internalError", "Unable to create meeting on server.");
+    public static readonly BbbError InsertDocumentUnreachable = new("internalError", "Unable to insert document on server.");
+
+    /// <summary>What a call answers when its server did not: Scalelite's words, which LMS logs and alerts may match.</summary>
+    public static BbbError Unreachable(string call) => call switch
+    {
+        "create" => CreateUnreachable,
+        "insertDocument" => InsertDocumentUnreachable,
+        _ => BackendUnreachable,
+    };
     public static readonly BbbError InvalidParameters = new("invalidParameters", "A parameter is malformed (invalid UTF-8 or too long).");
     public static readonly BbbError DuplicateParameter = new("invalidParameters", "A parameter was given both in the query string and in the body.");
     public static readonly BbbError MeetingIdLength = new("validationError", "Meeting ID must be between 2 and 256 characters");
     public static readonly BbbError MeetingIdComma = new("validationError", "Meeting ID cannot contain ','");
     public static readonly BbbError MeetingIdControlCharacters = new("validationError", "Meeting ID cannot contain control characters");
+    public static readonly BbbError MeetingIdReserved = new("validationError", "Meeting ID cannot start with 'scalelite-canary-': the load balancer reserves it for its test meetings");
     public static readonly BbbError RecordIdControlCharacters = new("validationError", "Record ID cannot contain control characters");
 
     public static BbbError ServerTagUnavailable(string tag) => new("serverTagUnavailable", $"There is no available server with the required tag={tag}.");

@@ -11,6 +11,8 @@ namespace Scalelite.Core.Bbb;
 /// them (their rule allowed printable ASCII and whitespace only); BBB 3.0 allows anything but a comma. Line breaks
 /// and tabs are refused here as well: in an identifier they only ever served to forge log lines, and no LMS
 /// produces them.</para>
+/// <para>The prefix <c>scalelite-canary-</c> is reserved for the canary's test meetings, which the pool hides from
+/// getMeetings and the load: a client's meeting under it would vanish from both, so it is refused.</para>
 /// <para>The meetingID and recordID lists of the recording calls (getRecordings, publishRecordings, deleteRecordings,
 /// updateRecordings, the text-track calls) are matched against the index and never forwarded; recordings from
 /// servers older than BBB 2.4 may carry meeting IDs outside today's rule, so only the control-character rule applies there.</para>
@@ -43,6 +45,7 @@ public static class BbbIdentifiers
         meetingId.Length is < MinMeetingIdLength or > MaxMeetingIdLength ? BbbError.MeetingIdLength
         : meetingId.Contains(',', StringComparison.Ordinal) ? BbbError.MeetingIdComma
         : HasControlCharacters(meetingId) ? BbbError.MeetingIdControlCharacters
+        : Monitoring.Canary.CanaryMeeting.IsCanary(meetingId) ? BbbError.MeetingIdReserved
         : null;
 
     public static bool HasControlCharacters(string? value)

@@ -26,6 +26,8 @@ public sealed class ScaleliteOptions
     public bool MultitenancyEnabled { get; set; }
     [Range(0, 3600)] public int CreateDedupWindow { get; set; } = 30;
     [Range(1024, 16 * 1024 * 1024)] public int MaxQueryLength { get; set; } = 128 * 1024;
+    public string? BuildNumber { get; set; }
+    public bool ServerIdIsHostname { get; set; }
 
     /// <summary>Every accepted load-balancer secret, in order.</summary>
     public IReadOnlyList<string> SecretList() =>
@@ -68,6 +70,17 @@ public sealed class PollerOptions
 
     /// <summary>Seconds.</summary>
     [Range(0, 86400)] public double ReconcileGrace { get; set; } = 5;
+}
+
+/// <summary>How long Redis may take before it is taken as down (section <c>Redis</c>); see <see cref="State.RedisBreaker"/>.</summary>
+public sealed class RedisOptions
+{
+    public const string Section = "Redis";
+
+    /// <summary>Seconds a command, or connecting, may take.</summary>
+    [Range(0.05, 60)] public double Timeout { get; set; } = 1;
+
+    public TimeSpan CommandTimeout => TimeSpan.FromSeconds(Timeout);
 }
 
 public sealed class BackendOptions

@@ -15,6 +15,8 @@ namespace Scalelite.Core.Diagnostics;
 /// success (it only hears of failures) starts a new story after a quiet interval. Only the reason (the
 /// exception's type and message, innermost first) is logged, never the stack trace: a failure that is not an outage
 /// is the caller's to log in full. Thread-safe; calls during an outage cost a lock and a comparison.
+/// <para>Redis is the exception to one instance per component: <see cref="State.RedisBreaker"/> keeps the process's
+/// only one, and every Redis caller consults the breaker instead of logging Redis's outage itself.</para>
 /// </remarks>
 public sealed partial class OutageLog(ILogger logger, string dependency, TimeProvider time, TimeSpan? interval = null)
 {

@@ -135,21 +135,7 @@ internal sealed class RecordingStep : IMigrationStep
             }
 
             _checked++;
-            var missing = new List<string>();
-            foreach (var format in recording.Formats)
-            {
-                if (!RecordingFiles.IsSafeName(format.Format) || !RecordingFiles.IsSafeName(recording.RecordId))
-                {
-                    missing.Add($"{format.Format} (a name that cannot be a path)");
-                }
-                else if (!Directory.Exists(files.FormatDirectory(recording.Published, format.Format, recording.RecordId)))
-                {
-                    missing.Add(Directory.Exists(files.FormatDirectory(!recording.Published, format.Format, recording.RecordId))
-                        ? $"{format.Format} (in the {(recording.Published ? "unpublished" : "published")} tree instead)"
-                        : format.Format);
-                }
-            }
-
+            var missing = files.MissingFormats(recording);
             if (missing.Count > 0)
             {
                 _missing++;

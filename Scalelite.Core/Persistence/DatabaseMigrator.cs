@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -50,6 +52,10 @@ public sealed partial class DatabaseMigrator(IServiceProvider services, ILogger<
         try
         {
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({LockKey})", ct);
+            // The provider learns whether the history table exists by querying it, and EF logs that query's failure
+            // on a new database as an error; with the table made first (under the lock, as CREATE TABLE IF NOT EXISTS
+            // races) a first start logs none.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
             await db.Database.MigrateAsync(ct);
         }
         finally

@@ -9,6 +9,9 @@ public static class HealthCheckNames
     /// <summary>PostgreSQL through EF Core: the integration names its check after the context type.</summary>
     public const string Postgres = nameof(ScaleliteDbContext);
 
-    /// <summary>Redis through StackExchange.Redis.</summary>
+    /// <summary>
+    /// Redis through StackExchange.Redis. The check registered under this name is <see cref="State.RedisBreaker"/>'s, in
+    /// place of the integration's: it answers at once while Redis is known to be down.
+    /// </summary>
     public const string Redis = "StackExchange.Redis";
 }

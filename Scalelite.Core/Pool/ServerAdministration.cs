@@ -13,6 +13,7 @@ public sealed class ServerAdministration(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
     ServerLifecycle lifecycle,
     ServerEventLog events,
+    Microsoft.Extensions.Options.IOptions<Configuration.ScaleliteOptions> options,
     TimeProvider time)
 {
     public async Task<IReadOnlyList<Server>> ListAsync(CancellationToken ct)
@@ -62,6 +63,13 @@ public sealed class ServerAdministration(
             return LifecycleResult.Rejected($"A server with url={normalized} already exists");
         }
 
+        // SERVER_ID_IS_HOSTNAME: the id is the host, as Scalelite names such servers, so ids survive a rebuild of the pool.
+        var id = options.Value.ServerIdIsHostname ? uri.Host.ToLowerInvariant() : null;
+        if (id is not null && await db.Servers.AnyAsync(s => s.Id == id, ct))
+        {
+            return LifecycleResult.Rejected($"Server already exists with id '{id}'");
+        }
+
         var now = time.GetUtcNow();
         var server = new Server
         {
@@ -74,6 +82,11 @@ public sealed class ServerAdministration(
             CreatedAt = now,
             UpdatedAt = now,
         };
+        if (id is not null)
+        {
+            server.Id = id;
+        }
+
         db.Servers.Add(server);
         events.Add(db, server.Id, ServerActions.Add, actor.Name, actor.Reason, null, ServerState.Disabled);
         await db.SaveChangesAsync(ct);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Scalelite.Core.Diagnostics;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool.Health;
+using Scalelite.Core.State;
 
 namespace Scalelite.Core.Pool;
 
@@ -38,12 +39,15 @@ public interface IServerDirectory
 /// while PostgreSQL is down the record cannot be reloaded, but the poller still judges health and publishes its
 /// verdicts in Redis, read here every second as well, so a server that dies during the outage leaves placement and
 /// routing all the same. Each source is read on its own loop: one that hangs (Redis frozen) does not hold up the
-/// other. A failing source keeps its last good state, and its outage is logged once and then at an interval.
+/// other. A failing source keeps its last good state. PostgreSQL's outage is logged here, once and then at an interval;
+/// Redis's by <see cref="IRedisBreaker"/>, and while it is open the verdicts are not read at all. The poller writes its
+/// verdicts to PostgreSQL during a Redis outage, and a record newer than a verdict held wins over it.
 /// </remarks>
 internal sealed partial class ServerDirectory(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
     DatabaseMigrator migrator,
     UnsavedVerdicts verdicts,
+    IRedisBreaker breaker,
     TimeProvider time,
     ILogger<ServerDirectory> logger)
     : BackgroundService, IServerDirectory, IHealthCheck
@@ -55,7 +59,6 @@ internal sealed partial class ServerDirectory(
     private IReadOnlyList<Server> _records = [];
     private IReadOnlyDictionary<string, HealthVerdict> _verdicts = FrozenDictionary<string, HealthVerdict>.Empty;
     private readonly OutageLog _postgres = new(logger, "PostgreSQL", time);
-    private readonly OutageLog _redis = new(logger, "Redis", time);
 
     private sealed record Snapshot(IReadOnlyList<ServerSnapshot> All, FrozenDictionary<string, ServerSnapshot> ById);
 
@@ -100,12 +103,40 @@ internal sealed partial class ServerDirectory(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await migrator.Migrated.WaitAsync(stoppingToken);
-        await Task.WhenAll(
-            EverySecondAsync(RefreshAsync, _postgres, DatabaseOutage.IsOutage, stoppingToken),
-            EverySecondAsync(async ct => Compose(null, await verdicts.ReadAsync().WaitAsync(ct)), _redis, _ => true, stoppingToken));
+        await Task.WhenAll(EverySecondAsync(ReloadRecordAsync, stoppingToken), EverySecondAsync(ReadVerdictsAsync, stoppingToken));
     }
 
-    private async Task EverySecondAsync(Func<CancellationToken, Task> refresh, OutageLog outage, Func<Exception, bool> isOutage, CancellationToken stoppingToken)
+    private async Task ReloadRecordAsync(CancellationToken ct)
+    {
+        try
+        {
+            await RefreshAsync(ct);
+            _postgres.Succeeded();
+        }
+        catch (Exception ex) when (DatabaseOutage.IsOutage(ex))
+        {
+            _postgres.Failed(ex);
+        }
+    }
+
+    private async Task ReadVerdictsAsync(CancellationToken ct)
+    {
+        if (breaker.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            Compose(null, await verdicts.ReadAsync().WaitAsync(ct));
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+        }
+    }
+
+    /// <summary>Runs <paramref name="refresh"/> every second; during an outage of its source the last snapshot keeps serving.</summary>
+    private async Task EverySecondAsync(Func<CancellationToken, Task> refresh, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(RefreshEvery, time);
         do
@@ -113,19 +144,10 @@ internal sealed partial class ServerDirectory(
             try
             {
                 await refresh(stoppingToken);
-                outage.Succeeded();
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // During an outage the last snapshot keeps serving.
-                if (isOutage(ex))
-                {
-                    outage.Failed(ex);
-                }
-                else
-                {
-                    Log.RefreshFailed(logger, ex);
-                }
+                Log.RefreshFailed(logger, ex);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -118,6 +118,71 @@ public sealed class RecordingFiles(IOptions<RecordingOptions> options)
             : throw new ArgumentException($"'{file}' is not a file of a recording.", nameof(file));
     }
 
+    /// <summary>
+    /// The formats of <paramref name="recording"/> whose directory is not where its published flag says it lives, each
+    /// described for an operator (<c>presentation</c>, or <c>presentation (in the unpublished tree instead)</c>). Empty for
+    /// a deleted recording, which has no files.
+    /// </summary>
+    public List<string> MissingFormats(Persistence.Recordings.Recording recording)
+    {
+        var missing = new List<string>();
+        if (recording.State == RecordingState.Deleted)
+        {
+            return missing;
+        }
+
+        foreach (var format in recording.Formats)
+        {
+            if (!IsSafeName(format.Format) || !IsSafeName(recording.RecordId))
+            {
+                missing.Add($"{format.Format} (a name that cannot be a path)");
+            }
+            else if (!Directory.Exists(FormatDirectory(recording.Published, format.Format, recording.RecordId)))
+            {
+                missing.Add(Directory.Exists(FormatDirectory(!recording.Published, format.Format, recording.RecordId))
+                    ? $"{format.Format} (in the {(recording.Published ? "unpublished" : "published")} tree instead)"
+                    : format.Format);
+            }
+        }
+
+        return missing;
+    }
+
+    /// <summary>
+    /// Every recording directory in our two trees (<c>&lt;format&gt;/&lt;recordID&gt;</c>) and every captions directory
+    /// (format <see cref="CaptionsFolder"/>), leaving out what no reader sees: dot-named moves in flight, and names that
+    /// cannot be a format or a recordID.
+    /// </summary>
+    public IEnumerable<(bool Published, string Format, string RecordId)> EnumerateDirectories()
+    {
+        foreach (var published in new[] { true, false })
+        {
+            var root = Root(published);
+            if (!Directory.Exists(root))
+            {
+                continue;
+            }
+
+            foreach (var formatDirectory in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
+            {
+                var format = Path.GetFileName(formatDirectory);
+                if (!IsSafeName(format))
+                {
+                    continue;
+                }
+
+                foreach (var recordDirectory in Directory.EnumerateDirectories(formatDirectory).Order(StringComparer.Ordinal))
+                {
+                    var recordId = Path.GetFileName(recordDirectory);
+                    if (IsSafeName(recordId))
+                    {
+                        yield return (published, format, recordId);
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>A fresh, dot-named directory in the work directory for extracting one archive.</summary>
     public string NewWorkDirectory(string archiveName) =>
         Path.Combine(WorkDir, $".{Path.GetFileName(archiveName)}.{Guid.NewGuid():N}");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Scalelite.Core.State;
 
@@ -17,9 +18,11 @@ namespace Scalelite.Core.State;
 /// every join this replica has routed, without a Redis round trip of its own. Other replicas see them within the
 /// interval, which is short next to the poll interval that settles the real load anyway. What is pending when the
 /// process dies is lost, which the next poll corrects.
+/// <para>While Redis is down (<see cref="IRedisBreaker"/>) nothing is flushed: the sums keep growing, a placement made
+/// without Redis counts them (<see cref="PendingFor"/>), and the first flush after Redis is back writes them.</para>
 /// <para>Sums are kept in thousandths of a unit of load, so that adding is one <see cref="Interlocked.Add(ref long, long)"/>.</para>
 /// </remarks>
-public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider time, ILogger<JoinLoadBuffer> logger) : BackgroundService
+public sealed partial class JoinLoadBuffer(LoadRanking ranking, IRedisBreaker breaker, TimeProvider time, ILogger<JoinLoadBuffer> logger) : BackgroundService
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
     private const double Scale = 1000;
@@ -45,6 +48,27 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider tim
         Interlocked.Add(ref _pending.GetOrAdd(serverId, static _ => new Pending()).Amount, (long)Math.Round(amount * Scale));
     }
 
+    /// <summary>The load gathered for one server and not written yet.</summary>
+    public double PendingFor(string serverId) =>
+        _pending.TryGetValue(serverId, out var pending) ? Volatile.Read(ref pending.Amount) / Scale : 0;
+
+    /// <summary>
+    /// Puts back sums taken for a Redis command that failed, for the next flush. Not after a timeout: a frozen Redis
+    /// still runs the command when it wakes up, and a sum counted twice is worse than one the next poll replaces.
+    /// </summary>
+    internal void Return(IReadOnlyList<(string ServerId, double Amount)> taken, Exception failure)
+    {
+        if (failure is RedisTimeoutException)
+        {
+            return;
+        }
+
+        foreach (var (serverId, amount) in taken)
+        {
+            Add(serverId, amount);
+        }
+    }
+
     /// <summary>
     /// Takes every pending sum for a placement script to apply (<see cref="Pool.Placement.MeetingPlacement"/>), after the
     /// timer's write under way, if any, has landed. Joins added before the call are then either in the ranking or
@@ -60,6 +84,11 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider tim
     /// <summary>Writes what has gathered to the ranking; errors are logged, never thrown.</summary>
     public Task FlushAsync()
     {
+        if (breaker.IsOpen)
+        {
+            return Task.CompletedTask;
+        }
+
         var taken = Take();
         if (taken.Count == 0)
         {
@@ -90,6 +119,11 @@ public sealed partial class JoinLoadBuffer(LoadRanking ranking, TimeProvider tim
         try
         {
             await ranking.IncrementAsync(taken);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            // Kept for the first flush after Redis is back.
+            Return(taken, ex);
         }
         catch (Exception ex)
         {

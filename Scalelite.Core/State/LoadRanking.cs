@@ -64,6 +64,16 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
         return tostring(load)
         """;
 
+    // A reservation made while Redis was down, written once it answers: recorded for the poller's settle, and added to
+    // the ranking as placement's script would have added it (only to servers still in it). Written once, however often
+    // it is repeated. ARGV: server id, meeting key, reservation, bump, hint bump. KEYS: sl:load, sl:hint, its reservations.
+    private const string RestoreLua = """
+        if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3]) == 0 then return 0 end
+        if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('ZINCRBY', KEYS[1], ARGV[4], ARGV[1]) end
+        if tonumber(ARGV[5]) > 0 and redis.call('ZSCORE', KEYS[2], ARGV[1]) then redis.call('ZINCRBY', KEYS[2], ARGV[5], ARGV[1]) end
+        return 1
+        """;
+
     private IDatabase Db => redis.GetDatabase();
 
     /// <summary>The reservations held on a server (meeting key → <see cref="SeatReservation.Serialize"/>).</summary>
@@ -90,6 +100,10 @@ public sealed class LoadRanking(IConnectionMultiplexer redis)
             args[at + 2 + (2 * i)] = joins[i].Amount;
         }
     }
+
+    /// <summary>Writes the seats a create reserved while Redis was down (see <see cref="Pool.Placement.MeetingPlacement"/>).</summary>
+    public Task RestoreReservationAsync(string serverId, string meetingKey, SeatReservation reservation) =>
+        Db.ScriptEvaluateAsync(RestoreLua, [LoadKey, HintKey, ReservationsKey(serverId)], [serverId, meetingKey, reservation.Serialize(), reservation.Bump, reservation.HintBump]);
 
     public Task SetAsync(string serverId, double load) => Db.SortedSetAddAsync(LoadKey, serverId, load);
 

@@ -13,6 +13,10 @@ namespace Scalelite.Core.State;
 /// channel, and every API replica drops its copy on receipt. The lifetime bounds the damage of a message lost
 /// while Redis was unreachable, and the whole cache is dropped when the connection is restored.
 /// Only found owners are kept: a miss always asks Redis (and may heal from the servers).
+/// <para>While Redis is down (<see cref="IRedisBreaker"/>) the lifetime does not apply: no change of owner can be
+/// recorded meanwhile, so what this replica knew when Redis went away is still the best answer
+/// (<see cref="Remembered"/>), and owners learnt from the servers or placed meanwhile are added to it
+/// (<see cref="Remember"/>). When Redis is back it is the authority again, and the whole cache is dropped.</para>
 /// </remarks>
 public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedService, IDisposable
 {
@@ -84,6 +88,28 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
         }
 
         return serverId;
+    }
+
+    /// <summary>The owner this replica last knew, however old: for when Redis cannot be asked.</summary>
+    public string? Remembered(string tenantId, string meetingId) =>
+        _owners.TryGetValue(MeetingRegistry.MeetingKey(tenantId, meetingId), out var entry) ? entry.ServerId : null;
+
+    /// <summary>Keeps an owner learnt while Redis cannot be asked (from the servers, or a placement) for <see cref="Remembered"/>.</summary>
+    public void Remember(string tenantId, string meetingId, string serverId)
+    {
+        if (_owners.Count >= MaxEntries)
+        {
+            _owners.Clear();
+        }
+
+        _owners[MeetingRegistry.MeetingKey(tenantId, meetingId)] = (serverId, _time.GetTimestamp() + _lifetimeTicks);
+    }
+
+    /// <summary>Drops every owner: Redis answers again and is the authority.</summary>
+    public void Clear()
+    {
+        Interlocked.Increment(ref _generation);
+        _owners.Clear();
     }
 
     /// <summary>Drops one meeting at once on this replica (the others hear of it through Redis).</summary>

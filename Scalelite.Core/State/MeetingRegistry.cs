@@ -111,6 +111,17 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
     public async Task RecordAsync(MeetingRecord record, TimeSpan ttl)
     {
         var member = record.Key;
+        var tx = Db.CreateTransaction();
+        _ = tx.KeyDeleteAsync(HashKey(member));
+        _ = tx.HashSetAsync(HashKey(member), [.. Fields(record)]);
+        _ = tx.KeyExpireAsync(HashKey(member), ttl);
+        _ = tx.SetAddAsync(ServerSetKey(record.ServerId), member);
+        await tx.ExecuteAsync();
+        await PublishChangeAsync(member);
+    }
+
+    private static List<HashEntry> Fields(MeetingRecord record)
+    {
         var fields = new List<HashEntry>
         {
             new("s", record.ServerId),
@@ -141,13 +152,52 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
             fields.Add(new("r", record.CreateResponse));
         }
 
-        var tx = Db.CreateTransaction();
-        _ = tx.KeyDeleteAsync(HashKey(member));
-        _ = tx.HashSetAsync(HashKey(member), [.. fields]);
-        _ = tx.KeyExpireAsync(HashKey(member), ttl);
-        _ = tx.SetAddAsync(ServerSetKey(record.ServerId), member);
-        await tx.ExecuteAsync();
+        return fields;
+    }
+
+    // KEYS: the meeting's hash. ARGV: member, server, the owner it may replace ('' for none), ttl, voice bridge, then the
+    // hash's fields and values. Returns {1} once recorded (or already owned by that server), {0, owner} when another
+    // server owns it.
+    private const string RecordUnlessOwnedLua = """
+        local s = redis.call('HGET', KEYS[1], 's')
+        if s == ARGV[2] then return {1} end
+        if s and s ~= ARGV[3] then return {0, s} end
+        if s then
+          redis.call('SREM', 'sl:srv:' .. s .. ':m', ARGV[1])
+          local vb = redis.call('HGET', KEYS[1], 'vb')
+          if vb and vb ~= ARGV[5] and redis.call('GET', 'sl:vb:' .. vb) == ARGV[1] then redis.call('DEL', 'sl:vb:' .. vb) end
+        end
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+        redis.call('EXPIRE', KEYS[1], ARGV[4])
+        redis.call('SADD', 'sl:srv:' .. ARGV[2] .. ':m', ARGV[1])
+        if ARGV[5] ~= '' then redis.call('SET', 'sl:vb:' .. ARGV[5], ARGV[1], 'EX', ARGV[4], 'NX') end
+        return {1}
+        """;
+
+    /// <summary>
+    /// Records an owner found or placed while Redis was down, unless another server owns the meeting by now (other than
+    /// <paramref name="replacing"/>, an owner the caller has decided to displace). Returns that other owner, or null
+    /// once recorded. The meeting's voice bridge is reserved for it, unless another meeting holds the number.
+    /// </summary>
+    public async Task<string?> RecordUnlessOwnedElsewhereAsync(MeetingRecord record, TimeSpan ttl, string? replacing = null)
+    {
+        var member = record.Key;
+        var args = new List<RedisValue> { member, record.ServerId, replacing ?? string.Empty, (long)ttl.TotalSeconds, record.VoiceBridge ?? string.Empty };
+        foreach (var field in Fields(record))
+        {
+            args.Add(field.Name);
+            args.Add(field.Value);
+        }
+
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RecordUnlessOwnedLua, [HashKey(member)], [.. args]))!;
+        if ((int)result[0] == 0)
+        {
+            return result[1].ToString();
+        }
+
         await PublishChangeAsync(member);
+        return null;
     }
 
     /// <summary>Raised in this process, before the change is published to the other replicas.</summary>
@@ -223,6 +273,32 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
         batch.Execute();
         var results = await Task.WhenAll(reads);
         return [.. results.Select(members => (IReadOnlyList<string>)[.. members.Select(m => m.ToString())])];
+    }
+
+    /// <summary>
+    /// The internalMeetingIDs the registry holds for these meeting keys, read in one pipelined batch; a key without one
+    /// is left out. Read before forgetting meetings, so that their end can be told with the ID the BBB node knows.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> InternalMeetingIdsAsync(IReadOnlyCollection<string> members)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (members.Count == 0)
+        {
+            return found;
+        }
+
+        var batch = Db.CreateBatch();
+        var reads = members.Select(m => (Member: m, Read: batch.HashGetAsync(HashKey(m), "i"))).ToList();
+        batch.Execute();
+        foreach (var (member, read) in reads)
+        {
+            if (await read is { IsNullOrEmpty: false } value)
+            {
+                found[member] = value.ToString();
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Forgets every meeting of a server (it went offline, or an operator panicked it).</summary>
@@ -311,6 +387,13 @@ public sealed class MeetingRegistry(IConnectionMultiplexer redis, TimeProvider t
     public Task<bool> IsAuthoritativeAsync() => Db.KeyExistsAsync(ReadyKey);
 
     private const string EpochKey = "sl:epoch";
+
+    /// <summary>
+    /// Makes misses untrusted again, as a flush does: until the poller completes a cycle, a miss is checked against
+    /// the servers. Called when Redis answers again after an outage, during which other replicas may have placed
+    /// meetings that only they know of yet; the epoch goes too, so a cycle that began before cannot vouch.
+    /// </summary>
+    public Task DistrustAsync() => Db.KeyDeleteAsync([ReadyKey, EpochKey]);
 
     private static readonly LuaScript MarkReadyScript = LuaScript.Prepare("""
         if redis.call('GET', @epochKey) ~= @epoch then return 0 end

@@ -17,7 +17,8 @@ namespace Scalelite.Poller.Polling;
 /// delays the verdict on the others. The probe is <see cref="ServerProbe"/>, its result takes effect through
 /// <see cref="ServerHealth"/> (hysteresis, going offline, the audit trail) and the load through
 /// <see cref="LoadCalculator.Settle"/>; this class only puts them in order. PostgreSQL gets the durable record
-/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership. While PostgreSQL
+/// (state, health, observations) in one save; Redis gets the load ranking and meeting ownership (reconciled with what
+/// each server reports by <see cref="MeetingReconciliation"/>). While PostgreSQL
 /// does not answer, the cycle goes on with the servers as the last cycle left them and publishes its verdicts through
 /// Redis instead (<see cref="ServerRecords"/>), so health is never judged blind.</para>
 /// <para>At pool scale the cycle's own cost is Redis round trips, not the probes: the reservations and the
@@ -26,6 +27,15 @@ namespace Scalelite.Poller.Polling;
 /// The load is written by <see cref="LoadRanking.SettleAsync(string, double, double, bool, IReadOnlyCollection{string}, IReadOnlyCollection{string})"/>,
 /// which adds the seats of creates placed after the reservations were read, so a poll never erases a reservation
 /// it did not see.</para>
+/// <para><b>While Redis is down</b> (<see cref="IRedisBreaker"/> open, or a Redis step fails and opens it) every Redis
+/// step is best effort and skipped: the cycle still probes, judges health and load from the probes alone (no
+/// reservations are known, so none are counted) and writes PostgreSQL, so a server that dies meanwhile is offline on
+/// the record and, through the record, in every API replica's snapshot. Ranking, ownership healing and the published
+/// verdicts wait. When Redis answers again (the breaker's recovery calls <see cref="RedisReturned"/>) the next cycle
+/// republishes: every server's load is settled as in any cycle (an offline one leaves the ranking), and the meetings
+/// of every offline server are forgotten in the registry, since a server that went offline during the outage could
+/// not have its meetings forgotten then. A cycle that could not reconcile every server does not mark the registry
+/// authoritative.</para>
 /// </remarks>
 public sealed partial class PollCycle(
     IDbContextFactory<ScaleliteDbContext> dbFactory,
@@ -40,7 +50,8 @@ public sealed partial class PollCycle(
     ILogger<PollCycle> logger,
     ServerEventLog events,
     ServerRecords records,
-    SplitMeetings splits,
+    MeetingReconciliation reconciliation,
+    IRedisBreaker breaker,
     PollTracker tracker)
 {
     private const string Actor = "poller";
@@ -50,11 +61,23 @@ public sealed partial class PollCycle(
     private static readonly Counter<long> ProbeFailures = Meter.CreateCounter<long>("scalelite.poller.probe.failures", description: "Failed server polls.");
     private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("scalelite.poller.server.transitions", description: "Servers going online or offline.");
 
+    private static readonly IReadOnlyDictionary<string, SeatReservation> NoReservations = new Dictionary<string, SeatReservation>();
+
+    // Set when Redis returns: the next cycle that reaches it republishes what the outage kept from it.
+    private int _republish;
+
+    /// <summary>The breaker's recovery step: Redis answers again after an outage (see the remarks).</summary>
+    public Task RedisReturned(CancellationToken ct)
+    {
+        Volatile.Write(ref _republish, 1);
+        return Task.CompletedTask;
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
         var started = time.GetTimestamp();
         var cycleStart = time.GetUtcNow();
-        var epoch = await registry.BeginCycleAsync();
+        var epoch = await RedisAsync(registry.BeginCycleAsync);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await records.LoadAsync(db, ct) is not { } polled)
         {
@@ -67,10 +90,9 @@ public sealed partial class PollCycle(
 
         // Read after the probes, so that every reservation a probe's answer could already reflect is seen.
         var ids = servers.Select(s => s.Id).ToList();
-        var reservationsRead = ranking.ReservationsAsync(ids);
-        var registeredRead = registry.ServerMeetingsAsync(ids);
-        var reservations = await reservationsRead;
-        var registered = await registeredRead;
+        var redis = await RedisAsync(() => ReadRedisAsync(ids));
+        var reservations = redis?.Reservations ?? ids.Distinct(StringComparer.Ordinal).ToDictionary(id => id, _ => NoReservations, StringComparer.Ordinal);
+        var registered = redis?.Registered ?? [.. ids.Select(_ => (IReadOnlyList<string>)[])];
 
         // One server after the other on this thread, as the DbContext requires; each one's Redis work is left running,
         // and all of it is awaited together.
@@ -78,10 +100,14 @@ public sealed partial class PollCycle(
         var writes = new Task[servers.Count];
         for (var i = 0; i < servers.Count; i++)
         {
-            writes[i] = ApplyAsync(db, servers[i], probes[i], reservations[servers[i].Id], registered[i], context);
+            writes[i] = ApplyAsync(db, servers[i], probes[i], reservations[servers[i].Id], registered[i], context, withRedis: redis is not null);
         }
 
         await Task.WhenAll(writes);
+        if (redis is not null && Interlocked.Exchange(ref _republish, 0) == 1)
+        {
+            await ForgetOfflineAsync(servers);
+        }
 
         // Which server runs which recorded meeting: retiring a server waits for those recordings to arrive.
         var recorded = servers.Zip(probes)
@@ -93,10 +119,10 @@ public sealed partial class PollCycle(
             await DrainAsync(db, servers, probes, ct);
         }
 
-        if (servers.Zip(probes).All(p => p.Second.Success || !p.First.Online))
+        if (redis is not null && epoch is not null && servers.Zip(probes).All(p => p.Second.Success || !p.First.Online))
         {
             // Every server still online answered, so all their meetings are in the registry: a miss can be trusted again.
-            await registry.MarkAuthoritativeAsync(epoch);
+            await RedisAsync(async () => (object)await registry.MarkAuthoritativeAsync(epoch));
         }
 
         tracker.CycleFinished(servers, probes);
@@ -105,9 +131,57 @@ public sealed partial class PollCycle(
 
     private sealed record CycleContext(DateTimeOffset Cutoff, TimeSpan MeetingTtl);
 
+    private sealed record RedisView(
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, SeatReservation>> Reservations, IReadOnlyList<IReadOnlyList<string>> Registered);
+
+    private async Task<RedisView> ReadRedisAsync(IReadOnlyList<string> ids)
+    {
+        var reservations = ranking.ReservationsAsync(ids);
+        var registered = registry.ServerMeetingsAsync(ids);
+        return new RedisView(await reservations, await registered);
+    }
+
+    /// <summary>A Redis step of the cycle: skipped while the breaker is open, and null when Redis fails it (which opens the breaker).</summary>
+    private async Task<T?> RedisAsync<T>(Func<Task<T>> step)
+        where T : class
+    {
+        if (breaker.IsOpen)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await step();
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>After a Redis outage: forgets the meetings of every offline server, which going offline could not do meanwhile.</summary>
+    private async Task ForgetOfflineAsync(List<Server> servers)
+    {
+        var offline = servers.Where(s => !s.Online).Select(s => s.Id).ToList();
+        var forgotten = await RedisAsync(() => Task.WhenAll(offline.Select(registry.ForgetServerAsync)));
+        if (forgotten is null)
+        {
+            // Redis failed again: its next recovery asks for this once more.
+            return;
+        }
+
+        var count = forgotten.Sum(f => f.Count);
+        if (count > 0)
+        {
+            Log.ForgotAfterOutage(logger, count, offline.Count);
+        }
+    }
+
     /// <summary>One server's share of the cycle: its verdict and load on the record, then its ranking and meetings in Redis.</summary>
     private async Task ApplyAsync(
-        ScaleliteDbContext db, Server server, ProbeResult result, IReadOnlyDictionary<string, SeatReservation> reservations, IReadOnlyList<string> registered, CycleContext cycle)
+        ScaleliteDbContext db, Server server, ProbeResult result, IReadOnlyDictionary<string, SeatReservation> reservations, IReadOnlyList<string> registered, CycleContext cycle,
+        bool withRedis)
     {
         var settled = result.Success ? load.Settle(result.Meetings, server.LoadMultiplier, reservations, cycle.Cutoff) : null;
         if (!result.Success)
@@ -123,10 +197,15 @@ public sealed partial class PollCycle(
             Transitions.Add(1, new KeyValuePair<string, object?>("to", change.IsOnline ? "online" : "offline"));
         }
 
+        if (!withRedis)
+        {
+            return;
+        }
+
         var tasks = new List<Task>(2);
         if (result.Success && server.Online)
         {
-            tasks.Add(ReconcileAsync(ServerSnapshot.From(server), result.Meetings, registered, cycle));
+            tasks.Add(reconciliation.ReconcileAsync(ServerSnapshot.From(server), result.Meetings, registered, cycle.Cutoff, cycle.MeetingTtl));
         }
 
         // A failed probe of a server still placeable leaves its ranking as the creates since the last poll made it.
@@ -137,7 +216,15 @@ public sealed partial class PollCycle(
             tasks.Add(ranking.SettleAsync(server.Id, server.Load ?? 0, settled?.Observation.HintLoad ?? 0, placeable, settled?.Accounted ?? [], settled?.Dropped ?? []));
         }
 
-        await Task.WhenAll(tasks);
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            // Redis went away during the cycle: the record is saved all the same, and the cycles after its return
+            // settle the ranking and heal ownership again.
+        }
     }
 
     /// <summary>
@@ -161,7 +248,12 @@ public sealed partial class PollCycle(
             if (changed == 1)
             {
                 events.Add(db, server.Id, ServerActions.Drained, Actor, "cordoned and no meetings left", ServerState.Cordoned, ServerState.Disabled);
-                await ranking.RemoveAsync(server.Id);
+                // Best effort: while Redis is down, the first cycle that reaches it settles the disabled server out of the ranking.
+                await RedisAsync(async () =>
+                {
+                    await ranking.RemoveAsync(server.Id);
+                    return string.Empty;
+                });
                 Log.Drained(logger, server.Id);
                 drained = true;
             }
@@ -173,36 +265,13 @@ public sealed partial class PollCycle(
         }
     }
 
-    /// <summary>
-    /// Brings the registry in line with what the server reports: meetings it no longer runs are forgotten
-    /// (unless placed after the poll began, so a create in flight is never undone), and meetings it runs
-    /// that the registry lacks (after a Redis loss) are adopted, or ended when empty if another server owns them
-    /// (<see cref="SplitMeetings"/>).
-    /// </summary>
-    private async Task ReconcileAsync(ServerSnapshot server, IReadOnlyList<ObservedMeeting> reported, IReadOnlyList<string> registered, CycleContext cycle)
-    {
-        var serverId = server.Id;
-        var reportedKeys = new HashSet<string>(reported.Select(m => m.Member), StringComparer.Ordinal);
-        var stale = registered.Where(m => !reportedKeys.Contains(m)).ToList();
-        var known = new HashSet<string>(registered, StringComparer.Ordinal);
-        var work = new List<Task>(stale.Count + reported.Count);
-        // The registry's Lua re-checks owner and placement time at the moment it runs, so a meeting placed or
-        // re-placed since SMEMBERS was read survives even though it is in this list.
-        work.AddRange(stale.Select(member => registry.ForgetIfStaleAsync(member, serverId, cycle.Cutoff)));
-        work.AddRange(reported.Select(meeting => known.Contains(meeting.Member)
-            ? registry.TouchAsync(meeting.Member, cycle.MeetingTtl)
-            : splits.AdoptOrEndAsync(server, meeting, cycle.MeetingTtl)));
-        await Task.WhenAll(work);
-        if (stale.Count > 0)
-        {
-            await registry.PruneServerSetAsync(serverId, stale);
-        }
-    }
-
     private static partial class Log
     {
         [LoggerMessage(LogLevel.Warning, "Server {ServerId} poll failed: {Error}")]
         public static partial void ProbeFailed(ILogger logger, string serverId, string? error);
+
+        [LoggerMessage(LogLevel.Warning, "Redis answers again: forgot {Count} meetings of the {Servers} offline servers, which went offline or stayed so while it was down")]
+        public static partial void ForgotAfterOutage(ILogger logger, int count, int servers);
 
         [LoggerMessage(LogLevel.Information, "Server {ServerId} was cordoned and has no meetings left: disabled")]
         public static partial void Drained(ILogger logger, string serverId);

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
+using Scalelite.Core.State;
 
 namespace Scalelite.Poller.Polling;
 
 /// <summary>Runs a <see cref="PollCycle"/> every <c>POLL_INTERVAL</c>, once the database is migrated.</summary>
-public sealed partial class PollerService(PollCycle cycle, DatabaseMigrator migrator, IOptions<PollerOptions> options, TimeProvider time, ILogger<PollerService> logger)
+public sealed partial class PollerService(
+    PollCycle cycle, DatabaseMigrator migrator, IRedisBreaker breaker, IOptions<PollerOptions> options, TimeProvider time, ILogger<PollerService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -18,10 +20,13 @@ public sealed partial class PollerService(PollCycle cycle, DatabaseMigrator migr
             {
                 await cycle.RunAsync(stoppingToken);
             }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && breaker.Trips(ex))
+            {
+                // Neither store's outage fails a cycle (its Redis steps are best effort, and PostgreSQL's absence is
+                // covered by ServerRecords); should one slip through, the breaker logs it once, not each cycle.
+            }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // A Redis outage fails this cycle only; the next one tries again. (A PostgreSQL outage does not fail it:
-                // the cycle goes on from memory, see ServerRecords.)
                 Log.CycleFailed(logger, ex);
             }
         }

@@ -3,6 +3,7 @@ using Scalelite.Core.Diagnostics;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool.Health;
 using Scalelite.Core.Recordings;
+using Scalelite.Core.State;
 
 namespace Scalelite.Poller.Polling;
 
@@ -27,8 +28,11 @@ public sealed record PolledServers(List<Server> Servers, bool FromDatabase);
 /// (state, URL, secret, tag, multiplier) always come from PostgreSQL: nobody can change them while it is down. A
 /// recorded meeting kept from the outage is written with the cycle's time as last seen, a little later than it was:
 /// a server's retirement waits that much longer for its recordings, never less.</para>
+/// <para>Publishing and withdrawing the verdicts is best effort behind <see cref="IRedisBreaker"/>: while Redis is down
+/// too, the verdicts reach no API replica (each keeps routing on the snapshot it holds) and are published by the first
+/// cycle that reaches Redis; a withdrawal Redis missed is tried again by the next cycle.</para>
 /// </remarks>
-public sealed class ServerRecords(UnsavedVerdicts verdicts, TimeProvider time, ILogger<ServerRecords> logger)
+public sealed class ServerRecords(UnsavedVerdicts verdicts, IRedisBreaker breaker, TimeProvider time, ILogger<ServerRecords> logger)
 {
     private readonly OutageLog _outage = new(logger, "PostgreSQL", time);
     private readonly Dictionary<string, (string ServerId, string MeetingId)> _recorded = new(StringComparer.Ordinal);
@@ -82,9 +86,8 @@ public sealed class ServerRecords(UnsavedVerdicts verdicts, TimeProvider time, I
                 _unsaved = false;
                 _events = [];
                 _recorded.Clear();
-                if (_published)
+                if (_published && await RedisAsync(verdicts.WithdrawAsync))
                 {
-                    await verdicts.WithdrawAsync();
                     _published = false;
                 }
 
@@ -103,9 +106,29 @@ public sealed class ServerRecords(UnsavedVerdicts verdicts, TimeProvider time, I
             _recorded[internalMeetingId] = (serverId, meetingId);
         }
 
-        await verdicts.PublishAsync(polled.Servers);
+        await RedisAsync(() => verdicts.PublishAsync(polled.Servers));
+        // Even when Redis missed this one, an earlier publication may stand: the first save withdraws whatever is there.
         _published = true;
         return false;
+    }
+
+    /// <summary>A Redis step: false when it was skipped (the breaker is open) or Redis failed it.</summary>
+    private async Task<bool> RedisAsync(Func<Task> step)
+    {
+        if (breaker.IsOpen)
+        {
+            return false;
+        }
+
+        try
+        {
+            await step();
+            return true;
+        }
+        catch (Exception e) when (breaker.Trips(e))
+        {
+            return false;
+        }
     }
 
     /// <summary>Lays what the cycles during the outage observed over the record just read, and re-adds their audit events.</summary>

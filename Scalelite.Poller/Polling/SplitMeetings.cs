@@ -1,4 +1,5 @@
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
 using Scalelite.Core.State;
 
@@ -16,14 +17,20 @@ namespace Scalelite.Poller.Polling;
 /// poll is out is recorded before the poll reads the registry or wins the adoption, so it is never taken for a stale
 /// copy of itself.</para>
 /// </remarks>
-public sealed partial class SplitMeetings(MeetingRegistry registry, BbbClient client, ILogger<SplitMeetings> logger)
+public sealed partial class SplitMeetings(MeetingRegistry registry, BbbClient client, MeetingEvents events, ILogger<SplitMeetings> logger)
 {
     /// <summary>Adopts <paramref name="meeting"/> for <paramref name="server"/> if nobody owns it; ends it there if another server does and it is empty.</summary>
     public async Task AdoptOrEndAsync(ServerSnapshot server, ObservedMeeting meeting, TimeSpan ttl)
     {
         var tenantId = meeting.TenantId ?? string.Empty;
-        if (await registry.AdoptAsync(tenantId, meeting.MeetingId, server.Id, meeting.CreatedAt, meeting.InternalMeetingId, ttl, meeting.VoiceBridge)
-            || meeting.Participants > 0)
+        var identity = MeetingIdentity.On(server, tenantId, meeting.MeetingId, meeting.InternalMeetingId);
+        if (await registry.AdoptAsync(tenantId, meeting.MeetingId, server.Id, meeting.CreatedAt, meeting.InternalMeetingId, ttl, meeting.VoiceBridge))
+        {
+            events.Adopted(identity, meeting.CreatedAt, "the poller found it running and nobody owned it");
+            return;
+        }
+
+        if (meeting.Participants > 0)
         {
             return;
         }
@@ -37,20 +44,17 @@ public sealed partial class SplitMeetings(MeetingRegistry registry, BbbClient cl
         var ended = await client.GetAsync(server, "end", new BbbParameters().Add("meetingID", meeting.MeetingId));
         if (ended.IsSuccess)
         {
-            Log.Ended(logger, meeting.Member, server.Id, owner);
+            events.Ended(identity, MeetingEndCause.StaleCopy, $"it was empty, and server {owner} owns the meeting");
         }
         else
         {
-            Log.EndFailed(logger, meeting.Member, server.Id, ended.Error ?? ended.MessageKey);
+            Log.EndFailed(logger, ended.Error ?? ended.MessageKey, identity.MeetingId, identity.InternalMeetingId ?? string.Empty, server.Id, identity.ServerHost!, tenantId);
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(LogLevel.Information, "Ended the stale copy of meeting {MeetingKey} on server {ServerId}: it is empty, and server {OwnerId} owns the meeting")]
-        public static partial void Ended(ILogger logger, string meetingKey, string serverId, string ownerId);
-
-        [LoggerMessage(LogLevel.Warning, "Could not end the stale copy of meeting {MeetingKey} on server {ServerId} ({Error}); the next poll tries again")]
-        public static partial void EndFailed(ILogger logger, string meetingKey, string serverId, string? error);
+        [LoggerMessage(LogLevel.Warning, "Could not end a stale copy of a meeting ({error}); the next poll tries again; meetingID={meetingID} internalMeetingID={internalMeetingID} serverId={serverId} serverHost={serverHost} tenant={tenant}")]
+        public static partial void EndFailed(ILogger logger, string? error, string meetingId, string internalMeetingId, string serverId, string serverHost, string tenant);
     }
 }

@@ -7,14 +7,16 @@ using Scalelite.RecordingSync.Importing;
 
 namespace Scalelite.RecordingSync.Callbacks;
 
-/// <summary>Delivers pending recording-ready callbacks, retrying with exponential backoff, and records each outcome.</summary>
+/// <summary>Delivers pending recording-ready and analytics callbacks, retrying with exponential backoff, and records each outcome.</summary>
 /// <remarks>
 /// Deliveries are rows in <c>callbacks</c>, written in the import's transaction, so a callback is never lost to a
 /// crash and never announced for a recording that was not committed. Each due row is POSTed as BBB posts it
 /// (<c>signed_parameters=&lt;JWT&gt;</c>, form-encoded); a 2xx answer marks it delivered, anything else schedules
 /// the next attempt after <c>CallbackRetryDelay × 2^(attempts-1)</c> (at most an hour) until <c>CallbackAttempts</c>
 /// are used up. A crash after a POST and before its row is updated repeats that POST once: delivery is at least once,
-/// as with BBB itself.
+/// as with BBB itself. Analytics rows (queued by the API's relay, with the server's JSON body) are POSTed as JSON
+/// the way Scalelite forwards them: <c>Authorization: Bearer</c> an HS512 token whose only claim is an <c>exp</c>
+/// 24 hours ahead. They are sent even with recordings disabled: analytics do not depend on them.
 /// </remarks>
 public sealed partial class CallbackSender(
     IDbContextFactory<ScaleliteDbContext> databases,
@@ -27,15 +29,13 @@ public sealed partial class CallbackSender(
     ILogger<CallbackSender> logger) : BackgroundService
 {
     public const string HttpClientName = "callbacks";
+
+    /// <summary>The User-Agent Scalelite forwards analytics with; some receivers log or match it.</summary>
+    private const string AnalyticsUserAgent = "BigBlueButton Analytics Callback";
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.Disabled)
-        {
-            return;
-        }
-
         await migrator.Migrated.WaitAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -65,7 +65,7 @@ public sealed partial class CallbackSender(
         await using var db = await databases.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         var due = await db.Set<Callback>()
-            .Where(c => c.Status == CallbackStatus.Pending && c.RecordId != null && c.NextAttemptAt <= now)
+            .Where(c => c.Status == CallbackStatus.Pending && (c.RecordId != null || c.Payload != null) && c.NextAttemptAt <= now)
             .OrderBy(c => c.NextAttemptAt)
             .Take(50)
             .ToListAsync(ct);
@@ -79,7 +79,7 @@ public sealed partial class CallbackSender(
                 callback.DeliveredAt = time.GetUtcNow();
                 callback.LastError = null;
                 metrics.Callback("delivered");
-                Log.Delivered(logger, callback.RecordId!, callback.Url);
+                Log.Delivered(logger, callback.Kind, callback.RecordId ?? callback.MeetingId, callback.Url, callback.MeetingId, callback.InternalMeetingId ?? callback.RecordId ?? string.Empty, callback.TenantId);
             }
             else
             {
@@ -88,7 +88,7 @@ public sealed partial class CallbackSender(
                 {
                     callback.Status = CallbackStatus.Failed;
                     metrics.Callback("failed");
-                    Log.GaveUp(logger, callback.RecordId!, callback.Url, callback.Attempts, error);
+                    Log.GaveUp(logger, callback.Kind, callback.RecordId ?? callback.MeetingId, callback.Url, callback.Attempts, error, callback.MeetingId, callback.InternalMeetingId ?? callback.RecordId ?? string.Empty, callback.TenantId);
                 }
                 else
                 {
@@ -114,11 +114,21 @@ public sealed partial class CallbackSender(
             return "no secret to sign with";
         }
 
-        var jwt = CallbackSigner.Sign(secret, callback.MeetingId, callback.RecordId!);
         try
         {
-            using var content = new FormUrlEncodedContent([new("signed_parameters", jwt)]);
-            using var response = await http.CreateClient(HttpClientName).PostAsync(new Uri(callback.Url), content, ct);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(callback.Url));
+            if (callback.Kind == CallbackStatus.Analytics)
+            {
+                request.Content = new StringContent(callback.Payload ?? "{}", System.Text.Encoding.UTF8, "application/json");
+                request.Headers.Authorization = new("Bearer", CallbackSigner.SignAnalytics(secret, time.GetUtcNow()));
+                request.Headers.TryAddWithoutValidation("User-Agent", AnalyticsUserAgent);
+            }
+            else
+            {
+                request.Content = new FormUrlEncodedContent([new("signed_parameters", CallbackSigner.Sign(secret, callback.MeetingId, callback.RecordId!))]);
+            }
+
+            using var response = await http.CreateClient(HttpClientName).SendAsync(request, ct);
             return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
@@ -129,11 +139,15 @@ public sealed partial class CallbackSender(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Recording-ready callback for {RecordId} delivered to {Url}")]
-        public static partial void Delivered(ILogger logger, string recordId, string url);
+        // Named as the meeting events name a meeting (MeetingEvents), so a search for either ID finds the callback too.
+        // BBB's record ID is the meeting's internalMeetingID: it stands in when the create's answer was not kept.
+        private const string Fields = "; meetingID={meetingID} internalMeetingID={internalMeetingID} tenant={tenant}";
 
-        [LoggerMessage(2, LogLevel.Warning, "Recording-ready callback for {RecordId} to {Url} failed after {Attempts} attempts: {Error}")]
-        public static partial void GaveUp(ILogger logger, string recordId, string url, int attempts, string error);
+        [LoggerMessage(1, LogLevel.Information, "The {Kind} callback for {Id} was delivered to {Url}" + Fields)]
+        public static partial void Delivered(ILogger logger, string kind, string id, string url, string meetingId, string internalMeetingId, string tenant);
+
+        [LoggerMessage(2, LogLevel.Warning, "The {Kind} callback for {Id} to {Url} failed after {Attempts} attempts: {Error}" + Fields)]
+        public static partial void GaveUp(ILogger logger, string kind, string id, string url, int attempts, string error, string meetingId, string internalMeetingId, string tenant);
 
         [LoggerMessage(3, LogLevel.Warning, "A callback delivery pass failed: {Error}")]
         public static partial void PassFailed(ILogger logger, string error);

@@ -1,8 +1,5 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 
 namespace Scalelite.RecordingSync.Callbacks;
@@ -19,20 +16,17 @@ internal sealed class LoadBalancerCallbackSecrets(IOptions<ScaleliteOptions> opt
     public string? SecretFor(string tenantId) => options.Value.SecretList() is [var first, ..] ? first : null;
 }
 
-/// <summary>Signs a recording-ready notification as BBB does: an HS256 JWT of <c>{"meeting_id", "record_id"}</c>.</summary>
-/// <remarks>
-/// Written out rather than taken from a JWT library because those refuse HMAC keys under 256 bits, while BBB (and
-/// the LMS verifying the token) use the shared secret as it is, whatever its length.
-/// </remarks>
+/// <summary>Signs the callbacks the load balancer sends in BBB's place (the JWT itself is <see cref="HmacJwt"/>'s).</summary>
 public static class CallbackSigner
 {
-    private static readonly byte[] Header = Encoding.UTF8.GetBytes("""{"alg":"HS256","typ":"JWT"}""");
+    /// <summary>How long an analytics callback's token is valid, as BBB and Scalelite sign it.</summary>
+    public static readonly TimeSpan AnalyticsValidity = TimeSpan.FromHours(24);
 
-    public static string Sign(string secret, string meetingId, string recordId)
-    {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["meeting_id"] = meetingId, ["record_id"] = recordId });
-        var signingInput = $"{Base64Url.EncodeToString(Header)}.{Base64Url.EncodeToString(payload)}";
-        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.ASCII.GetBytes(signingInput));
-        return $"{signingInput}.{Base64Url.EncodeToString(signature)}";
-    }
+    /// <summary>A recording-ready notification as BBB signs it: an HS256 JWT of <c>{"meeting_id", "record_id"}</c>.</summary>
+    public static string Sign(string secret, string meetingId, string recordId) =>
+        HmacJwt.Sign(secret, HmacJwt.HS256, new Dictionary<string, string> { ["meeting_id"] = meetingId, ["record_id"] = recordId });
+
+    /// <summary>An analytics callback's bearer token as Scalelite signs it: HS512, only an <c>exp</c> 24 hours ahead.</summary>
+    public static string SignAnalytics(string secret, DateTimeOffset now) =>
+        HmacJwt.Sign(secret, HmacJwt.HS512, new Dictionary<string, long> { ["exp"] = (now + AnalyticsValidity).ToUnixTimeSeconds() });
 }

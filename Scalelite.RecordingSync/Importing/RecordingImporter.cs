@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Persistence.Recordings;
 using Scalelite.Core.Recordings;
@@ -47,6 +48,7 @@ public sealed partial class RecordingImporter(
     RecordingFiles files,
     IImportProbe probe,
     RecordingSyncMetrics metrics,
+    MeetingEvents events,
     TimeProvider time,
     ILogger<RecordingImporter> logger)
 {
@@ -99,12 +101,43 @@ public sealed partial class RecordingImporter(
             var delay = time.GetUtcNow() - arrivedAt;
             metrics.Imported(delay);
             metrics.Listed(time.GetUtcNow(), time.GetUtcNow() - parsed.Max(p => p.EndTime));
-            Log.Imported(logger, name, recordId, parsed.Count, delay.TotalSeconds);
+            var first = parsed[0];
+            var (serverId, serverHost) = await OriginAsync(first.InternalMeetingId, ct);
+            events.RecordingImported(
+                new MeetingIdentity(first.ToRecording(options.Value.ImportUnpublished).TenantId, first.MeetingId, first.InternalMeetingId, serverId, serverHost),
+                recordId, [.. parsed.Select(p => p.Format)], name, delay, parsed.Max(p => p.EndTime));
             return ImportOutcome.Imported;
         }
         finally
         {
             RecordingFiles.DeleteLeftover(work);
+        }
+    }
+
+    /// <summary>
+    /// The server that ran the recorded meeting, for the import's log line and trace: as the meeting history has it,
+    /// else as the poller saw it recording. Unknown (nulls) when neither knows, or PostgreSQL does not answer now.
+    /// </summary>
+    private async Task<(string? ServerId, string? ServerHost)> OriginAsync(string internalMeetingId, CancellationToken ct)
+    {
+        try
+        {
+            await using var db = await databases.CreateDbContextAsync(ct);
+            var history = await db.MeetingHistory.AsNoTracking().Where(h => h.InternalMeetingId == internalMeetingId)
+                .Select(h => new { h.ServerId, h.ServerHost }).FirstOrDefaultAsync(ct);
+            if (history?.ServerId is not null)
+            {
+                return (history.ServerId, history.ServerHost);
+            }
+
+            var seen = await db.RecordedMeetings.AsNoTracking().Where(r => r.InternalMeetingId == internalMeetingId)
+                .Select(r => new { r.ServerId, Url = db.Servers.Where(s => s.Id == r.ServerId).Select(s => s.Url).FirstOrDefault() })
+                .FirstOrDefaultAsync(ct);
+            return (seen?.ServerId, seen?.Url is { } url ? MeetingIdentity.HostOf(url) : null);
+        }
+        catch (Exception e) when (DatabaseOutage.IsOutage(e))
+        {
+            return (null, null);
         }
     }
 
@@ -162,6 +195,9 @@ public sealed partial class RecordingImporter(
             .SingleOrDefaultAsync(r => r.RecordId == first.RecordId, ct);
         if (recording is null)
         {
+            // As Scalelite: a new recording is protected when protection is on. A later archive of it keeps what
+            // the LMS may have set since with updateRecordings&protect=.
+            incoming.Protected = options.Value.ProtectedRecordingsEnabled;
             incoming.CreatedAt = now;
             incoming.UpdatedAt = now;
             recording = incoming;
@@ -300,9 +336,6 @@ public sealed partial class RecordingImporter(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Imported {Archive}: recording {RecordId}, {Formats} format(s), {DelaySeconds:F1} s after arrival")]
-        public static partial void Imported(ILogger logger, string archive, string recordId, int formats, double delaySeconds);
-
         [LoggerMessage(2, LogLevel.Warning, "Set aside {Archive} in failed/: {Reason}")]
         public static partial void Rejected(ILogger logger, string archive, string reason);
 

@@ -16,6 +16,9 @@ namespace Scalelite.RecordingSync.Importing;
 /// from the previous one, whatever woke the scanner in between), and a failure only holds its archive back from
 /// the scans woken by notifications before that. Counting the wait from the failure instead would skip the next
 /// scan whenever the import took any time, and the retry would come two intervals later.
+/// A failure is dated by the number of periodic scans started when the import failed, not by when its bookkeeping
+/// is done: a periodic scan that starts in between (and so sees the archive still in flight) is followed by a scan
+/// woken by the failure itself, so the retry comes with the first periodic scan after the failure whatever the order.
 /// </remarks>
 public sealed partial class SpoolImportService(
     RecordingImporter importer,
@@ -27,8 +30,10 @@ public sealed partial class SpoolImportService(
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
-    // Archives whose import failed for a temporary reason: left alone until the next periodic scan.
-    private readonly ConcurrentDictionary<string, byte> _waitForPeriodicScan = new(StringComparer.Ordinal);
+    // Archives whose import failed for a temporary reason, with the count of periodic scans started at the failure:
+    // left alone until a later periodic scan has started.
+    private readonly ConcurrentDictionary<string, long> _waitForPeriodicScan = new(StringComparer.Ordinal);
+    private long _periodicScans;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -63,7 +68,7 @@ public sealed partial class SpoolImportService(
             if (time.GetUtcNow() >= nextPeriodicScan)
             {
                 nextPeriodicScan = time.GetUtcNow() + o.PollInterval;
-                _waitForPeriodicScan.Clear();
+                Interlocked.Increment(ref _periodicScans);
             }
 
             var waitingForSettle = false;
@@ -77,13 +82,18 @@ public sealed partial class SpoolImportService(
             }
 
             running.RemoveAll(t => t.IsCompleted);
-            var untilPeriodic = nextPeriodicScan - time.GetUtcNow();
-            var next = waitingForSettle && readiness.MinimumGap < untilPeriodic ? readiness.MinimumGap : untilPeriodic;
-            using var timer = new CancellationTokenSource(next > TimeSpan.Zero ? next : TimeSpan.Zero, time);
+            var now = time.GetUtcNow();
+            var wakeAt = waitingForSettle && now + readiness.MinimumGap < nextPeriodicScan ? now + readiness.MinimumGap : nextPeriodicScan;
+            using var timer = new CancellationTokenSource(wakeAt > now ? wakeAt - now : TimeSpan.Zero, time);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timer.Token);
             try
             {
-                await _wake.Reader.ReadAsync(timeout.Token);
+                // The clock may have moved on between reading it and arming the timer (which counts from the arming),
+                // so look again once it is armed: a moment already passed is not waited for a second time.
+                if (time.GetUtcNow() < wakeAt)
+                {
+                    await _wake.Reader.ReadAsync(timeout.Token);
+                }
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
@@ -112,7 +122,8 @@ public sealed partial class SpoolImportService(
             }
 
             present.Add(file.FullName);
-            if (_inFlight.ContainsKey(file.FullName) || _waitForPeriodicScan.ContainsKey(file.FullName))
+            if (_inFlight.ContainsKey(file.FullName)
+                || (_waitForPeriodicScan.TryGetValue(file.FullName, out var failedAt) && failedAt == Volatile.Read(ref _periodicScans)))
             {
                 continue;
             }
@@ -124,6 +135,7 @@ public sealed partial class SpoolImportService(
             }
 
             _inFlight[file.FullName] = 0;
+            _waitForPeriodicScan.TryRemove(file.FullName, out _);
             running.Add(RunAsync(file.FullName, slots, ct));
         }
 
@@ -138,6 +150,7 @@ public sealed partial class SpoolImportService(
 
     private async Task RunAsync(string archive, SemaphoreSlim slots, CancellationToken ct)
     {
+        string? failure = null;
         try
         {
             await slots.WaitAsync(ct);
@@ -157,12 +170,21 @@ public sealed partial class SpoolImportService(
         {
             // Not the archive's fault: keep it and try again at the next periodic scan. Marked before the archive
             // leaves _inFlight (below), so a scan never sees it as neither.
-            _waitForPeriodicScan[archive] = 0;
-            Log.ImportFailed(logger, Path.GetFileName(archive), e.Message);
+            _waitForPeriodicScan[archive] = Volatile.Read(ref _periodicScans);
+            failure = e.Message;
         }
         finally
         {
             _inFlight.TryRemove(archive, out _);
+        }
+
+        if (failure is not null)
+        {
+            // A periodic scan that started since the failure skipped the archive as in flight: the scan woken here
+            // retries it on that scan's behalf (and passes it over otherwise). Logged last, so whoever hears of the
+            // failure finds the bookkeeping done.
+            Wake();
+            Log.ImportFailed(logger, Path.GetFileName(archive), failure);
         }
     }
 

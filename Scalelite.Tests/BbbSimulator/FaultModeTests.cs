@@ -108,4 +108,34 @@ public sealed class FaultModeTests : SimulatorTestBase
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(FaultMode.Ok, Server.FaultMode);
     }
+
+    [Fact]
+    public async Task Fault_LimitedToJoin_FailsOnlyJoinsWhileOtherCallsAnswer()
+    {
+        AssertSuccess(await CreateAsync("limited"));
+        using var set = await ControlAsync("/fault?mode=error&call=join");
+        Assert.Contains("\"calls\":[\"join\"]", await set.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var join = await Http.GetAsync(BbbSigner.Url(Server, "join", "meetingID=limited&fullName=Ann&role=VIEWER&redirect=false"));
+        Assert.Equal(HttpStatusCode.InternalServerError, join.StatusCode);
+        AssertSuccess(await CallAsync("getMeetingInfo", "meetingID=limited"));
+        AssertSuccess(await CallAsync("getMeetings"));
+
+        using var ok = await ControlAsync("/fault?mode=ok");
+        Assert.DoesNotContain("calls", await ok.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(Server.FaultCalls);
+        AssertSuccess(await CallAsync("join", "meetingID=limited&fullName=Ann&role=VIEWER&redirect=false"));
+    }
+
+    [Fact]
+    public async Task SetFault_HangForSomeCalls_ParksOnlyThoseCalls()
+    {
+        AssertSuccess(await CreateAsync("parked"));
+        Server.SetFault(FaultMode.Hang, calls: ["join", "end"]);
+        using var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+
+        await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.GetAsync(BbbSigner.Url(Server, "end", "meetingID=parked")));
+        AssertSuccess(await CallAsync("isMeetingRunning", "meetingID=parked"));
+        Assert.Equal(["end", "join"], Server.FaultCalls!.Order(StringComparer.Ordinal));
+    }
 }

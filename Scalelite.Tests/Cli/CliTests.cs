@@ -160,12 +160,49 @@ public sealed class ServerSyncPlanTests
     }
 
     [Fact]
-    public void Plan_Cordon_CordonsUnlistedEnabledServers()
+    public void Plan_Cordon_RemovesEmptyUnlistedServersAndCordonsBusyOnesAsScalelite()
     {
-        var plan = ServerSync.Plan(ServerSync.Parse(Yaml), Current, SyncMode.Cordon);
+        var busy = View("busy", "https://busy.example.com/bigbluebutton/api", "enabled") with { Meetings = 2 };
+        var plan = ServerSync.Plan(ServerSync.Parse(Yaml), [.. Current, busy], SyncMode.Cordon);
 
-        Assert.Equal("cordoned", Assert.Single(plan, s => s.ServerId == "gone").State);
+        Assert.Equal("remove", Assert.Single(plan, s => s.ServerId == "gone").Kind);
+        Assert.Equal("cordoned", Assert.Single(plan, s => s.ServerId == "busy").State);
         Assert.Equal("cordoned", Assert.Single(plan, s => s.Kind == "state" && s.ServerId == "c").State);
+    }
+
+    [Fact]
+    public void Parse_HostnameKeyAlone_IsAnEnabledServerAtThatHostAsScaleliteServersSync()
+    {
+        var desired = Assert.Single(ServerSync.Parse("servers:\n  bbb1.example.com:\n    secret: s1\n"));
+
+        Assert.Equal("bbb1.example.com", desired.Key);
+        Assert.Equal("https://bbb1.example.com/bigbluebutton/api", desired.Url);
+        Assert.Equal("enabled", desired.State);
+    }
+
+    [Fact]
+    public void Export_Servers_PrintsScaleliteServersYamlThatSyncReadsBack()
+    {
+        var servers = new[] { View("bbb1", "https://bbb1.example.com/bigbluebutton/api", "enabled", "s1", 2.5), View("bbb2", "https://bbb2.example.com/bigbluebutton/api", "cordoned", "s2") with { Tag = "gpu" } };
+
+        var yaml = ServerSync.Export(servers, verbose: true);
+
+        Assert.StartsWith("---", yaml, StringComparison.Ordinal);
+        var back = ServerSync.Parse(yaml);
+        Assert.Equal(["bbb1", "bbb2"], back.Select(d => d.Key));
+        Assert.Equal(2.5, back[0].LoadMultiplier);
+        Assert.Equal("s2", back[1].Secret);
+        Assert.Equal("gpu", back[1].Tag);
+        Assert.Empty(ServerSync.Plan(ServerSync.Parse(ServerSync.Export(servers, verbose: false)), [servers[0]], SyncMode.Keep));
+    }
+
+    [Fact]
+    public void ParseList_AddAllFile_ReadsUrlAndSecretAsScaleliteServersAddAll()
+    {
+        var list = ServerSync.ParseList("servers:\n  - url: https://a.example.com/bigbluebutton/api\n    secret: sa\n  - url: https://b.example.com/bigbluebutton/api\n    secret: sb\n");
+
+        Assert.Equal([("https://a.example.com/bigbluebutton/api", "sa"), ("https://b.example.com/bigbluebutton/api", "sb")], list);
+        Assert.Throws<FormatException>(() => ServerSync.ParseList("servers:\n  a:\n    url: x\n"));
     }
 
     [Fact]
@@ -267,7 +304,8 @@ public sealed class CliPoolTests(InfrastructureFixture infrastructure) : IClassF
 
             var (cordonExit, _, cordonErr) = await CliRunner.RunAsync(Args("cordon"));
             Assert.True(cordonExit == 0, cordonErr);
-            Assert.Equal(ServerState.Cordoned, (await admin.FindAsync(c, default))!.State);
+            // As Scalelite's cordon mode: a server the file lacks is removed once it has no meetings (c has none).
+            Assert.Null(await admin.FindAsync(c, default));
             Assert.Equal(ServerState.Enabled, (await admin.FindAsync(a, default))!.State);
 
             var (forceExit, _, forceErr) = await CliRunner.RunAsync(Args("force"));

@@ -50,7 +50,24 @@ public sealed class ClientIntegrationTests
         Assert.Null(services.GetService<TracerProvider>());
         var checks = services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations.Select(r => r.Name).ToList();
         Assert.Contains(HealthCheckNames.Postgres, checks);
-        Assert.Contains(HealthCheckNames.Redis, checks);
+        // Redis's check is the breaker's, which answers at once while Redis is known down, in place of the integration's.
+        var redis = Assert.Single(services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations, r => r.Name == HealthCheckNames.Redis);
+        Assert.IsType<Scalelite.Core.State.RedisBreaker>(redis.Factory(services));
+    }
+
+    [Fact]
+    public async Task AddScaleliteCore_RedisTimeout_BoundsEveryRedisWaitAndCommandsFailFastWhileDisconnected()
+    {
+        await using var services = Build(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__scalelite"] = "Host=127.0.0.1;Port=1;Username=postgres;Database=scalelite",
+            ["ConnectionStrings__redis"] = "127.0.0.1:1",
+            ["Redis__Timeout"] = "0.5",
+        });
+
+        var redis = services.GetRequiredService<IOptions<ConfigurationOptions>>().Value;
+        Assert.Equal((500, 500, 500), (redis.SyncTimeout, redis.AsyncTimeout, redis.ConnectTimeout));
+        Assert.False(redis.BacklogPolicy.QueueWhileDisconnected);
     }
 
     private static ServiceProvider Build(Dictionary<string, string> environment)

@@ -1,24 +1,46 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Scalelite.AppHost;
 using Scalelite.Tests.Infrastructure;
-using Scalelite.Tests.Support;
 
 namespace Scalelite.Tests.EndToEnd;
 
 /// <summary>
 /// The whole application, as <c>dotnet run --project Scalelite.AppHost</c> declares it, started once for the
 /// end-to-end tests through Aspire.Hosting.Testing: PostgreSQL, Redis, three simulated BBB servers registered through
-/// the CLI, and the three services. Ready once Aspire reports every simulated server online.
+/// the CLI, and the three services. Ready once Aspire reports every resource running and healthy, the registration
+/// step finished and every simulated server online, and the AppHost has written endpoints.json.
 /// </summary>
+/// <remarks>
+/// The tests get a system that is entirely up, so none of them needs a start-up deadline of its own. Readiness is
+/// awaited on Aspire's resource notifications, so on a quiet machine the fixture goes on the moment the last resource
+/// is ready; a resource that stops while starting fails it at once.
+/// </remarks>
 public sealed class ScaleliteAppFixture : IAsyncLifetime
 {
     public const int Simulators = 3;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// The one start-up deadline. About 20 s on a quiet 2-core machine, 35-60 s while other work keeps its load
+    /// average at 15-25 (each process gets a fraction of a core while a dozen processes JIT at once): five minutes
+    /// covers a loaded machine several times over and still ends a run whose start is broken.
+    /// </summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>The resources that must be running and healthy, as the dashboard lists them.</summary>
+    public static readonly IReadOnlyList<string> Resources = ["postgres", "scalelite", "redis", "simulators", "api", "poller", "recordingsync"];
+
+    /// <summary>How many of a resource's last console lines a start-up failure shows.</summary>
+    private const int LogTail = 20;
+
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _logs = new();
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -27,7 +49,7 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
 
     public string StateDirectory { get; } = Path.Combine(TestInfrastructure.RunDirectory, $"e2e-{Guid.NewGuid():N}"[..12]);
 
-    /// <summary>From the start of the AppHost until every simulator was online.</summary>
+    /// <summary>From the start of the AppHost until the whole system was ready.</summary>
     public TimeSpan ReadyAfter { get; private set; }
 
     public async Task InitializeAsync()
@@ -48,13 +70,91 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
 
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
-        await Task.WhenAll(Enumerable.Range(1, Simulators).Select(i =>
-            App.ResourceNotifications.WaitForResourceAsync($"sim-{i}", "Online", timeout.Token)));
-        var file = Path.Combine(StateDirectory, "endpoints.json");
-        await Eventually.TrueAsync(() => Task.FromResult(File.Exists(file)), TimeSpan.FromSeconds(10), "endpoints.json is written once the pool is ready");
-        Endpoints = ScaleliteEndpoints.Read(file)!;
+        var waits = new List<(string Name, Func<ResourceEvent, bool> Ready)>();
+        waits.AddRange(Resources.Select(name => (name, (Func<ResourceEvent, bool>)IsRunningAndHealthy)));
+        waits.Add((SimulatorExtensions.Registration, e => e.Snapshot.State?.Text == KnownResourceStates.Finished && e.Snapshot.ExitCode == 0));
+        waits.AddRange(Enumerable.Range(1, Simulators).Select(i => ($"sim-{i}", (Func<ResourceEvent, bool>)(e => e.Snapshot.State?.Text == "Online"))));
+        var pending = new ConcurrentDictionary<string, byte>(waits.Select(w => KeyValuePair.Create(w.Name, (byte)0)));
+        foreach (var name in waits.Select(w => w.Name).Append("postgres-init"))
+        {
+            _ = KeepLogTailAsync(name, App.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        }
+
+        try
+        {
+            await Task.WhenAll(waits.Select(w => WaitForAsync(w.Name, w.Ready, pending, timeout.Token)));
+            // Written right after the last simulator was seen online.
+            var file = Path.Combine(StateDirectory, "endpoints.json");
+            while (!File.Exists(file))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token);
+            }
+
+            Endpoints = ScaleliteEndpoints.Read(file)!;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"The system was not ready after {StartTimeout}; still waiting for: " +
+                string.Join(", ", pending.Keys.Order().Select(Describe).DefaultIfEmpty("endpoints.json")) +
+                string.Concat(pending.Keys.Order().Select(LastLogLines)));
+        }
+
         ReadyAfter = watch.Elapsed;
     }
+
+    /// <summary>Running, and healthy by every health check it has (Aspire counts a resource without checks as healthy).</summary>
+    public static bool IsRunningAndHealthy(ResourceEvent e) =>
+        e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy;
+
+    /// <summary>Waits until <paramref name="ready"/>; fails at once when the resource stops instead.</summary>
+    private async Task WaitForAsync(string name, Func<ResourceEvent, bool> ready, ConcurrentDictionary<string, byte> pending, CancellationToken cancellationToken)
+    {
+        var reached = await App.ResourceNotifications.WaitForResourceAsync(
+            name, e => ready(e) || KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cancellationToken);
+        if (!ready(reached))
+        {
+            throw new InvalidOperationException($"{name} stopped while the system started: {Describe(reached)}{LastLogLines(name)}");
+        }
+
+        pending.TryRemove(name, out _);
+    }
+
+    /// <summary>Keeps the last <see cref="LogTail"/> console lines of a resource, for a start-up failure to show.</summary>
+    private async Task KeepLogTailAsync(string name, CancellationToken cancellationToken)
+    {
+        var tail = _logs.GetOrAdd(name, _ => new ConcurrentQueue<string>());
+        try
+        {
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(name).WithCancellation(cancellationToken))
+            {
+                foreach (var line in batch)
+                {
+                    tail.Enqueue(line.Content);
+                    if (tail.Count > LogTail)
+                    {
+                        tail.TryDequeue(out _);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The application is stopping.
+        }
+    }
+
+    private string LastLogLines(string name) =>
+        _logs.TryGetValue(name, out var tail) && !tail.IsEmpty
+            ? $"{Environment.NewLine}--- last lines of {name} ---{Environment.NewLine}{string.Join(Environment.NewLine, tail)}"
+            : $"{Environment.NewLine}--- {name} logged nothing ---";
+
+    private string Describe(string name) =>
+        App.ResourceNotifications.TryGetCurrentState(name, out var current) ? $"{name} ({Describe(current)})" : name;
+
+    private static string Describe(ResourceEvent e) =>
+        $"state {e.Snapshot.State?.Text ?? "none"}, health {e.Snapshot.HealthStatus?.ToString() ?? "none"}" +
+        (e.Snapshot.ExitCode is int code ? $", exit code {code}" : "");
 
     public async Task DisposeAsync()
     {

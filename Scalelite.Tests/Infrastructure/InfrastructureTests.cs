@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Scalelite.LocalServers;
+using Scalelite.Tests.Support;
 
 namespace Scalelite.Tests.Infrastructure;
 
@@ -67,7 +70,7 @@ public sealed class InfrastructureTests(InfrastructureFixture fixture) : IClassF
 
         // As after a run that was killed: a new owner starts on the same data directory without knowing the old server.
         await using var next = new PostgresServer(new PostgresServerOptions { Throwaway = true });
-        await next.StartAsync(abandoned.DataDirectory, FreePort.Next());
+        await next.StartAsync(abandoned.DataDirectory);
 
         Assert.False(ProcessUtilities.IsAlive(stalePid));
         Assert.Equal("1", await next.ExecuteScalarAsync("postgres", "select count(*) from pg_database where datname = 'kept'"));
@@ -80,10 +83,71 @@ public sealed class InfrastructureTests(InfrastructureFixture fixture) : IClassF
         var stalePid = abandoned.ProcessId!.Value;
 
         await using var next = new RedisServer();
-        await next.StartAsync(abandoned.Directory, FreePort.Next());
+        await next.StartAsync(abandoned.Directory);
 
         Assert.False(ProcessUtilities.IsAlive(stalePid));
         Assert.True(await next.PingAsync());
+    }
+
+    [Fact]
+    public async Task PostgresStart_PortTakenBeforeTheServerBindsIt_StartsOnAnotherPort()
+    {
+        await using var postgres = new PostgresServer(new PostgresServerOptions { Throwaway = true });
+        var directory = Path.Combine(TestInfrastructure.RunDirectory, $"pg-{Guid.NewGuid():N}"[..11], "data");
+        using var squatter = new Squatter();
+
+        var failures = new List<Exception>();
+
+        var port = await FreePort.StartOnFreePortAsync(async p =>
+        {
+            try
+            {
+                await postgres.StartAsync(directory, squatter.TakeFirst(p));
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+                throw;
+            }
+        });
+
+        Assert.IsType<PortInUseException>(Assert.Single(failures));
+        Assert.NotEqual(squatter.Port, port);
+        Assert.Equal(port, postgres.Port);
+        Assert.Equal("1", await postgres.ExecuteScalarAsync("postgres", "select 1"));
+    }
+
+    [Fact]
+    public async Task RedisStart_PortTakenBeforeTheServerBindsIt_StartsOnAnotherPort()
+    {
+        await using var redis = new RedisServer();
+        var directory = Path.Combine(TestInfrastructure.RunDirectory, $"redis-{Guid.NewGuid():N}"[..14]);
+        using var squatter = new Squatter();
+
+        var port = await FreePort.StartOnFreePortAsync(p => redis.StartAsync(directory, squatter.TakeFirst(p)));
+
+        Assert.NotEqual(squatter.Port, port);
+        Assert.Equal(port, redis.Port);
+        Assert.True(await redis.PingAsync());
+    }
+
+    [Fact]
+    public async Task PostgresOutage_WhileStopped_RefusesConnectionsAndComesBackOnItsPort()
+    {
+        await using var outage = await PostgresOutage.StartAsync(fixture);
+        var port = outage.Server.Port;
+
+        await outage.StopAsync();
+        var refused = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", port);
+        });
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+
+        await outage.StartAsync();
+        Assert.Equal(port, outage.Server.Port);
+        Assert.Equal("1", await outage.ScalarAsync("select 1"));
     }
 
     private static string DatabaseOf(string connectionString) =>
@@ -112,5 +176,26 @@ public sealed class InfrastructureTests(InfrastructureFixture fixture) : IClassF
             }
         }
         return children;
+    }
+
+    /// <summary>Another process's listener, taking the first port a start is given just before the server binds it.</summary>
+    private sealed class Squatter : IDisposable
+    {
+        private TcpListener? _listener;
+
+        public int Port => ((IPEndPoint)_listener!.LocalEndpoint).Port;
+
+        public int TakeFirst(int port)
+        {
+            if (_listener is null)
+            {
+                _listener = new TcpListener(IPAddress.Loopback, port);
+                _listener.Start();
+            }
+
+            return port;
+        }
+
+        public void Dispose() => _listener?.Stop();
     }
 }

@@ -76,7 +76,7 @@ public static class TestInfrastructure
     {
         var redis = new RedisServer();
         Track(redis);
-        await redis.StartAsync(Path.Combine(RunDirectory, $"redis-{Guid.NewGuid():N}"[..14]), FreePort.Next(), cancellationToken);
+        await redis.StartAsync(Path.Combine(RunDirectory, $"redis-{Guid.NewGuid():N}"[..14]), cancellationToken);
         return redis;
     }
 
@@ -85,7 +85,7 @@ public static class TestInfrastructure
     {
         var postgres = new PostgresServer(new PostgresServerOptions { Throwaway = true });
         Track(postgres);
-        await postgres.StartAsync(Path.Combine(RunDirectory, $"pg-{Guid.NewGuid():N}"[..11], "data"), FreePort.Next(), cancellationToken);
+        await postgres.StartAsync(Path.Combine(RunDirectory, $"pg-{Guid.NewGuid():N}"[..11], "data"), cancellationToken);
         return postgres;
     }
 
@@ -111,8 +111,8 @@ public static class TestInfrastructure
         Track(redis);
         var root = RunDirectory;
         await Task.WhenAll(
-            postgres.StartAsync(Path.Combine(root, "postgres", "data"), FreePort.Next()),
-            redis.StartAsync(Path.Combine(root, "redis"), FreePort.Next()));
+            postgres.StartAsync(Path.Combine(root, "postgres", "data")),
+            redis.StartAsync(Path.Combine(root, "redis")));
         return (postgres, redis);
     }
 

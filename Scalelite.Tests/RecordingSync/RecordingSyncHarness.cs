@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Scalelite.Core;
@@ -46,8 +47,10 @@ internal sealed class RecordingSyncHarness : IAsyncDisposable
     public RecordingFiles Files => Host.Services.GetRequiredService<RecordingFiles>();
 
     /// <summary>Starts the host. With <paramref name="watch"/> false the spool is not watched, and tests drive <see cref="RecordingImporter"/>.</summary>
+    /// <param name="logs">Receives what RecordingSync logs (as the service <c>recordingsync</c>).</param>
     public static async Task<RecordingSyncHarness> StartAsync(
-        InfrastructureFixture infrastructure, bool watch, IDictionary<string, string?>? settings = null, string? database = null, string? root = null)
+        InfrastructureFixture infrastructure, bool watch, IDictionary<string, string?>? settings = null, string? database = null, string? root = null,
+        Scalelite.Tests.Support.LogCapture? logs = null)
     {
         database ??= await infrastructure.CreateDatabaseAsync("recsync");
         root ??= Directory.CreateTempSubdirectory("recsync-").FullName;
@@ -77,6 +80,11 @@ internal sealed class RecordingSyncHarness : IAsyncDisposable
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(config);
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs.For("recordingsync"));
+        }
+
         builder.AddScaleliteCore();
         builder.AddRecordingSync();
         var host = builder.Build();
@@ -92,6 +100,7 @@ internal sealed class RecordingSyncHarness : IAsyncDisposable
         Files,
         probe ?? new NoProbe(),
         Host.Services.GetRequiredService<RecordingSyncMetrics>(),
+        Host.Services.GetRequiredService<Scalelite.Core.Meetings.MeetingEvents>(),
         TimeProvider.System,
         NullLogger<RecordingImporter>.Instance);
 

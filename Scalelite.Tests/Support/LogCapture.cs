@@ -1,5 +1,10 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace Scalelite.Tests.Support;
 
@@ -11,11 +16,27 @@ public sealed record CapturedLog(string Service, string Category, LogLevel Level
 }
 
 /// <summary>Collects what services log (after their configured filters), for tests that assert on logging.</summary>
-public sealed class LogCapture
+/// <param name="console">Also write each entry as the services' console log does (<see cref="ConsoleText"/>).</param>
+public sealed class LogCapture(bool console = false)
 {
     private readonly ConcurrentQueue<CapturedLog> _entries = new();
+    private readonly ConcurrentQueue<string> _console = new();
+    private readonly ConsoleFormatter? _formatter = console ? ServicesConsoleFormatter() : null;
 
     public IReadOnlyList<CapturedLog> Entries => [.. _entries];
+
+    /// <summary>The console log's text, entry after entry, as an operator would <c>grep</c> it (with <c>console: true</c>).</summary>
+    public string ConsoleText => string.Concat(_console);
+
+    /// <summary>The console formatter <c>AddServiceDefaults</c> configures (the escaping one, unless configured otherwise).</summary>
+    private static ConsoleFormatter ServicesConsoleFormatter()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        builder.AddServiceDefaults();
+        var host = builder.Build();
+        var name = host.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue.FormatterName ?? ConsoleFormatterNames.Simple;
+        return host.Services.GetServices<ConsoleFormatter>().Single(f => f.Name == name);
+    }
 
     /// <summary>A provider that files every entry under <paramref name="service"/>.</summary>
     public ILoggerProvider For(string service) => new Provider(this, service);
@@ -38,7 +59,15 @@ public sealed class LogCapture
 
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
             capture._entries.Enqueue(new CapturedLog(service, category, logLevel, formatter(state, exception), exception));
+            if (capture._formatter is { } console)
+            {
+                using var writer = new StringWriter();
+                console.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), null, writer);
+                capture._console.Enqueue(writer.ToString());
+            }
+        }
     }
 }

@@ -62,9 +62,10 @@ public sealed class PoolHarness : IAsyncDisposable
     /// new database of the shared cluster when null.</param>
     /// <param name="logs">Receives what the API and the poller log, for tests that assert on logging.</param>
     /// <param name="registerServers">False leaves the pool empty: the simulators run, and the test registers them itself.</param>
+    /// <param name="poller">Adds services to the poller's host (the canary, say).</param>
     public static async Task<PoolHarness> StartAsync(
         InfrastructureFixture infrastructure, int simulators = 3, IDictionary<string, string?>? settings = null, string? redis = null,
-        string? database = null, LogCapture? logs = null, bool registerServers = true)
+        string? database = null, LogCapture? logs = null, bool registerServers = true, Action<IServiceCollection>? poller = null)
     {
         database ??= await infrastructure.CreateDatabaseAsync("pool");
         redis ??= infrastructure.CreateRedisConnectionString();
@@ -104,8 +105,9 @@ public sealed class PoolHarness : IAsyncDisposable
         pollerBuilder.AddScaleliteCore();
         pollerBuilder.Services.AddPolling();
         pollerBuilder.Services.AddAlertEvaluation();
-        var poller = pollerBuilder.Build();
-        await poller.StartAsync();
+        poller?.Invoke(pollerBuilder.Services);
+        var pollerHost = pollerBuilder.Build();
+        await pollerHost.StartAsync();
 
         await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
         var admin = api.Services.GetRequiredService<ServerAdministration>();
@@ -119,7 +121,11 @@ public sealed class PoolHarness : IAsyncDisposable
             ids.Add(server.Id);
         }
 
-        var harness = new PoolHarness(api, poller, sims, $"{address}/bigbluebutton/api", ids, redis, config, logs);
+        // Commands fail at once while a connection is still being made (no queueing, see AddScaleliteCore), so the first
+        // poll waits until both connections are up.
+        await ConnectRedisAsync(api.Services);
+        await ConnectRedisAsync(pollerHost.Services);
+        var harness = new PoolHarness(api, pollerHost, sims, $"{address}/bigbluebutton/api", ids, redis, config, logs);
         await harness.PollAsync();
         return harness;
     }
@@ -136,11 +142,28 @@ public sealed class PoolHarness : IAsyncDisposable
         await api.Services.GetRequiredService<DatabaseMigrator>().Migrated.WaitAsync(TimeSpan.FromSeconds(30));
         // Connect to Redis now: the first request would otherwise connect synchronously inside the DI lock, and a
         // herd arriving at that moment blocks thread-pool threads on it.
-        await api.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase().PingAsync();
+        await ConnectRedisAsync(api.Services);
         await api.Services.GetRequiredService<IServerDirectory>().RefreshAsync();
         var client = new BbbTestClient($"{address}/bigbluebutton/api", Secret);
         _replicas.Add((api, client));
         return client;
+    }
+
+    private static Task ConnectRedisAsync(IServiceProvider services)
+    {
+        var redis = services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+        return Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await redis.GetDatabase().PingAsync();
+                return true;
+            }
+            catch (StackExchange.Redis.RedisException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "Redis is connected");
     }
 
     private static async Task<(WebApplication Api, string Address)> StartApiAsync(Dictionary<string, string?> config, LogCapture? logs)

@@ -24,7 +24,7 @@ var source = Path.Combine(root, "source");
 Directory.CreateDirectory(source);
 
 await using var postgres = new PostgresServer(new PostgresServerOptions { Throwaway = true });
-await postgres.StartAsync(Path.Combine(root, "pg"), FreePort.Next());
+await postgres.StartAsync(Path.Combine(root, "pg"));
 var database = await postgres.CreateDatabaseAsync("importbench");
 
 long totalBytes = 0;

@@ -96,7 +96,7 @@ public sealed class RedisCheck(IConnectionMultiplexer redis, DependencyMetrics m
             metrics.RedisFailed();
             var reason = e is TimeoutException ? $"no answer within {timeout.TotalSeconds:0.#} s" : OutageLog.Reason(e);
             return [new AlertCondition(AlertIds.Redis, Subject, AlertSeverity.Critical, time.GetElapsedTime(started).TotalSeconds, timeout.TotalSeconds,
-                $"Redis is unreachable ({reason}): creates fail and joins of meetings not cached are slow. Check the Redis server and ConnectionStrings__redis.")];
+                $"Redis is unreachable ({reason}): the API places and routes from each replica's memory, less evenly and with more calls to the servers. Check the Redis server and ConnectionStrings__redis.")];
         }
 
         metrics.Redis(roundTrip);

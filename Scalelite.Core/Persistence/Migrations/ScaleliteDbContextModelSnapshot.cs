@@ -55,6 +55,168 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.ToTable("migrated_rows", (string)null);
                 });
 
+            modelBuilder.Entity("Scalelite.Core.Meetings.History.MeetingHistoryEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Candidates")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("candidates");
+
+                    b.Property<DateTimeOffset?>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("EndDetail")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("end_detail");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("EndedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("ended_by");
+
+                    b.Property<DateTimeOffset?>("FirstJoinAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_join_at");
+
+                    b.Property<string>("InternalMeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("internal_meeting_id");
+
+                    b.Property<int>("Joins")
+                        .HasColumnType("integer")
+                        .HasColumnName("joins");
+
+                    b.Property<DateTimeOffset?>("LastJoinAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_join_at");
+
+                    b.Property<string>("MeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("Origin")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("origin");
+
+                    b.Property<string>("ServerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("server_host");
+
+                    b.Property<string>("ServerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("server_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EndedAt");
+
+                    b.HasIndex("InternalMeetingId")
+                        .IsUnique();
+
+                    b.HasIndex("UpdatedAt");
+
+                    b.HasIndex("TenantId", "MeetingId");
+
+                    b.ToTable("meeting_history", (string)null);
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Meetings.History.MeetingHistoryRecording", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<string[]>("Formats")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("formats");
+
+                    b.Property<double?>("ImportDelaySeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("import_delay_seconds");
+
+                    b.Property<DateTimeOffset>("ImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("imported_at");
+
+                    b.Property<string>("InternalMeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("internal_meeting_id");
+
+                    b.Property<DateTimeOffset>("LastImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_imported_at");
+
+                    b.Property<DateTimeOffset?>("MeetingEndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("meeting_ended_at");
+
+                    b.Property<string>("MeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("RecordId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("record_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImportedAt");
+
+                    b.HasIndex("InternalMeetingId");
+
+                    b.HasIndex("RecordId")
+                        .IsUnique();
+
+                    b.HasIndex("TenantId", "MeetingId");
+
+                    b.ToTable("meeting_history_recordings", (string)null);
+                });
+
             modelBuilder.Entity("Scalelite.Core.Monitoring.AlertRecord", b =>
                 {
                     b.Property<string>("Alert")
@@ -167,6 +329,10 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.Property<DateTimeOffset?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
 
                     b.Property<string>("RecordId")
                         .HasMaxLength(256)

@@ -150,6 +150,9 @@ public sealed class Callback
     /// <summary>The recording this delivery is about (null until a recording of the meeting is imported).</summary>
     public string? RecordId { get; set; }
 
+    /// <summary>An analytics delivery's JSON body, as the BBB server posted it plus <c>customer</c>; null for other kinds.</summary>
+    public string? Payload { get; set; }
+
     /// <summary>pending, delivered, failed.</summary>
     public string Status { get; set; } = "pending";
 

@@ -119,6 +119,7 @@ internal sealed class CallbackConfiguration : IEntityTypeConfiguration<Callback>
         builder.Property(c => c.Kind).HasColumnName("kind").HasMaxLength(32);
         builder.Property(c => c.Url).HasColumnName("url").HasMaxLength(2048);
         builder.Property(c => c.RecordId).HasColumnName("record_id").HasMaxLength(256);
+        builder.Property(c => c.Payload).HasColumnName("payload");
         builder.Property(c => c.Status).HasColumnName("status").HasMaxLength(16);
         builder.Property(c => c.Attempts).HasColumnName("attempts");
         builder.Property(c => c.NextAttemptAt).HasColumnName("next_attempt_at");

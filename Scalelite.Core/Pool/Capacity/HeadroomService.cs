@@ -17,14 +17,20 @@ public sealed class HeadroomService(IDbContextFactory<ScaleliteDbContext> dbFact
 /// <summary>
 /// Degraded (never Unhealthy) when the pool cannot lose its largest node: the service works, but an operator
 /// should add capacity. ASP.NET Core answers Degraded on /health with HTTP 200 and the body "Degraded", so
-/// readiness probes keep passing while monitoring sees the warning.
+/// readiness probes keep passing while monitoring sees the warning. Until the schema is migrated there is no server
+/// table to read: the migrations check reports that, and this one does not query.
 /// </summary>
-public sealed class HeadroomHealthCheck(HeadroomService headroom) : IHealthCheck
+public sealed class HeadroomHealthCheck(HeadroomService headroom, DatabaseMigrator migrator) : IHealthCheck
 {
     public const string Name = "headroom";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (!migrator.Migrated.IsCompletedSuccessfully)
+        {
+            return HealthCheckResult.Healthy("headroom unknown until the database is migrated");
+        }
+
         HeadroomReport report;
         try
         {

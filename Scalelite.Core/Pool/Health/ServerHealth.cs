@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool.Lifecycle;
 using Scalelite.Core.State;
@@ -23,13 +24,15 @@ public readonly record struct HealthChange(bool WasOnline, bool IsOnline)
 /// the poll's time and error, the version the server reported, and what is known of its load. An offline server's
 /// load is unknown (null), so it is never placed on.</para>
 /// <para>Going offline clears what the server was seen to run and forgets its meetings in Redis, so that the next
-/// create places them elsewhere (live meetings are not migrated). Every change of verdict is written to the audit
-/// trail, in the caller's save.</para>
+/// create places them elsewhere (live meetings are not migrated). While Redis is down (<see cref="IRedisBreaker"/>)
+/// that step is skipped, and the record's verdict stands alone: the poller forgets the meetings of every offline server
+/// once Redis answers again. Every change of verdict is written to the audit trail, in the caller's save.</para>
 /// <para><see cref="ApplyAsync"/> does all its work on the record and the <see cref="ScaleliteDbContext"/> before it
 /// returns: the poller applies every server's probe on one context, one after the other on one thread, and then
 /// awaits the Redis work of all of them together.</para>
 /// </remarks>
-public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry registry, ServerEventLog events, ILogger<ServerHealth> logger)
+public sealed partial class ServerHealth(
+    HealthPolicy policy, MeetingRegistry registry, IRedisBreaker breaker, ServerEventLog events, MeetingEvents meetings, ILogger<ServerHealth> logger)
 {
     /// <summary>The longest poll error kept on the record.</summary>
     public const int MaxErrorLength = 1000;
@@ -81,13 +84,32 @@ public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry re
             Log.CameOnline(logger, server.Id);
         }
 
-        return change.WentOffline ? ForgetMeetingsAsync(server.Id, probe.Error, change) : Task.FromResult(change);
+        return change.WentOffline ? ForgetMeetingsAsync(ServerSnapshot.From(server), probe.Error, change) : Task.FromResult(change);
     }
 
-    private async Task<HealthChange> ForgetMeetingsAsync(string serverId, string? error, HealthChange change)
+    private async Task<HealthChange> ForgetMeetingsAsync(ServerSnapshot server, string? error, HealthChange change)
     {
-        var forgotten = await registry.ForgetServerAsync(serverId);
-        Log.WentOffline(logger, serverId, forgotten.Count, error);
+        if (!breaker.IsOpen)
+        {
+            try
+            {
+                // The internal IDs first, while the registry still holds them: each meeting's end is told with the ID its node knows.
+                var internalIds = await registry.InternalMeetingIdsAsync(await registry.ServerMeetingsAsync(server.Id));
+                var forgotten = await registry.ForgetServerAsync(server.Id);
+                Log.WentOffline(logger, server.Id, forgotten.Count, error);
+                foreach (var member in forgotten)
+                {
+                    meetings.Ended(MeetingIdentity.FromKey(member, server, internalIds.GetValueOrDefault(member)), MeetingEndCause.ServerOffline, error);
+                }
+
+                return change;
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+            }
+        }
+
+        Log.WentOfflineWithoutRedis(logger, server.Id, error);
         return change;
     }
 
@@ -95,6 +117,9 @@ public sealed partial class ServerHealth(HealthPolicy policy, MeetingRegistry re
     {
         [LoggerMessage(LogLevel.Warning, "Server {ServerId} is offline; forgot its {Count} meetings ({Error})")]
         public static partial void WentOffline(ILogger logger, string serverId, int count, string? error);
+
+        [LoggerMessage(LogLevel.Warning, "Server {ServerId} is offline ({Error}); its meetings are forgotten in Redis once Redis answers again")]
+        public static partial void WentOfflineWithoutRedis(ILogger logger, string serverId, string? error);
 
         [LoggerMessage(LogLevel.Information, "Server {ServerId} is online")]
         public static partial void CameOnline(ILogger logger, string serverId);

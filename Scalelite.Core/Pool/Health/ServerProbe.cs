@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Monitoring.Canary;
 
 namespace Scalelite.Core.Pool.Health;
 
@@ -57,7 +58,8 @@ public sealed class ServerProbe(BbbClient client, TimeProvider time)
         foreach (var m in meetings.Elements("meeting"))
         {
             var id = m.Element("meetingID")?.Value;
-            if (string.IsNullOrEmpty(id))
+            // The canary's own test meetings are not the pool's: never counted in load, adopted, drained or recorded.
+            if (string.IsNullOrEmpty(id) || CanaryMeeting.IsCanary(id))
             {
                 continue;
             }

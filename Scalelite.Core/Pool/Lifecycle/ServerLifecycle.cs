@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.State;
 
@@ -62,7 +63,8 @@ public sealed class ServerLifecycle(
     ServerEventLog events,
     IEnumerable<IRemovalGuard> removalGuards,
     IOptions<LifecycleOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    MeetingEvents meetings)
 {
     public static ServerState? ParseState(string? value) => value?.Trim().ToLowerInvariant() switch
     {
@@ -234,12 +236,19 @@ public sealed class ServerLifecycle(
 
     private async Task<int> ForgetMeetingsAsync(Server server, bool endMeetings, CancellationToken ct)
     {
+        var internalIds = await registry.InternalMeetingIdsAsync(await registry.ServerMeetingsAsync(server.Id));
         var members = await registry.ForgetServerAsync(server.Id);
+        var snapshot = ServerSnapshot.From(server);
         if (endMeetings && members.Count > 0)
         {
-            var snapshot = ServerSnapshot.From(server);
             await Task.WhenAll(members.Select(member =>
                 client.GetAsync(snapshot, "end", new BbbParameters().Add("meetingID", member[(member.IndexOf(':', StringComparison.Ordinal) + 1)..]), ct: ct)));
+        }
+
+        foreach (var member in members)
+        {
+            meetings.Ended(MeetingIdentity.FromKey(member, snapshot, internalIds.GetValueOrDefault(member)), MeetingEndCause.Operator,
+                endMeetings ? "forgotten and ended with its server" : "forgotten with its server (left running on it)");
         }
 
         return members.Count;

@@ -1,8 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.Logging;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Meetings;
 using Scalelite.Core.State;
 using StackExchange.Redis;
 
@@ -22,7 +23,16 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
     /// <summary>The server took the meeting; its seats stay reserved until the poller sees the users.</summary>
     [MemberNotNullWhen(true, nameof(Server), nameof(Response))]
     public bool Placed => Response is { IsSuccess: true };
+
+    /// <summary>The servers the first pick chose among, with the loads it saw (the meeting history keeps them).</summary>
+    public IReadOnlyList<PlacementCandidate> Candidates { get; init; } = [];
+
+    /// <summary>Servers a create was sent to that did not answer.</summary>
+    public IReadOnlyList<string> Unanswered { get; init; } = [];
 }
+
+/// <summary>A server a pick chose among, and its load in the ranking at that moment (before the meeting's seats).</summary>
+public readonly record struct PlacementCandidate(string ServerId, double Load);
 
 /// <summary>Where a new meeting goes: the one place that picks its server, reserves its seats there and gives them back when the create fails.</summary>
 /// <remarks>
@@ -53,22 +63,34 @@ public sealed record PlacementOutcome(ServerSnapshot? Server, BackendResponse? R
 /// so a hung server costs one create its timeout, not every create until the poller takes it out.</item>
 /// </list>
 /// The key layout and the join step's script are <see cref="LoadRanking"/>'s, shared with the join flush and the poller.
+/// <para><b>Without Redis</b> (<see cref="PlaceWithoutRedisAsync"/>, while <see cref="IRedisBreaker"/> is open) the same
+/// filter and the same pick are made in memory, on what this replica knows: each candidate's load as the poller last
+/// recorded it (the server snapshot), plus the seats of every meeting this replica placed since Redis went away and the
+/// joins it routed meanwhile (<see cref="JoinLoadBuffer.PendingFor"/>). Hinted seats count apart as above, the hinted
+/// part of the recorded loads being unknown. The seats are held here and written to Redis with their original placing
+/// time when it answers again (<see cref="RestoreHeldSeatsAsync"/>), so the poller settles them as any other. Other
+/// replicas' placements are not seen until then.</para>
+/// The script also returns the loads it chose by, so that the meeting history can show why the meeting went where it did
+/// (<see cref="MeetingEvents.Placed"/>).
 /// </remarks>
-public sealed partial class MeetingPlacement(
+public sealed class MeetingPlacement(
     IServerDirectory directory,
     IPlacementPolicy policy,
     LoadCalculator load,
     JoinLoadBuffer joins,
+    LoadRanking ranking,
+    IRedisBreaker breaker,
     UnresponsiveServers unresponsive,
     IConnectionMultiplexer redis,
     IOptions<BackendOptions> backend,
-    ILogger<MeetingPlacement> logger)
+    MeetingEvents events) : IDisposable
 {
     /// <summary>Servers one create is sent to at most: the first pick, and one more when it does not answer.</summary>
     public const int Attempts = 2;
 
     // ARGV: n, meeting key, then per candidate (id, fallback load, bump, hint bump, reservation), then the joins in
-    // LoadRanking.PutJoins's layout. KEYS: sl:load, sl:hint. Returns the chosen id. The reservation goes to
+    // LoadRanking.PutJoins's layout. KEYS: sl:load, sl:hint. Returns the chosen id, then each candidate's load as it
+    // stood when it was chosen (as text: Redis would truncate a Lua number to an integer). The reservation goes to
     // sl:srv:{id}:g (LoadRanking.ReservationsKey), named inside the script because only the script knows the id.
     internal const string ReserveLua = """
         local n = tonumber(ARGV[1])
@@ -109,7 +131,9 @@ public sealed partial class MeetingPlacement(
         redis.call('ZINCRBY', KEYS[1], ARGV[b + 2], id)
         if tonumber(ARGV[b + 3]) > 0 then redis.call('ZINCRBY', KEYS[2], ARGV[b + 3], id) end
         redis.call('HSET', 'sl:srv:' .. id .. ':g', member, ARGV[b + 4])
-        return id
+        local out = {id}
+        for i = 1, n do out[i + 1] = tostring(loads[i]) end
+        return out
         """;
 
     // Takes back a reservation whose create failed: only what it added, and only from entries that still exist.
@@ -154,10 +178,25 @@ public sealed partial class MeetingPlacement(
         var remaining = plan.Candidates.ToList();
         // This replica's joins count before it chooses (other replicas' within JoinLoadBuffer's interval).
         var pendingJoins = await joins.TakeForPlacementAsync();
+        IReadOnlyList<PlacementCandidate> seen = [];
+        var unanswered = new List<string>();
         for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
         {
-            var chosenId = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+            string? chosenId;
+            IReadOnlyList<PlacementCandidate> loads;
+            try
+            {
+                (chosenId, loads) = await ReserveAsync(plan.MeetingKey, remaining, plan.Seats, pendingJoins);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // The joins taken for the script go back for the next flush (unless it may still run, see Return).
+                joins.Return(pendingJoins, ex);
+                throw;
+            }
+
             pendingJoins = [];
+            seen = attempt == 0 ? loads : seen;
             if (remaining.Find(s => s.Id == chosenId) is not { } server)
             {
                 break;
@@ -168,24 +207,215 @@ public sealed partial class MeetingPlacement(
             if (response.IsSuccess)
             {
                 Monitoring.PlacementMetrics.Placed(server.Id);
-                Log.Placed(logger, plan.MeetingKey, server.Id, response.Element("createTime"));
-                return new PlacementOutcome(server, response);
+                events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
-            await ReleaseAsync(server.Id, plan.MeetingKey);
+            try
+            {
+                await ReleaseAsync(server.Id, plan.MeetingKey);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // The poller's settle drops the reservation of a create that never reached its server.
+            }
+
             if (response.Answered)
             {
-                return new PlacementOutcome(server, response);
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
-            Log.CreateFailed(logger, plan.MeetingKey, server.Id, response.Error);
+            events.CreateUnanswered(plan.MeetingKey, server, response.Error);
+            unanswered.Add(server.Id);
             await unresponsive.ReportAsync(server.Id);
         }
 
         return PlacementOutcome.NoServer;
     }
 
-    private async Task<string?> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)
+    private sealed record HeldSeats(string ServerId, SeatReservation Reservation);
+
+    // Seats reserved while Redis was down, by meeting key; written to Redis when it answers (RestoreHeldSeatsAsync).
+    private readonly Dictionary<string, HeldSeats> _held = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _restoring = new(1, 1);
+
+    /// <summary>
+    /// As <see cref="PlaceAsync"/>, made in memory while Redis is down: see the remarks. The seats stay held on the
+    /// chosen server until Redis is back.
+    /// </summary>
+    public async Task<PlacementOutcome> PlaceWithoutRedisAsync(PlacementPlan plan, Func<ServerSnapshot, Task<BackendResponse>> create)
+    {
+        var remaining = plan.Candidates.ToList();
+        IReadOnlyList<PlacementCandidate> seen = [];
+        var unanswered = new List<string>();
+        for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
+        {
+            var (server, loads) = HoldSeats(plan, remaining);
+            seen = attempt == 0 ? loads : seen;
+            remaining.Remove(server);
+            var response = await create(server);
+            if (response.IsSuccess)
+            {
+                Monitoring.PlacementMetrics.Placed(server.Id);
+                events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
+                if (!breaker.IsOpen)
+                {
+                    // Redis came back while this create was under way, after the held seats were written.
+                    _ = RestoreHeldSeatsLaterAsync();
+                }
+
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
+            }
+
+            lock (_held)
+            {
+                _held.Remove(plan.MeetingKey);
+            }
+
+            if (response.Answered)
+            {
+                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
+            }
+
+            events.CreateUnanswered(plan.MeetingKey, server, response.Error);
+            unanswered.Add(server.Id);
+            await unresponsive.ReportAsync(server.Id);
+        }
+
+        return PlacementOutcome.NoServer;
+    }
+
+    /// <summary>
+    /// Gives back the seats of a meeting placed on <paramref name="serverId"/> that was then ended at once (its create
+    /// could not be completed): held in memory while Redis is down, else reserved in Redis. Best effort: a reservation
+    /// left behind is dropped by the poller's settle, which does not see the meeting.
+    /// </summary>
+    public async Task GiveBackAsync(string meetingKey, string serverId)
+    {
+        lock (_held)
+        {
+            if (_held.Remove(meetingKey))
+            {
+                return;
+            }
+        }
+
+        if (breaker.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReleaseAsync(serverId, meetingKey);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+        }
+    }
+
+    /// <summary>Picks among <paramref name="candidates"/> by the loads this replica knows, and holds the seats there.</summary>
+    private (ServerSnapshot Server, IReadOnlyList<PlacementCandidate> Loads) HoldSeats(PlacementPlan plan, List<ServerSnapshot> candidates)
+    {
+        lock (_held)
+        {
+            var loads = new double[candidates.Count];
+            var hints = new double[candidates.Count];
+            var reservations = new SeatReservation[candidates.Count];
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var server = candidates[i];
+                loads[i] = (server.Load ?? 0) + joins.PendingFor(server.Id);
+                foreach (var held in _held.Values)
+                {
+                    if (held.ServerId == server.Id)
+                    {
+                        loads[i] += held.Reservation.Bump;
+                        hints[i] += held.Reservation.HintBump;
+                    }
+                }
+
+                reservations[i] = load.Reservation(plan.Seats, server.LoadMultiplier);
+            }
+
+            var best = Pick(loads, hints, reservations);
+            _held[plan.MeetingKey] = new HeldSeats(candidates[best].Id, reservations[best]);
+            return (candidates[best], [.. candidates.Select((c, i) => new PlacementCandidate(c.Id, loads[i]))]);
+        }
+    }
+
+    /// <summary><see cref="ReserveLua"/>'s pick, in memory: the index of the chosen candidate.</summary>
+    internal static int Pick(IReadOnlyList<double> loads, IReadOnlyList<double> hints, IReadOnlyList<SeatReservation> reservations)
+    {
+        var minLoad = loads.Min();
+        var best = -1;
+        for (var i = 0; i < loads.Count; i++)
+        {
+            if (reservations[i].HintBump > 0)
+            {
+                if (loads[i] <= minLoad + reservations[i].Bump
+                    && (best < 0 || hints[i] < hints[best] || (hints[i] == hints[best] && loads[i] < loads[best])))
+                {
+                    best = i;
+                }
+            }
+            else if (best < 0 || loads[i] - hints[i] < loads[best] - hints[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Writes the seats held while Redis was down, each with the time it was placed, so that the poller settles them as
+    /// any other reservation (<see cref="LoadRanking.RestoreReservationAsync"/>). A recovery step of <see cref="IRedisBreaker"/>.
+    /// </summary>
+    public async Task RestoreHeldSeatsAsync(CancellationToken ct)
+    {
+        await _restoring.WaitAsync(ct);
+        try
+        {
+            List<KeyValuePair<string, HeldSeats>> held;
+            lock (_held)
+            {
+                held = [.. _held];
+            }
+
+            foreach (var (meetingKey, seats) in held)
+            {
+                await ranking.RestoreReservationAsync(seats.ServerId, meetingKey, seats.Reservation);
+                lock (_held)
+                {
+                    if (_held.TryGetValue(meetingKey, out var now) && now == seats)
+                    {
+                        _held.Remove(meetingKey);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _restoring.Release();
+        }
+    }
+
+    public void Dispose() => _restoring.Dispose();
+
+    private async Task RestoreHeldSeatsLaterAsync()
+    {
+        try
+        {
+            await RestoreHeldSeatsAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+            // Down again: the next recovery writes them.
+        }
+    }
+
+    private async Task<(string? Id, IReadOnlyList<PlacementCandidate> Loads)> ReserveAsync(string meetingKey, List<ServerSnapshot> candidates, int seats, IReadOnlyList<(string ServerId, double Amount)> pendingJoins)
     {
         var args = new RedisValue[3 + (candidates.Count * 5) + (pendingJoins.Count * 2)];
         args[0] = candidates.Count;
@@ -204,18 +434,21 @@ public sealed partial class MeetingPlacement(
 
         LoadRanking.PutJoins(args, 2 + (candidates.Count * 5), pendingJoins);
         var result = await redis.GetDatabase().ScriptEvaluateAsync(ReserveLua, [LoadRanking.LoadKey, LoadRanking.HintKey], args);
-        return result.IsNull ? null : result.ToString();
+        if (result.IsNull || (RedisResult[]?)result is not { Length: > 0 } parts)
+        {
+            return (null, []);
+        }
+
+        var loads = new PlacementCandidate[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var seen = i + 1 < parts.Length && double.TryParse(parts[i + 1].ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var l) ? l : candidates[i].Load ?? 0;
+            loads[i] = new PlacementCandidate(candidates[i].Id, seen);
+        }
+
+        return (parts[0].ToString(), loads);
     }
 
     private Task<RedisResult> ReleaseAsync(string serverId, string meetingKey) =>
         redis.GetDatabase().ScriptEvaluateAsync(ReleaseLua, [LoadRanking.LoadKey, LoadRanking.HintKey, LoadRanking.ReservationsKey(serverId)], [serverId, meetingKey]);
-
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "Meeting {MeetingKey} placed on server {ServerId} (createTime {CreateTime})")]
-        public static partial void Placed(ILogger logger, string meetingKey, string serverId, string? createTime);
-
-        [LoggerMessage(LogLevel.Warning, "Create of {MeetingKey} on server {ServerId} got no answer: {Error}")]
-        public static partial void CreateFailed(ILogger logger, string meetingKey, string serverId, string? error);
-    }
 }

@@ -26,6 +26,9 @@ public sealed record TagRequirement(IReadOnlyList<string> Tags, bool Required)
 {
     public static readonly TagRequirement None = new([], false);
 
+    /// <summary>The tag an untagged server answers to, as in Scalelite: <c>none!</c> requires an untagged server.</summary>
+    public const string Untagged = "none";
+
     public static TagRequirement Parse(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -61,7 +64,7 @@ internal sealed class LeastLoadedPlacementPolicy : IPlacementPolicy
         List<ServerSnapshot> chosen;
         if (request.Tags.Tags.Count > 0)
         {
-            chosen = available.Where(s => s.Tag is not null && request.Tags.Tags.Contains(s.Tag, StringComparer.Ordinal)).ToList();
+            chosen = available.Where(s => request.Tags.Tags.Contains(string.IsNullOrEmpty(s.Tag) ? TagRequirement.Untagged : s.Tag, StringComparer.Ordinal)).ToList();
             if (chosen.Count == 0)
             {
                 if (request.Tags.Required)

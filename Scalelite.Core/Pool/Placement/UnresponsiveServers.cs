@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.State;
 using StackExchange.Redis;
 
 namespace Scalelite.Core.Pool.Placement;
@@ -19,6 +20,8 @@ namespace Scalelite.Core.Pool.Placement;
 /// outlives that means the snapshot is stale (PostgreSQL or the poller is down), and one create may try the server
 /// again. The API's and the poller's clocks are taken to agree, as for <c>Poller__ReconcileGrace</c>.</para>
 /// <para>When every candidate is skipped, they are all tried anyway: a create that may wait beats one that surely fails.</para>
+/// <para>While Redis is down (<see cref="IRedisBreaker"/> open) a skip is not published: each replica finds out on its
+/// own, at the cost of one create each.</para>
 /// </remarks>
 public sealed class UnresponsiveServers : IHostedService, IDisposable
 {
@@ -26,13 +29,15 @@ public sealed class UnresponsiveServers : IHostedService, IDisposable
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _since = new(StringComparer.Ordinal);
     private readonly IConnectionMultiplexer _redis;
+    private readonly IRedisBreaker _breaker;
     private readonly TimeProvider _time;
     private readonly TimeSpan _longest;
     private volatile bool _subscribed;
 
-    public UnresponsiveServers(IConnectionMultiplexer redis, TimeProvider time, IOptions<PollerOptions> poller)
+    public UnresponsiveServers(IConnectionMultiplexer redis, IRedisBreaker breaker, TimeProvider time, IOptions<PollerOptions> poller)
     {
         _redis = redis;
+        _breaker = breaker;
         _time = time;
         _longest = TimeSpan.FromSeconds(poller.Value.Interval * (poller.Value.UnhealthyThreshold + 1));
         redis.ConnectionRestored += OnConnectionRestored;
@@ -58,11 +63,16 @@ public sealed class UnresponsiveServers : IHostedService, IDisposable
     public async Task ReportAsync(string serverId)
     {
         Skip(serverId);
+        if (_breaker.IsOpen)
+        {
+            return;
+        }
+
         try
         {
             await _redis.GetSubscriber().PublishAsync(Channel, serverId, CommandFlags.FireAndForget);
         }
-        catch (RedisException)
+        catch (Exception ex) when (_breaker.Trips(ex) || ex is RedisException)
         {
             // The other replicas find out on their own, one create each.
         }

@@ -67,7 +67,7 @@ public sealed class CallbackOutageTests(InfrastructureFixture infrastructure) : 
             insert into callbacks (tenant_id, meeting_id, internal_meeting_id, kind, url, status, attempts, created_at)
             values ('', 'crashed', 'internal-1', '{CallbackStatus.RecordingReady}', '{ReadyUrl}', '{CallbackStatus.Captured}', 0, now())
             """);
-        await outbox.AddAsync(string.Empty, "crashed", "internal-1", new CapturedCallbacks([ReadyUrl], null));
+        Assert.True(await outbox.TryAddAsync(string.Empty, "crashed", "internal-1", new CapturedCallbacks([ReadyUrl], null)));
 
         await outbox.FlushAsync(CancellationToken.None);
 

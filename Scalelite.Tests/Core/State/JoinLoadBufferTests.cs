@@ -15,7 +15,7 @@ public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : 
         await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
         var ranking = new LoadRanking(connection);
         await ranking.SetAsync("ranked", 10);
-        using var buffer = Buffer(ranking, new FakeTimeProvider());
+        using var buffer = Buffer(connection, ranking, new FakeTimeProvider());
 
         // Adders run until 50 flushes have taken from under them: no join may be lost or counted twice.
         var flushes = 0;
@@ -53,7 +53,7 @@ public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : 
         var ranking = new LoadRanking(connection);
         await ranking.SetAsync("a", 0);
         await ranking.SetAsync("b", 0);
-        using var buffer = Buffer(ranking, new FakeTimeProvider());
+        using var buffer = Buffer(connection, ranking, new FakeTimeProvider());
 
         buffer.Add("a", double.NaN);
         buffer.Add("a", double.PositiveInfinity);
@@ -72,7 +72,7 @@ public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : 
         await using var connection = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
         var ranking = new LoadRanking(connection);
         await ranking.SetAsync("server", 0);
-        using var buffer = Buffer(ranking, new FakeTimeProvider()); // no timer tick can do it instead
+        using var buffer = Buffer(connection, ranking, new FakeTimeProvider()); // no timer tick can do it instead
         await buffer.StartAsync(default);
 
         buffer.Add("server", 3);
@@ -81,5 +81,6 @@ public sealed class JoinLoadBufferTests(InfrastructureFixture infrastructure) : 
         Assert.Equal(3, (await ranking.GetAllAsync())["server"]);
     }
 
-    private static JoinLoadBuffer Buffer(LoadRanking ranking, TimeProvider time) => new(ranking, time, NullLogger<JoinLoadBuffer>.Instance);
+    private static JoinLoadBuffer Buffer(ConnectionMultiplexer connection, LoadRanking ranking, TimeProvider time) =>
+        new(ranking, new RedisBreaker(connection, time, NullLogger<RedisBreaker>.Instance), time, NullLogger<JoinLoadBuffer>.Instance);
 }

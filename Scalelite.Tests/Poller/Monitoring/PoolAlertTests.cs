@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Scalelite.Api.Monitoring;
 using Scalelite.BbbSimulator;
 using Scalelite.Core.Monitoring;
+using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Core.Pool;
 using Scalelite.Tests.Infrastructure;
 using Scalelite.Tests.Support;
@@ -195,6 +196,30 @@ public sealed class PoolAlertTests(InfrastructureFixture infrastructure) : IClas
         var (stored, evaluatedAt) = await pool.Poller.Services.GetRequiredService<MonitoringStore>().ReadAlertsAsync(CancellationToken.None);
         Assert.NotNull(evaluatedAt);
         Assert.DoesNotContain(stored, a => a.Alert == AlertIds.Postgres);
+    }
+
+    [Fact]
+    public async Task Canary_JoinFailsOnAServer_RaisedByThePollersEvaluatorStoredAndCleared()
+    {
+        // The poller's wiring: the canary's check joins the evaluator's own through IAlertCheck.
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 2, settings: Settings(("Canary:Interval", "3600")),
+            poller: services => services.AddCanary());
+        var runner = pool.Poller.Services.GetRequiredService<CanaryRunner>();
+        Assert.Contains(CanaryAlertCheck.Alert, Evaluator(pool).KnownAlerts);
+        var broken = pool.Simulators.Servers[0];
+        var subject = AlertIds.Server(pool.ServerIdOf(broken));
+        broken.SetFault(FaultMode.Error, calls: ["join"]);
+
+        await runner.RunOnceAsync(CancellationToken.None);
+        var alert = await RaisedAsync(pool, CanaryAlertCheck.Alert, subject, poll: false);
+
+        Assert.Equal(AlertSeverity.Critical, alert.Severity);
+        var (stored, _) = await pool.Poller.Services.GetRequiredService<MonitoringStore>().ReadAlertsAsync(CancellationToken.None);
+        Assert.Contains(stored, a => a.Alert == CanaryAlertCheck.Alert && a.Subject == subject);
+
+        broken.SetFault(FaultMode.Ok);
+        await runner.RunOnceAsync(CancellationToken.None);
+        await ClearedAsync(pool, CanaryAlertCheck.Alert, subject, poll: false);
     }
 
     internal static AlertEvaluator Evaluator(PoolHarness pool) => pool.Poller.Services.GetRequiredService<AlertEvaluator>();

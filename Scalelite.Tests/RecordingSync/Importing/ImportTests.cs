@@ -16,6 +16,24 @@ public sealed class ImportTests(InfrastructureFixture infrastructure) : IClassFi
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     [Fact]
+    public async Task Import_ProtectedRecordingsEnabled_NewRecordingIsProtectedAsScalelite()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        await using var sync = await RecordingSyncHarness.StartAsync(infrastructure, watch: true, new Dictionary<string, string?> { ["Recording:ProtectedRecordingsEnabled"] = "true" });
+        var created = await pool.Client.CallAsync("create", ("meetingID", "rec-protected"), ("name", "Protected"), ("record", "true"));
+        XmlAssert.Success(created);
+        var recordId = created.Element("internalMeetingID")!.Value;
+        var sim = pool.Simulators.Servers[0];
+
+        using var produced = await pool.Client.Http.PostAsync($"{sim.ControlUrl}/recordings/rec-protected?spool={Uri.EscapeDataString(sync.Spool)}&formats=presentation", null);
+        Assert.Equal(HttpStatusCode.OK, produced.StatusCode);
+
+        Recording? recording = null;
+        await Eventually.TrueAsync(async () => (recording = await sync.RecordingAsync(recordId)) is not null, Deadline, "the recording is indexed");
+        Assert.True(recording!.Protected);
+    }
+
+    [Fact]
     public async Task SimulatorRecording_DroppedInSpool_IsIndexedWithEveryFieldAndFilesPublished()
     {
         await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);

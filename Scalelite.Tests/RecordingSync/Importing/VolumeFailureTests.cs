@@ -69,7 +69,8 @@ public sealed class VolumeFailureTests(InfrastructureFixture infrastructure) : I
         });
         var importer = new RecordingImporter(
             sync.Host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<ScaleliteDbContext>>(), options, sync.Files, probe,
-            sync.Host.Services.GetRequiredService<RecordingSyncMetrics>(), time, NullLogger<RecordingImporter>.Instance);
+            sync.Host.Services.GetRequiredService<RecordingSyncMetrics>(), sync.Host.Services.GetRequiredService<Scalelite.Core.Meetings.MeetingEvents>(), time,
+            NullLogger<RecordingImporter>.Instance);
         var archive = Path.Combine(sync.Spool, "r-retry.tar");
         TestArchives.WriteRecording(archive, "r-retry");
         File.SetLastWriteTimeUtc(archive, DateTime.UtcNow.AddHours(-1));

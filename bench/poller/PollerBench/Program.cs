@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Scalelite.LocalServers;
 using Scalelite.Core;
 using Scalelite.Core.Persistence;
@@ -30,9 +29,9 @@ if (!OperatingSystem.IsWindows())
     File.SetUnixFileMode(work, (UnixFileMode)Convert.ToInt32("755", 8));
 }
 await using var postgres = new PostgresServer(new PostgresServerOptions { Throwaway = true });
-await postgres.StartAsync(Path.Combine(work, "pg"), FreePort.Next());
+await postgres.StartAsync(Path.Combine(work, "pg"));
 await using var redis = new RedisServer();
-await redis.StartAsync(Path.Combine(work, "redis"), FreePort.Next());
+await redis.StartAsync(Path.Combine(work, "redis"));
 
 var results = new List<object>();
 foreach (var n in sizes)

@@ -10,6 +10,7 @@ using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Placement;
 using Scalelite.Core.State;
 using Scalelite.Tests.Infrastructure;
+using Scalelite.Tests.Support;
 using StackExchange.Redis;
 
 namespace Scalelite.Tests.Core.Pool.Placement;
@@ -43,6 +44,19 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
         var reservations = await rig.Ranking.ReservationsAsync(["a", "b"]);
         Assert.Empty(reservations["a"]);
         Assert.Equal(15, reservations["b"][Key].Seats);
+    }
+
+    [Fact]
+    public async Task PlaceAsync_Placed_ReportsTheCandidatesWithTheLoadsItChoseBy()
+    {
+        await using var rig = await Rig.StartAsync(infrastructure, S("a", 0), S("b", 10.5), S("c", 20));
+
+        var outcome = await rig.Placement.PlaceAsync(rig.Plan(), server =>
+            Task.FromResult(server.Id == "a" ? BackendResponse.Failed("connection refused") : Success()));
+
+        Assert.Equal("b", outcome.Server!.Id);
+        Assert.Equal([new PlacementCandidate("a", 0), new PlacementCandidate("b", 10.5), new PlacementCandidate("c", 20)], outcome.Candidates.OrderBy(c => c.ServerId));
+        Assert.Equal(["a"], outcome.Unanswered);
     }
 
     [Fact]
@@ -237,6 +251,39 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
         Assert.Equal(100, rig.Plan(Key, ("maxParticipants", "40"), ("meta_bbb-meeting-size-hint", "100")).Seats);
     }
 
+    [Fact]
+    public async Task PlaceWithoutRedisAsync_SameCreatesAsTheScript_ChoosesTheSameServers()
+    {
+        var random = new Random(20261125);
+        var servers = Enumerable.Range(0, 4).Select(i => S($"s{i}", random.Next(0, 60))).ToArray();
+        await using var withRedis = await Rig.StartAsync(infrastructure, servers);
+        await using var withoutRedis = await Rig.StartWithRedisDownAsync(infrastructure, servers);
+
+        // Plain and hinted meetings mixed, so that both of the script's rules are taken, each on what came before.
+        for (var i = 0; i < 40; i++)
+        {
+            var hint = random.Next(3) == 0 ? ("meta_bbb-meeting-size-hint", random.Next(20, 120).ToString(System.Globalization.CultureInfo.InvariantCulture)) : ("name", "plain");
+            var scripted = await withRedis.Placement.PlaceAsync(withRedis.Plan($":m{i}", hint), _ => Task.FromResult(Success()));
+            var inMemory = await withoutRedis.Placement.PlaceWithoutRedisAsync(withoutRedis.Plan($":m{i}", hint), _ => Task.FromResult(Success()));
+            Assert.True(scripted.Server?.Id == inMemory.Server?.Id, $"create {i} ({hint}): the script chose {scripted.Server?.Id}, the in-memory pick {inMemory.Server?.Id}");
+        }
+    }
+
+    [Fact]
+    public async Task RestoreHeldSeatsAsync_Repeated_WritesTheSeatsHeldWhileRedisWasDownOnce()
+    {
+        await using var rig = await Rig.StartWithRedisDownAsync(infrastructure, S("a", 0), S("b", 10));
+        var outcome = await rig.Placement.PlaceWithoutRedisAsync(rig.Plan(), _ => Task.FromResult(Success()));
+        Assert.Equal("a", outcome.Server?.Id);
+        Assert.Equal(0, (await rig.Ranking.GetAllAsync())["a"]);
+
+        await rig.Placement.RestoreHeldSeatsAsync(default);
+        await rig.Placement.RestoreHeldSeatsAsync(default);
+
+        Assert.Equal(15, (await rig.Ranking.GetAllAsync())["a"]);
+        Assert.Equal(15, (await rig.Ranking.ReservationsAsync(["a"]))["a"][Key].Seats);
+    }
+
     private static ServerSnapshot S(string id, double load, string? tag = null) =>
         new(id, $"http://{id}/bigbluebutton/api", "secret", tag, ServerState.Enabled, true, 1, load);
 
@@ -250,18 +297,22 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
     {
         private readonly ConnectionMultiplexer _redis;
 
-        private Rig(ConnectionMultiplexer redis, DirectoryStub directory)
+        private Rig(ConnectionMultiplexer redis, DirectoryStub directory, IRedisBreaker? breaker)
         {
             _redis = redis;
             Directory = directory;
             Ranking = new LoadRanking(redis);
-            Joins = new JoinLoadBuffer(Ranking, new FakeTimeProvider(), NullLogger<JoinLoadBuffer>.Instance);
+            breaker ??= new RedisBreaker(redis, TimeProvider.System, NullLogger<RedisBreaker>.Instance);
+            Joins = new JoinLoadBuffer(Ranking, breaker, new FakeTimeProvider(), NullLogger<JoinLoadBuffer>.Instance);
             var load = new LoadCalculator(Options.Create(new LoadOptions()), new FakeTimeProvider(DateTimeOffset.UtcNow));
-            Unresponsive = new UnresponsiveServers(redis, Time, Options.Create(new PollerOptions()));
-            Placement = new MeetingPlacement(directory, new LeastLoadedPlacementPolicy(), load, Joins, Unresponsive, redis, Options.Create(new BackendOptions()), NullLogger<MeetingPlacement>.Instance);
+            Unresponsive = new UnresponsiveServers(redis, breaker, Time, Options.Create(new PollerOptions()));
+            Placement = new MeetingPlacement(
+                directory, new LeastLoadedPlacementPolicy(), load, Joins, Ranking, breaker, Unresponsive, redis, Options.Create(new BackendOptions()), History.Events());
         }
 
         public DirectoryStub Directory { get; }
+
+        public RecordedHistory History { get; } = new();
 
         public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
@@ -273,10 +324,17 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
 
         public UnresponsiveServers Unresponsive { get; }
 
-        public static async Task<Rig> StartAsync(InfrastructureFixture infrastructure, params ServerSnapshot[] servers)
+        public static Task<Rig> StartAsync(InfrastructureFixture infrastructure, params ServerSnapshot[] servers) =>
+            StartAsync(infrastructure, null, servers);
+
+        /// <summary>A rig whose placement takes Redis as down (its breaker stays open), while the test can still read Redis.</summary>
+        public static Task<Rig> StartWithRedisDownAsync(InfrastructureFixture infrastructure, params ServerSnapshot[] servers) =>
+            StartAsync(infrastructure, new OpenBreaker(), servers);
+
+        private static async Task<Rig> StartAsync(InfrastructureFixture infrastructure, IRedisBreaker? breaker, ServerSnapshot[] servers)
         {
             var redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.CreateRedisConnectionString());
-            var rig = new Rig(redis, new DirectoryStub { Servers = servers });
+            var rig = new Rig(redis, new DirectoryStub { Servers = servers }, breaker);
             foreach (var server in servers)
             {
                 await rig.Ranking.SetAsync(server.Id, server.Load ?? 0);
@@ -299,8 +357,21 @@ public sealed class MeetingPlacementTests(InfrastructureFixture infrastructure) 
         public async ValueTask DisposeAsync()
         {
             Joins.Dispose();
+            Placement.Dispose();
             Unresponsive.Dispose();
             await _redis.DisposeAsync();
+        }
+
+        /// <summary>Redis taken as down for as long as the test runs: no probe closes it.</summary>
+        private sealed class OpenBreaker : IRedisBreaker
+        {
+            public bool IsOpen => true;
+
+            public bool Trips(Exception exception) => RedisBreaker.IsOutage(exception);
+
+            public void OnRecovery(Func<CancellationToken, Task> recover)
+            {
+            }
         }
 
         public sealed class DirectoryStub : IServerDirectory

@@ -12,8 +12,8 @@ using Scalelite.Core.Persistence;
 namespace Scalelite.Core.Persistence.Migrations
 {
     [DbContext(typeof(ScaleliteDbContext))]
-    [Migration("20261130000749_MonitoringAlerts")]
-    partial class MonitoringAlerts
+    [Migration("20261130012940_AnalyticsRelay")]
+    partial class AnalyticsRelay
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -58,70 +58,166 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.ToTable("migrated_rows", (string)null);
                 });
 
-            modelBuilder.Entity("Scalelite.Core.Monitoring.AlertRecord", b =>
+            modelBuilder.Entity("Scalelite.Core.Meetings.History.MeetingHistoryEntry", b =>
                 {
-                    b.Property<string>("Alert")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("alert");
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
 
-                    b.Property<string>("Subject")
-                        .HasMaxLength(1024)
-                        .HasColumnType("character varying(1024)")
-                        .HasColumnName("subject");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<DateTimeOffset>("LastTrueAt")
+                    b.Property<string>("Candidates")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("candidates");
+
+                    b.Property<DateTimeOffset?>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_true_at");
+                        .HasColumnName("created_at");
 
-                    b.Property<string>("Message")
-                        .IsRequired()
-                        .HasMaxLength(2048)
-                        .HasColumnType("character varying(2048)")
-                        .HasColumnName("message");
+                    b.Property<string>("EndDetail")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("end_detail");
 
-                    b.Property<string>("Severity")
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("EndedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("ended_by");
+
+                    b.Property<DateTimeOffset?>("FirstJoinAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_join_at");
+
+                    b.Property<string>("InternalMeetingId")
                         .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("internal_meeting_id");
+
+                    b.Property<int>("Joins")
+                        .HasColumnType("integer")
+                        .HasColumnName("joins");
+
+                    b.Property<DateTimeOffset?>("LastJoinAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_join_at");
+
+                    b.Property<string>("MeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("Origin")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
-                        .HasColumnName("severity");
+                        .HasColumnName("origin");
 
-                    b.Property<DateTimeOffset>("Since")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("since");
+                    b.Property<string>("ServerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("server_host");
 
-                    b.Property<double>("Threshold")
-                        .HasColumnType("double precision")
-                        .HasColumnName("threshold");
-
-                    b.Property<double>("Value")
-                        .HasColumnType("double precision")
-                        .HasColumnName("value");
-
-                    b.HasKey("Alert", "Subject");
-
-                    b.ToTable("alerts", (string)null);
-                });
-
-            modelBuilder.Entity("Scalelite.Core.Monitoring.MonitoringReport", b =>
-                {
-                    b.Property<string>("Source")
+                    b.Property<string>("ServerId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
-                        .HasColumnName("source");
+                        .HasColumnName("server_id");
 
-                    b.Property<string>("Body")
+                    b.Property<string>("TenantId")
                         .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("body");
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
 
-                    b.Property<DateTimeOffset>("ReportedAt")
+                    b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("reported_at");
+                        .HasColumnName("updated_at");
 
-                    b.HasKey("Source");
+                    b.HasKey("Id");
 
-                    b.ToTable("monitoring_reports", (string)null);
+                    b.HasIndex("EndedAt");
+
+                    b.HasIndex("InternalMeetingId")
+                        .IsUnique();
+
+                    b.HasIndex("UpdatedAt");
+
+                    b.HasIndex("TenantId", "MeetingId");
+
+                    b.ToTable("meeting_history", (string)null);
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Meetings.History.MeetingHistoryRecording", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<string[]>("Formats")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("formats");
+
+                    b.Property<double?>("ImportDelaySeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("import_delay_seconds");
+
+                    b.Property<DateTimeOffset>("ImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("imported_at");
+
+                    b.Property<string>("InternalMeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("internal_meeting_id");
+
+                    b.Property<DateTimeOffset>("LastImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_imported_at");
+
+                    b.Property<DateTimeOffset?>("MeetingEndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("meeting_ended_at");
+
+                    b.Property<string>("MeetingId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("meeting_id");
+
+                    b.Property<string>("RecordId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("record_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImportedAt");
+
+                    b.HasIndex("InternalMeetingId");
+
+                    b.HasIndex("RecordId")
+                        .IsUnique();
+
+                    b.HasIndex("TenantId", "MeetingId");
+
+                    b.ToTable("meeting_history_recordings", (string)null);
                 });
 
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.Callback", b =>
@@ -170,6 +266,10 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.Property<DateTimeOffset?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
 
                     b.Property<string>("RecordId")
                         .HasMaxLength(256)

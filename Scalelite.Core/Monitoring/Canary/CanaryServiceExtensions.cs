@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Scalelite.Core.Monitoring.Canary;
+
+public static class CanaryServiceExtensions
+{
+    /// <summary>The synthetic canary: its rounds every <c>CANARY_INTERVAL</c>, and its alert check. The poller calls it.</summary>
+    public static IServiceCollection AddCanary(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.AddOptions<CanaryOptions>().BindConfiguration(CanaryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CanaryMetrics>();
+        services.AddSingleton<CanaryProbe>();
+        services.AddSingleton<CanaryResults>();
+        services.AddSingleton<CanaryRunner>();
+        services.AddHostedService<CanaryService>();
+        services.AddSingleton<IAlertCheck, CanaryAlertCheck>();
+        return services;
+    }
+}
