@@ -67,6 +67,7 @@ public static class SettingCatalog
         new("Recording:Disabled", "RECORDING_DISABLED", "false", "Recordings are off: RecordingSync leaves the spool alone, and the recording calls answer as Scalelite's do then."),
         new("Recording:ImportParallelism", null, "2", "Archives imported at once."),
         new("Recording:ImportSettleTime", null, "5", "Seconds after its last write after which an archive is taken as complete even if its size was seen only once."),
+        new("Recording:ImportClaimTimeout", null, "600", "Seconds after which an archive claimed by an importer that stopped renewing its claim is taken over by another importer."),
         new("Recording:CallbackAttempts", null, "8", "Attempts at delivering a recording-ready or analytics callback before it is marked failed."),
         new("Recording:CallbackRetryDelay", null, "10", "Seconds before the first retry of a callback; each later retry waits twice as long, at most an hour."),
         new("Recording:GetRecordingsApiFiltered", "GET_RECORDINGS_API_FILTERED", "false", "getRecordings must name a meetingID or recordID; without one it answers FAILED missingParameters."),

@@ -281,11 +281,14 @@ public sealed class RecordingFiles(IOptions<RecordingOptions> options)
     }
 
     /// <summary>Deletes what interrupted imports and moves left: dot-named work directories and in-flight or set-aside trees.</summary>
-    public void SweepLeftovers()
+    /// <param name="olderThan">Only entries last written before this: when several importers share the volume, what is
+    /// younger may be another importer's work in progress.</param>
+    public void SweepLeftovers(DateTimeOffset? olderThan = null)
     {
+        bool Abandoned(string dir) => olderThan is not { } limit || Directory.GetLastWriteTimeUtc(dir) < limit.UtcDateTime;
         if (Directory.Exists(WorkDir))
         {
-            foreach (var dir in Directory.EnumerateDirectories(WorkDir, ".*"))
+            foreach (var dir in Directory.EnumerateDirectories(WorkDir, ".*").Where(Abandoned))
             {
                 DeleteLeftover(dir);
             }
@@ -298,7 +301,7 @@ public sealed class RecordingFiles(IOptions<RecordingOptions> options)
                 foreach (var dir in Directory.EnumerateDirectories(format, ".*"))
                 {
                     var name = Path.GetFileName(dir);
-                    if (name.Contains($".{Incoming}.", StringComparison.Ordinal) || name.Contains($".{Replaced}.", StringComparison.Ordinal))
+                    if ((name.Contains($".{Incoming}.", StringComparison.Ordinal) || name.Contains($".{Replaced}.", StringComparison.Ordinal)) && Abandoned(dir))
                     {
                         DeleteLeftover(dir);
                     }

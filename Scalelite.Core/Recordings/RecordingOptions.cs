@@ -36,6 +36,9 @@ public sealed class RecordingOptions
     /// <summary>Seconds after its last write after which an archive whose size has not been seen twice is taken as complete.</summary>
     [Range(0, 3600)] public double ImportSettleTime { get; set; } = 5;
 
+    /// <summary>Seconds after which an archive claimed by an importer that stopped renewing its claim (it died) is taken over by another.</summary>
+    [Range(1, 86400)] public double ImportClaimTimeout { get; set; } = 600;
+
     /// <summary>Attempts at delivering one recording-ready callback before it is marked failed.</summary>
     [Range(1, 100)] public int CallbackAttempts { get; set; } = 8;
 
@@ -74,6 +77,8 @@ public sealed class RecordingOptions
     public TimeSpan PollInterval => TimeSpan.FromSeconds(ImportPollInterval);
 
     public TimeSpan SettleTime => TimeSpan.FromSeconds(ImportSettleTime);
+
+    public TimeSpan ClaimTimeout => TimeSpan.FromSeconds(ImportClaimTimeout);
 }
 
 public static class RecordingServiceExtensions

@@ -2,12 +2,16 @@ using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.State;
+using Scalelite.Poller.Leadership;
 
 namespace Scalelite.Poller.Polling;
 
-/// <summary>Runs a <see cref="PollCycle"/> every <c>POLL_INTERVAL</c>, once the database is migrated.</summary>
+/// <summary>
+/// Runs a <see cref="PollCycle"/> every <c>POLL_INTERVAL</c>, once the database is migrated, while this instance leads
+/// (<see cref="PollerLeadership"/>).
+/// </summary>
 public sealed partial class PollerService(
-    PollCycle cycle, DatabaseMigrator migrator, IRedisBreaker breaker, IOptions<PollerOptions> options, TimeProvider time, ILogger<PollerService> logger)
+    PollCycle cycle, PollerLeadership leadership, DatabaseMigrator migrator, IRedisBreaker breaker, IOptions<PollerOptions> options, TimeProvider time, ILogger<PollerService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -16,9 +20,19 @@ public sealed partial class PollerService(
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.Interval), time);
         do
         {
+            if (await leadership.ConfirmAsync(stoppingToken) is not { } leading)
+            {
+                continue;
+            }
+
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leading);
             try
             {
-                await cycle.RunAsync(stoppingToken);
+                await cycle.RunAsync(both.Token);
+            }
+            catch (OperationCanceledException) when (leading.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+            {
+                // Leadership was lost mid-cycle: the cycle stops here, the next tick asks for the lock again.
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested && breaker.Trips(ex))
             {

@@ -34,6 +34,9 @@ public sealed partial class CallbackSender(
     private const string AnalyticsUserAgent = "BigBlueButton Analytics Callback";
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
+    // Twice the callback client's timeout (15 s): a row taken by an instance that died comes due again after it.
+    private static readonly TimeSpan SendLease = TimeSpan.FromSeconds(30);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await migrator.Migrated.WaitAsync(stoppingToken);
@@ -71,6 +74,11 @@ public sealed partial class CallbackSender(
             .ToListAsync(ct);
         foreach (var callback in due)
         {
+            if (!await TakeAsync(db, callback, now, ct))
+            {
+                continue;
+            }
+
             var error = await SendAsync(callback, ct);
             callback.Attempts++;
             if (error is null)
@@ -99,6 +107,21 @@ public sealed partial class CallbackSender(
 
             await db.SaveChangesAsync(ct);
         }
+    }
+
+    /// <summary>
+    /// Takes a due delivery for this instance: its next attempt is moved past the send's lease by a conditional update,
+    /// which only one of several RecordingSync instances reading the same row can win.
+    /// </summary>
+    /// <remarks>An instance that dies after taking a row leaves it due again once the lease has passed: still at least once.</remarks>
+    private static async Task<bool> TakeAsync(ScaleliteDbContext db, Callback callback, DateTimeOffset now, CancellationToken ct)
+    {
+        var due = callback.NextAttemptAt;
+        var lease = now + SendLease;
+        var taken = await db.Set<Callback>()
+            .Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Pending && c.NextAttemptAt == due)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.NextAttemptAt, lease), ct);
+        return taken == 1;
     }
 
     internal TimeSpan Backoff(int attempts)

@@ -57,9 +57,13 @@ public sealed partial class RecordingImporter(
     // bounds the memory, unlike a gate per recordID kept forever; unrelated recordings rarely share a stripe.
     private readonly SemaphoreSlim[] _recordGates = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
-    public async Task<ImportOutcome> ImportAsync(string archivePath, CancellationToken ct)
+    public Task<ImportOutcome> ImportAsync(string archivePath, CancellationToken ct) => ImportAsync(ArchiveClaim.Unclaimed(archivePath), ct);
+
+    /// <summary>Imports an archive this instance holds (<see cref="ArchiveClaim"/>); the claim is the archive's name and place.</summary>
+    public async Task<ImportOutcome> ImportAsync(ArchiveClaim claim, CancellationToken ct)
     {
-        var name = Path.GetFileName(archivePath);
+        var name = claim.Name;
+        var archivePath = claim.Path;
         var info = new FileInfo(archivePath);
         if (!info.Exists)
         {
@@ -79,7 +83,7 @@ public sealed partial class RecordingImporter(
             }
             catch (ArchiveRejectedException e)
             {
-                await SetAsideAsync(archivePath, arrivedAt, e.Message, ct);
+                await SetAsideAsync(claim, arrivedAt, e.Message, ct);
                 return ImportOutcome.Rejected;
             }
 
@@ -96,7 +100,7 @@ public sealed partial class RecordingImporter(
                 gate.Release();
             }
 
-            File.Delete(archivePath);
+            claim.Use(File.Delete);
             probe.At(ImportStep.ArchiveRemoved, recordId);
             var delay = time.GetUtcNow() - arrivedAt;
             metrics.Imported(delay);
@@ -298,10 +302,10 @@ public sealed partial class RecordingImporter(
     }
 
     /// <summary>Moves a malformed archive to <c>spool/failed/</c> beside a reason file, and logs and counts it.</summary>
-    private async Task SetAsideAsync(string archivePath, DateTimeOffset arrivedAt, string reason, CancellationToken ct)
+    private async Task SetAsideAsync(ArchiveClaim claim, DateTimeOffset arrivedAt, string reason, CancellationToken ct)
     {
-        var name = Path.GetFileName(archivePath);
-        var failed = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(archivePath))!, FailedFolder);
+        var name = claim.Name;
+        var failed = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(claim.Path))!, FailedFolder);
         Directory.CreateDirectory(failed);
         var destination = Path.Combine(failed, name);
         if (File.Exists(destination))
@@ -311,7 +315,7 @@ public sealed partial class RecordingImporter(
 
         // The reason is written first: a crash in between leaves the archive in the spool, to be rejected again.
         await File.WriteAllTextAsync(destination + ".reason.txt", reason + Environment.NewLine, ct);
-        File.Move(archivePath, destination);
+        claim.Use(path => File.Move(path, destination));
         metrics.Failed();
         Log.Rejected(logger, name, reason);
         try

@@ -19,6 +19,11 @@ namespace Scalelite.RecordingSync.Importing;
 /// A failure is dated by the number of periodic scans started when the import failed, not by when its bookkeeping
 /// is done: a periodic scan that starts in between (and so sees the archive still in flight) is followed by a scan
 /// woken by the failure itself, so the retry comes with the first periodic scan after the failure whatever the order.
+/// <para>Several instances may share the spool: each archive is claimed by a rename before it is imported
+/// (<see cref="ArchiveClaim"/>), so only one instance imports it; the claim is renewed while the import runs, released
+/// when the import fails for a temporary reason, and taken over by another instance when its holder stopped renewing it
+/// for <c>ImportClaimTimeout</c>. For the same reason only leftovers older than that timeout are swept (at start and at
+/// every periodic scan): anything younger may be another instance's import in progress.</para>
 /// </remarks>
 public sealed partial class SpoolImportService(
     RecordingImporter importer,
@@ -50,7 +55,7 @@ public sealed partial class SpoolImportService(
         }
 
         await migrator.Migrated.WaitAsync(stoppingToken);
-        files.SweepLeftovers();
+        files.SweepLeftovers(time.GetUtcNow() - o.ClaimTimeout);
         var readiness = new ArchiveReadiness(time, o.SettleTime);
         using var slots = new SemaphoreSlim(o.ImportParallelism);
         using var watcher = new FileSystemWatcher(o.SpoolDir) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.LastWrite };
@@ -69,12 +74,13 @@ public sealed partial class SpoolImportService(
             {
                 nextPeriodicScan = time.GetUtcNow() + o.PollInterval;
                 Interlocked.Increment(ref _periodicScans);
+                SweepAbandoned(o);
             }
 
             var waitingForSettle = false;
             try
             {
-                waitingForSettle = Scan(o.SpoolDir, readiness, slots, running, stoppingToken);
+                waitingForSettle = Scan(o, readiness, slots, running, stoppingToken);
             }
             catch (IOException e)
             {
@@ -109,21 +115,47 @@ public sealed partial class SpoolImportService(
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    /// <returns>Whether some archive is waiting to settle (so the next scan should come soon).</returns>
-    private bool Scan(string spool, ArchiveReadiness readiness, SemaphoreSlim slots, List<Task> running, CancellationToken ct)
+    private void SweepAbandoned(RecordingOptions o)
     {
+        try
+        {
+            files.SweepLeftovers(time.GetUtcNow() - o.ClaimTimeout);
+        }
+        catch (IOException e)
+        {
+            Log.ScanFailed(logger, e.Message);
+        }
+    }
+
+    /// <returns>Whether some archive is waiting to settle (so the next scan should come soon).</returns>
+    private bool Scan(RecordingOptions o, ArchiveReadiness readiness, SemaphoreSlim slots, List<Task> running, CancellationToken ct)
+    {
+        var spool = o.SpoolDir;
         var waiting = false;
         var present = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in new DirectoryInfo(spool).EnumerateFiles())
         {
+            if (ArchiveClaim.TryParse(file.Name, out _, out _, out var claimed))
+            {
+                // Another instance's (or a dead one's): taken over only once its holder stopped renewing it.
+                if (!_inFlight.ContainsKey(claimed)
+                    && ArchiveClaim.TryTakeOver(spool, file.Name, time.GetUtcNow(), o.ClaimTimeout) is { } abandoned)
+                {
+                    Log.TookOver(logger, claimed, file.Name);
+                    _inFlight[claimed] = 0;
+                    running.Add(RunAsync(abandoned, o.ClaimTimeout, slots, ct));
+                }
+
+                continue;
+            }
+
             if (!ArchiveReadiness.IsArchiveName(file.Name))
             {
                 continue;
             }
 
             present.Add(file.FullName);
-            if (_inFlight.ContainsKey(file.FullName)
-                || (_waitForPeriodicScan.TryGetValue(file.FullName, out var failedAt) && failedAt == Volatile.Read(ref _periodicScans)))
+            if (_waitForPeriodicScan.TryGetValue(file.FullName, out var failedAt) && failedAt == Volatile.Read(ref _periodicScans))
             {
                 continue;
             }
@@ -134,9 +166,14 @@ public sealed partial class SpoolImportService(
                 continue;
             }
 
-            _inFlight[file.FullName] = 0;
+            if (_inFlight.ContainsKey(file.Name) || ArchiveClaim.TryClaim(spool, file.Name, time.GetUtcNow()) is not { } claim)
+            {
+                continue;
+            }
+
+            _inFlight[file.Name] = 0;
             _waitForPeriodicScan.TryRemove(file.FullName, out _);
-            running.Add(RunAsync(file.FullName, slots, ct));
+            running.Add(RunAsync(claim, o.ClaimTimeout, slots, ct));
         }
 
         readiness.Retain(present);
@@ -148,34 +185,51 @@ public sealed partial class SpoolImportService(
         return waiting;
     }
 
-    private async Task RunAsync(string archive, SemaphoreSlim slots, CancellationToken ct)
+    private async Task RunAsync(ArchiveClaim claim, TimeSpan claimTimeout, SemaphoreSlim slots, CancellationToken ct)
     {
         string? failure = null;
+        var archive = Path.Combine(options.Value.SpoolDir, claim.Name);
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var renewal = time.CreateTimer(_ =>
+        {
+            if (!claim.Renew(time.GetUtcNow()))
+            {
+                Log.ClaimLost(logger, claim.Name);
+                lost.Cancel();
+            }
+        }, null, claimTimeout / 3, claimTimeout / 3);
         try
         {
-            await slots.WaitAsync(ct);
+            await slots.WaitAsync(lost.Token);
             try
             {
-                await importer.ImportAsync(archive, ct);
+                await importer.ImportAsync(claim, lost.Token);
             }
             finally
             {
                 slots.Release();
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (lost.IsCancellationRequested)
         {
+            // Stopping, or another instance took the claim over: the archive is no longer ours to touch.
+            if (ct.IsCancellationRequested)
+            {
+                claim.Release();
+            }
         }
         catch (Exception e)
         {
-            // Not the archive's fault: keep it and try again at the next periodic scan. Marked before the archive
-            // leaves _inFlight (below), so a scan never sees it as neither.
+            // Not the archive's fault: hand it back and try again at the next periodic scan (or let another instance
+            // take it). Marked before the archive leaves _inFlight (below), so a scan never sees it as neither.
             _waitForPeriodicScan[archive] = Volatile.Read(ref _periodicScans);
+            claim.Release();
             failure = e.Message;
         }
         finally
         {
-            _inFlight.TryRemove(archive, out _);
+            await renewal.DisposeAsync();
+            _inFlight.TryRemove(claim.Name, out _);
         }
 
         if (failure is not null)
@@ -184,7 +238,7 @@ public sealed partial class SpoolImportService(
             // retries it on that scan's behalf (and passes it over otherwise). Logged last, so whoever hears of the
             // failure finds the bookkeeping done.
             Wake();
-            Log.ImportFailed(logger, Path.GetFileName(archive), failure);
+            Log.ImportFailed(logger, claim.Name, failure);
         }
     }
 
@@ -201,5 +255,11 @@ public sealed partial class SpoolImportService(
 
         [LoggerMessage(4, LogLevel.Warning, "Scanning the spool failed: {Error}")]
         public static partial void ScanFailed(ILogger logger, string error);
+
+        [LoggerMessage(5, LogLevel.Warning, "Taking over {Archive}: its claim {Claim} was not renewed in time (its importer stopped)")]
+        public static partial void TookOver(ILogger logger, string archive, string claim);
+
+        [LoggerMessage(6, LogLevel.Warning, "Importing {Archive} stopped: another importer took its claim over")]
+        public static partial void ClaimLost(ILogger logger, string archive);
     }
 }
