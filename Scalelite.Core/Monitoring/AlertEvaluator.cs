@@ -25,7 +25,7 @@ public sealed partial class AlertEvaluator : IDisposable
     private readonly ILogger<AlertEvaluator> _logger;
     private readonly OutageLog _storeOutage;
     private readonly Dictionary<IAlertCheck, OutageLog> _checkFailures = [];
-    private readonly AlertBook _book = new();
+    private AlertBook _book = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _restored;
 
@@ -82,6 +82,26 @@ public sealed partial class AlertEvaluator : IDisposable
             }
 
             return Current;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Forgets the active alerts without storing anything: another instance evaluates now. The stored alerts are
+    /// restored again at the next evaluation here.
+    /// </summary>
+    public void StandDown()
+    {
+        _gate.Wait();
+        try
+        {
+            _book = new AlertBook();
+            Current = [];
+            LastEvaluatedAt = null;
+            _restored = false;
         }
         finally
         {

@@ -56,9 +56,18 @@ public static class MonitoringExtensions
     }
 }
 
-/// <summary>Evaluates the alerts every <see cref="AlertOptions.EvaluationInterval"/>, once the database is migrated.</summary>
+/// <summary>
+/// Evaluates the alerts every <see cref="AlertOptions.EvaluationInterval"/>, once the database is migrated, while the
+/// <see cref="IAlertEvaluationGate"/> (if any) lets it.
+/// </summary>
+/// <remarks>
+/// An instance the gate stops stands down: no active alerts of its own (so its <c>/health</c> does not call a follower
+/// stuck) and an empty poll tracker (so its gauges do not repeat an old picture of the pool). When it evaluates again,
+/// the time without a cycle counts from then.
+/// </remarks>
 public sealed partial class AlertEvaluatorService(
-    AlertEvaluator evaluator, PollerGauges gauges, DatabaseMigrator migrator, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertEvaluatorService> logger)
+    AlertEvaluator evaluator, PollerGauges gauges, PollTracker tracker, DatabaseMigrator migrator, IOptions<AlertOptions> options, TimeProvider time,
+    ILogger<AlertEvaluatorService> logger, IAlertEvaluationGate? gate = null)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,8 +76,27 @@ public sealed partial class AlertEvaluatorService(
         _ = gauges;
         await migrator.Migrated.WaitAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.Value.Evaluation, time);
+        var evaluating = true;
         do
         {
+            if (gate is { Evaluates: false })
+            {
+                if (evaluating)
+                {
+                    evaluator.StandDown();
+                    tracker.Reset();
+                    evaluating = false;
+                }
+
+                continue;
+            }
+
+            if (!evaluating)
+            {
+                tracker.Resumed();
+                evaluating = true;
+            }
+
             try
             {
                 await evaluator.EvaluateAsync(stoppingToken);

@@ -22,7 +22,8 @@ public sealed class PollTracker(TimeProvider time)
     private readonly Dictionary<string, DateTimeOffset> _lastSuccess = new(StringComparer.Ordinal);
     private IReadOnlyList<PolledServer> _servers = [];
 
-    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
+    /// <summary>When this instance began counting cycles: its start, or when it last began polling again.</summary>
+    public DateTimeOffset StartedAt { get; private set; } = time.GetUtcNow();
 
     /// <summary>When the last cycle finished; null before the first.</summary>
     public DateTimeOffset? LastCycleAt { get; private set; }
@@ -35,6 +36,30 @@ public sealed class PollTracker(TimeProvider time)
             lock (_gate)
             {
                 return _servers;
+            }
+        }
+    }
+
+    /// <summary>Forgets every cycle: this instance no longer polls (another one leads).</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _lastSuccess.Clear();
+            _servers = [];
+            LastCycleAt = null;
+            StartedAt = time.GetUtcNow();
+        }
+    }
+
+    /// <summary>This instance polls again: without a cycle since, the wait for one counts from now.</summary>
+    public void Resumed()
+    {
+        lock (_gate)
+        {
+            if (LastCycleAt is null)
+            {
+                StartedAt = time.GetUtcNow();
             }
         }
     }

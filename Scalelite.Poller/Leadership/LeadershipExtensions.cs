@@ -1,3 +1,5 @@
+using Scalelite.Core.Monitoring;
+
 namespace Scalelite.Poller.Leadership;
 
 public static class LeadershipExtensions
@@ -6,6 +8,7 @@ public static class LeadershipExtensions
     public static IServiceCollection AddPollerLeadership(this IServiceCollection services)
     {
         services.AddSingleton<PollerLeadership>();
+        services.AddSingleton<IAlertEvaluationGate, LeaderEvaluatesAlerts>();
         services.AddHealthChecks().AddCheck<PollerLeadership>(PollerLeadership.HealthCheckName, tags: [ServiceDefaultsExtensions.ReadyTag]);
         return services;
     }

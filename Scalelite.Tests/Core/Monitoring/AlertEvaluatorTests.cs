@@ -127,4 +127,26 @@ public sealed class AlertEvaluatorTests(InfrastructureFixture infrastructure) : 
         await evaluator.EvaluateAsync(CancellationToken.None);
         Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync(new HealthCheckContext())).Status);
     }
+
+    [Fact]
+    public async Task StandDown_StuckPollerBecomesFollower_HealthyWithTheStoredAlertsLeftForTheLeader()
+    {
+        var (evaluator, check, _, logs, store) = await StartAsync();
+        var health = new AlertHealthCheck(evaluator);
+        check.Now.Add(Stuck);
+        await evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        evaluator.StandDown();
+
+        Assert.Empty(evaluator.Current);
+        Assert.Null(evaluator.LastEvaluatedAt);
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(new HealthCheckContext())).Status);
+        Assert.Single((await store.ReadAlertsAsync(CancellationToken.None)).Alerts);
+
+        // Leading again: the stored alert is taken over, not raised a second time.
+        await evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Single(evaluator.Current);
+        Assert.Single(logs.Entries, e => e.Message.Contains("raised", StringComparison.Ordinal));
+    }
 }
