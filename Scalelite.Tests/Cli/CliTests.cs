@@ -193,7 +193,10 @@ public sealed class ServerSyncPlanTests
         Assert.Equal(2.5, back[0].LoadMultiplier);
         Assert.Equal("s2", back[1].Secret);
         Assert.Equal("gpu", back[1].Tag);
-        Assert.Empty(ServerSync.Plan(ServerSync.Parse(ServerSync.Export(servers, verbose: false)), [servers[0]], SyncMode.Keep));
+        // servers:yaml writes only `enabled`, so a cordoned server reads back as disabled, as Scalelite's does; an
+        // enabled one makes the round trip unchanged.
+        Assert.Empty(ServerSync.Plan(ServerSync.Parse(ServerSync.Export([servers[0]], verbose: false)), [servers[0]], SyncMode.Keep));
+        Assert.Equal("disabled", Assert.Single(ServerSync.Plan(ServerSync.Parse(ServerSync.Export(servers, verbose: false)), servers, SyncMode.Keep)).State);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public static class TestInfrastructure
     private static int _redisDatabaseCounter;
 
     /// <summary>Number of logical databases the shared Redis offers to <see cref="NextRedisDatabase"/>.</summary>
-    public const int SharedRedisDatabases = 256;
+    public const int SharedRedisDatabases = 2048;
 
     /// <summary>The directory of this run: <c>$TMPDIR/scalelite-tests/run-PID-XXXX</c>.</summary>
     public static string RunDirectory
