@@ -6,12 +6,19 @@ namespace Scalelite.RecordingSync.Monitoring;
 
 /// <summary>How one directory answers: free space and inodes, and a small write that is synced and removed.</summary>
 /// <remarks>
-/// Synchronous on purpose: on a hung NFS mount these calls block in the kernel and no cancellation reaches them.
+/// <para>Synchronous on purpose: on a hung NFS mount these calls block in the kernel and no cancellation reaches them.
 /// <see cref="VolumeProbe"/> runs each on a thread of its own under a timeout, and never starts a second probe of a
-/// directory whose first one has not come back.
+/// directory whose first one has not come back.</para>
+/// <para>A process killed between writing its probe file and removing it leaves the file behind, in the spool or the
+/// work directory, where nothing else would ever remove it. Each probe therefore first removes the probe files of
+/// processes that are gone: those named for this host whose process no longer runs, and any older than an hour
+/// (another host's; no probe takes that long, and removing a live probe's file only makes its own removal a no-op).</para>
 /// </remarks>
 public static partial class DirectoryProbe
 {
+    private const string ProbePrefix = ".scalelite-probe-";
+    private static readonly TimeSpan Abandoned = TimeSpan.FromHours(1);
+
     public static DirectoryReport Probe(string name, string path)
     {
         if (!Directory.Exists(path))
@@ -30,9 +37,10 @@ public static partial class DirectoryProbe
         }
 
         var started = Stopwatch.GetTimestamp();
-        var probe = Path.Combine(path, $".scalelite-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var probe = Path.Combine(path, $"{ProbePrefix}{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
+            RemoveLeftovers(path);
             using (var file = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
             {
                 file.Write("probe\n"u8);
@@ -49,6 +57,52 @@ public static partial class DirectoryProbe
 
         return new DirectoryReport(name, path, DirectoryStatus.Ok, null, freePercent, inodesPercent, freeBytes, freeInodes,
             Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private static void RemoveLeftovers(string path)
+    {
+        foreach (var file in new DirectoryInfo(path).EnumerateFiles(ProbePrefix + "*"))
+        {
+            if (IsLeftover(file.Name, DateTime.UtcNow - file.LastWriteTimeUtc))
+            {
+                try
+                {
+                    file.Delete();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another instance removed it first, or it cannot be removed: the write below tells which.
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether a probe file (named <c>.scalelite-probe-HOST-PID-GUID</c>) was left by a process that is gone.</summary>
+    internal static bool IsLeftover(string fileName, TimeSpan age)
+    {
+        if (age > Abandoned)
+        {
+            return true;
+        }
+
+        var rest = fileName[ProbePrefix.Length..];
+        var guidAt = rest.LastIndexOf('-');
+        var pidAt = guidAt > 0 ? rest.LastIndexOf('-', guidAt - 1) : -1;
+        if (pidAt <= 0 || !int.TryParse(rest.AsSpan(pidAt + 1, guidAt - pidAt - 1), out var pid)
+            || !string.Equals(rest[..pidAt], Environment.MachineName, StringComparison.Ordinal) || pid == Environment.ProcessId)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
     }
 
     private static StatVfsResult? StatVfs(string path)
