@@ -10,9 +10,14 @@ public sealed record SimulatorEndpoint(
     [property: JsonPropertyName("secret")] string Secret,
     [property: JsonPropertyName("control")] string Control);
 
+/// <summary>
+/// The API's one URL (the load balancer's with several replicas), and each replica's own URL, for tests and tools that
+/// address one replica.
+/// </summary>
 public sealed record ApiEndpoint(
     [property: JsonPropertyName("url")] string Url,
-    [property: JsonPropertyName("secret")] string Secret);
+    [property: JsonPropertyName("secret")] string Secret,
+    [property: JsonPropertyName("replicas")] IReadOnlyList<string>? Replicas = null);
 
 public sealed record UrlEndpoint([property: JsonPropertyName("url")] string Url);
 

@@ -8,9 +8,15 @@ namespace Scalelite.AppHost;
 /// from the last run where still free (API, simulators, dashboard), the load-balancer secret, and whether a container
 /// runtime answers.
 /// </summary>
-public sealed record LocalRun(LocalState State, AppHostFlags Flags, string Secret, int ApiPort, IReadOnlyList<int> SimulatorPorts, bool Containers)
+/// With several API replicas, <see cref="ApiPort"/> is the load balancer's and each replica has a port of its own.
+public sealed record LocalRun(
+    LocalState State, AppHostFlags Flags, string Secret, int ApiPort, IReadOnlyList<int> ApiReplicaPorts, IReadOnlyList<int> SimulatorPorts, bool Containers)
 {
     public string ApiBaseUrl => $"http://127.0.0.1:{ApiPort.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>Each API replica's own base URL; the API's when it runs as one process.</summary>
+    public IReadOnlyList<string> ApiReplicaBaseUrls =>
+        ApiReplicaPorts.Count == 0 ? [ApiBaseUrl] : [.. ApiReplicaPorts.Select(p => $"http://127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}")];
 
     public string Spool => Path.Combine(State.Recordings, "spool");
 
@@ -30,6 +36,7 @@ public sealed record LocalRun(LocalState State, AppHostFlags Flags, string Secre
             flags,
             secret,
             state.Port("api", flags.ApiPort),
+            flags.ApiReplicas > 1 ? [.. Enumerable.Range(1, flags.ApiReplicas).Select(i => state.Port($"api-{i}"))] : [],
             [.. Enumerable.Range(1, flags.Simulators).Select(i => state.Port($"sim-{i}"))],
             ContainerRuntime.Answers());
         File.Delete(state.EndpointsFile);

@@ -9,10 +9,13 @@ namespace Scalelite.AppHost;
 
 /// <summary>
 /// The AppHost's own flags (<c>--simulators N</c>, <c>--state-dir DIR</c>, <c>--api-port P</c>, <c>--secret S</c>,
-/// <c>--dashboard false</c>), read from configuration so that Aspire's own arguments pass through untouched.
+/// <c>--dashboard false</c>, <c>--api-replicas N</c>), read from configuration so that Aspire's own arguments pass through untouched.
 /// </summary>
-public sealed record AppHostFlags(string StateDirectory, int Simulators, int? ApiPort, string? Secret, bool Dashboard)
+public sealed record AppHostFlags(string StateDirectory, int Simulators, int? ApiPort, string? Secret, bool Dashboard, int ApiReplicas = 1)
 {
+    /// <summary>The most API replicas one machine is given.</summary>
+    public const int MaxApiReplicas = 16;
+
     public const string Usage = """
         Usage: dotnet run --project Scalelite.AppHost [-- options]
 
@@ -23,6 +26,7 @@ public sealed record AppHostFlags(string StateDirectory, int Simulators, int? Ap
           --state-dir DIR     data, recordings, ports and endpoints.json (default: .scalelite in the repository)
           --simulators N      number of simulated BBB servers (default: 3; 0 allowed)
           --api-port PORT     port of the API (default: the previous run's when free, else a free one)
+          --api-replicas N    API instances behind the API's port, through nginx (default: 1, at most 16)
           --secret SECRET     LOADBALANCER_SECRET (default: generated once, kept in STATE/secret)
           --dashboard false   no dashboard, and the services export no telemetry (benchmarks)
           -h, --help          show this help
@@ -69,7 +73,15 @@ public sealed record AppHostFlags(string StateDirectory, int Simulators, int? Ap
             return null;
         }
 
-        return new AppHostFlags(stateDirectory, simulators, apiPort, configuration["secret"], dashboard);
+        var apiReplicas = 1;
+        if (configuration["api-replicas"] is { } replicas
+            && (!int.TryParse(replicas, NumberStyles.None, CultureInfo.InvariantCulture, out apiReplicas) || apiReplicas is < 1 or > MaxApiReplicas))
+        {
+            error = $"--api-replicas expects a number from 1 to {MaxApiReplicas}, not '{replicas}'.";
+            return null;
+        }
+
+        return new AppHostFlags(stateDirectory, simulators, apiPort, configuration["secret"], dashboard, apiReplicas);
     }
 
     public static bool AsksForHelp(IReadOnlyList<string> args) => args.Any(a => a is "-h" or "--help");

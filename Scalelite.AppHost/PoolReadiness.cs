@@ -17,7 +17,7 @@ public static class PoolReadinessExtensions
         IResourceBuilder<IResourceWithConnectionString> redis, IResourceBuilder<ProjectResource> poller, IResourceBuilder<ProjectResource> recordingSync)
     {
         builder.Services.AddSingleton(new ReadinessTargets(
-            local.ApiBaseUrl, local.Secret, [.. builder.Resources.OfType<SimulatedServerResource>()],
+            local.ApiBaseUrl, local.ApiReplicaBaseUrls, local.Secret, [.. builder.Resources.OfType<SimulatedServerResource>()],
             database.Resource, redis.Resource, poller.Resource, recordingSync.Resource, local.State));
         builder.Services.AddHostedService<PoolReadiness>();
         builder.Services.AddHostedService<ProjectShutdown>();
@@ -27,6 +27,7 @@ public static class PoolReadinessExtensions
 /// <summary>What <see cref="PoolReadiness"/> watches and reports.</summary>
 public sealed record ReadinessTargets(
     string ApiBaseUrl,
+    IReadOnlyList<string> ApiReplicaBaseUrls,
     string Secret,
     IReadOnlyList<SimulatedServerResource> Simulators,
     IResourceWithConnectionString Database,
@@ -153,7 +154,7 @@ public sealed class PoolReadiness(
     private async Task AnnounceAsync(CancellationToken cancellationToken)
     {
         var endpoints = new ScaleliteEndpoints(
-            new ApiEndpoint(targets.ApiBaseUrl + "/bigbluebutton/api", targets.Secret),
+            new ApiEndpoint(targets.ApiBaseUrl + "/bigbluebutton/api", targets.Secret, [.. targets.ApiReplicaBaseUrls.Select(u => u + "/bigbluebutton/api")]),
             new UrlEndpoint(targets.ApiBaseUrl + "/scalelite/api"),
             [.. targets.Simulators.Select(s => new SimulatorEndpoint(s.Name, s.Url, s.Secret, s.Control))],
             await targets.Database.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? "",

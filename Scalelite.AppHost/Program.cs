@@ -29,12 +29,12 @@ var secret = builder.AddParameter("loadbalancer-secret", secret: true);
 var database = builder.AddScaleliteDatabase("postgres", "scalelite", local);
 var redis = builder.AddScaleliteRedis("redis", local);
 
-var api = builder.AddScaleliteService<Projects.Scalelite_Api>("api", local?.ApiPort)
+var api = builder.AddScaleliteApi("api", local, flags.ApiReplicas, replica => replica
     .WithExternalHttpEndpoints()
     .WithReference(database).WaitFor(database)
     .WithReference(redis).WaitFor(redis)
     .WithScaleliteSettings(secret, local)
-    .WithRecordingVolume(local?.State.Recordings);
+    .WithRecordingVolume(local?.State.Recordings));
 
 var poller = builder.AddScaleliteService<Projects.Scalelite_Poller>("poller")
     .WithReference(database).WaitFor(database)

@@ -63,7 +63,7 @@ public static class SimulatorExtensions
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddSimulatorRegistration(
         this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> simulators,
-        IResourceBuilder<ProjectResource> api, IResourceBuilder<ParameterResource> secret, LocalState state)
+        IResourceBuilder<IResourceWithEndpoints> api, IResourceBuilder<ParameterResource> secret, LocalState state)
     {
         var servers = builder.Resources.OfType<SimulatedServerResource>().ToList();
         var yaml = new StringBuilder("# Written by the AppHost at each start: the simulated servers of this run.\nservers:\n");

@@ -6,7 +6,7 @@ namespace Scalelite.BbbSimulator;
 
 /// <summary>
 /// Control routes under <c>/sim</c> on each server's own port: fault injection, synthetic attendees,
-/// stats and reset. They are loopback-only, and they keep answering in every fault mode.
+/// stats, the calls received, and reset. They are loopback-only, and they keep answering in every fault mode.
 /// </summary>
 internal static class ControlApi
 {
@@ -30,6 +30,8 @@ internal static class ControlApi
                 return post ? SetFaultAsync(context, server) : IsGetOr405(context, () => FaultAsync(context, server));
             case "/sim/stats":
                 return IsGetOr405(context, () => StatsAsync(context, server));
+            case "/sim/requests":
+                return IsGetOr405(context, () => RequestsAsync(context, server));
             case "/sim/reset":
                 if (!post)
                 {
@@ -174,6 +176,31 @@ internal static class ControlApi
             }
 
             w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    });
+
+    /// <summary>The calls received lately (<c>?call=create</c> for one kind), oldest first, each with its parameters.</summary>
+    private static Task RequestsAsync(HttpContext context, SimulatedServer server) => JsonAsync(context, StatusCodes.Status200OK, w =>
+    {
+        var call = context.Request.Query["call"].ToString();
+        w.WriteStartArray("requests");
+        foreach (var received in server.GetReceivedCalls(call.Length > 0 ? call : null))
+        {
+            w.WriteStartObject();
+            w.WriteString("call", received.Call);
+            w.WriteStartArray("parameters");
+            foreach (var (key, value) in received.Parameters)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(key);
+                w.WriteStringValue(value);
+                w.WriteEndArray();
+            }
+
+            w.WriteEndArray();
             w.WriteEndObject();
         }
 

@@ -16,6 +16,13 @@ public sealed record SimulatedMeetingInfo(
     bool IsBreakout,
     IReadOnlyList<KeyValuePair<string, string>> Metadata);
 
+/// <summary>A BBB API call as a simulated server received it (checksum valid): the call and its parameters, decoded, in order.</summary>
+public sealed record ReceivedCall(string Call, IReadOnlyList<KeyValuePair<string, string>> Parameters)
+{
+    /// <summary>The first value of a parameter, or null.</summary>
+    public string? this[string key] => Parameters.FirstOrDefault(p => p.Key == key).Value;
+}
+
 /// <summary>
 /// One simulated BBB server: its identity, meetings, fault mode and call counters. Every member is
 /// safe to use from any thread while the host runs.
@@ -24,6 +31,7 @@ public sealed class SimulatedServer
 {
     private readonly ConcurrentDictionary<string, StrongBox<long>> _calls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StrongBox<long>> _checksumFailures = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<ReceivedCall> _received = new();
     private readonly TimeSpan _defaultSlowDelay;
     private FaultState _fault;
 
@@ -102,6 +110,13 @@ public sealed class SimulatedServer
     /// <summary>Calls of one name received with a valid checksum.</summary>
     public long GetCallCount(string call) => _calls.TryGetValue(call, out var box) ? Interlocked.Read(ref box.Value) : 0;
 
+    /// <summary>The last <see cref="ReceivedLimit"/> calls received with a valid checksum, oldest first; only <paramref name="call"/> when given.</summary>
+    public IReadOnlyList<ReceivedCall> GetReceivedCalls(string? call = null) =>
+        [.. _received.Where(r => call is null || r.Call == call)];
+
+    /// <summary>How many received calls <see cref="GetReceivedCalls"/> keeps.</summary>
+    public const int ReceivedLimit = 500;
+
     /// <summary>A consistent snapshot of every meeting.</summary>
     public IReadOnlyList<SimulatedMeetingInfo> GetMeetings()
     {
@@ -175,10 +190,19 @@ public sealed class SimulatedServer
         Meetings.Clear();
         _calls.Clear();
         _checksumFailures.Clear();
+        _received.Clear();
         SetFault(FaultMode.Ok);
     }
 
     internal void CountCall(string call) => Increment(_calls, call);
+
+    internal void Receive(string call, IEnumerable<KeyValuePair<string, string>> parameters)
+    {
+        _received.Enqueue(new ReceivedCall(call, [.. parameters]));
+        while (_received.Count > ReceivedLimit && _received.TryDequeue(out _))
+        {
+        }
+    }
 
     internal void CountChecksumFailure(string call) => Increment(_checksumFailures, call);
 

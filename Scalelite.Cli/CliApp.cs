@@ -19,7 +19,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
     private readonly Func<string, string?> _environment = environment ?? Environment.GetEnvironmentVariable;
 
     private readonly Option<string?> _url = new("--url") { Description = "The Scalelite API's base URL (default: $SCALELITE_URL).", Recursive = true };
-    private readonly Option<string?> _secret = new("--secret") { Description = "The load-balancer secret (default: $LOADBALANCER_SECRET).", Recursive = true };
+    private readonly Option<string?> _secret = new("--secret") { Description = "The admin secret (default: $Scalelite__AdminSecrets, else $LOADBALANCER_SECRET).", Recursive = true };
     private readonly Option<string?> _reason = new("--reason") { Description = "Why: kept in the server's audit trail.", Recursive = true };
 
     public static Task<int> RunAsync(string[] args) => new CliApp(Console.Out, Console.Error).InvokeAsync(args);
@@ -248,13 +248,15 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         meetings.Add(meetingsEnd);
         root.Add(meetings);
         new LocalCommands(output, error, _environment).AddTo(root);
+        new TenantCommands(output, WithClient, Console2).AddTo(root);
         return root;
     }
 
     private async Task<int> WithClient(ParseResult parse, Func<OperatorClient, Task<int>> action)
     {
         var url = parse.GetValue(_url) ?? _environment("SCALELITE_URL");
-        var secret = parse.GetValue(_secret) ?? _environment("LOADBALANCER_SECRET");
+        // The admin secret when the services have one (they then refuse the load-balancer secret on the operator API).
+        var secret = parse.GetValue(_secret) ?? _environment("Scalelite__AdminSecrets") ?? _environment("LOADBALANCER_SECRET");
         if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
         {
             error.WriteLine(string.IsNullOrWhiteSpace(url)

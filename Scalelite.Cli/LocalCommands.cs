@@ -30,7 +30,7 @@ internal sealed class LocalCommands(TextWriter output, TextWriter error, Func<st
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what would change; change nothing." };
         var noFileCheck = new Option<bool>("--no-file-check") { Description = "Do not look for each recording's files on the recording volume." };
         var verbose = new Option<bool>("--verbose") { Description = "List every change, not only the first 20 of each kind." };
-        var fromScalelite = new Command("from-scalelite", "Import servers, running meetings, the recordings index and callbacks from Scalelite; Scalelite is only read.")
+        var fromScalelite = new Command("from-scalelite", "Import servers, tenants, running meetings, the recordings index and callbacks from Scalelite; Scalelite is only read.")
         {
             databaseUrl, redisUrl, redisNamespace, dryRun, noFileCheck, verbose,
         };

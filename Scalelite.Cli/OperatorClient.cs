@@ -62,6 +62,28 @@ public sealed class OperatorClient : IDisposable
 
     public Task<AlertsResponse> AlertsAsync(CancellationToken ct) => SendAsync<AlertsResponse>(HttpMethod.Get, "api/v1/alerts", null, ct);
 
+    public Task<List<TenantItem>> ListTenantsAsync(CancellationToken ct) => SendAsync<List<TenantItem>>(HttpMethod.Get, "api/v1/tenants", null, ct);
+
+    public Task<TenantItem> AddTenantAsync(object body, CancellationToken ct) => SendAsync<TenantItem>(HttpMethod.Post, "api/v1/tenants", body, ct);
+
+    public Task<TenantItem> UpdateTenantAsync(string tenant, object body, CancellationToken ct) =>
+        SendAsync<TenantItem>(HttpMethod.Patch, $"api/v1/tenants/{Uri.EscapeDataString(tenant)}", body, ct);
+
+    public Task<MessageView> RemoveTenantAsync(string tenant, bool force, CancellationToken ct) =>
+        SendAsync<MessageView>(HttpMethod.Delete, $"api/v1/tenants/{Uri.EscapeDataString(tenant)}?force={(force ? "true" : "false")}", null, ct);
+
+    public Task<List<TenantSettingItem>> TenantSettingsAsync(string tenant, CancellationToken ct) =>
+        SendAsync<List<TenantSettingItem>>(HttpMethod.Get, $"api/v1/tenants/{Uri.EscapeDataString(tenant)}/settings", null, ct);
+
+    public Task<TenantSettingItem> AddTenantSettingAsync(string tenant, object body, CancellationToken ct) =>
+        SendAsync<TenantSettingItem>(HttpMethod.Post, $"api/v1/tenants/{Uri.EscapeDataString(tenant)}/settings", body, ct);
+
+    public Task<MessageView> RemoveTenantSettingAsync(string tenant, string id, CancellationToken ct) =>
+        SendAsync<MessageView>(HttpMethod.Delete, $"api/v1/tenants/{Uri.EscapeDataString(tenant)}/settings/{Uri.EscapeDataString(id)}", null, ct);
+
+    public Task<AssignItem> AssignRecordingsAsync(string tenant, bool dryRun, CancellationToken ct) =>
+        SendAsync<AssignItem>(HttpMethod.Post, $"api/v1/tenants/{Uri.EscapeDataString(tenant)}/assign-recordings", new { dryRun }, ct);
+
     public Task<MeetingStoryView> MeetingHistoryAsync(string meetingId, string? tenant, CancellationToken ct) =>
         SendAsync<MeetingStoryView>(HttpMethod.Get,
             $"api/v1/meetings/history?meetingId={Uri.EscapeDataString(meetingId)}{(tenant is null ? string.Empty : "&tenant=" + Uri.EscapeDataString(tenant))}", null, ct);
@@ -154,6 +176,16 @@ public sealed record MeetingItem(string MeetingId, string Name, int Participants
 public sealed record AlertsResponse(DateTimeOffset? EvaluatedAt, double? EvaluatedSecondsAgo, List<AlertItem> Alerts);
 
 public sealed record AlertItem(string Alert, string Subject, string Severity, DateTimeOffset Since, double Value, double Threshold, string Message);
+
+public sealed record TenantLimitsItem(int? MaxMeetings, int? MaxParticipants, int? MaxMeetingParticipants);
+
+public sealed record TenantUsageItem(int Meetings, int Participants);
+
+public sealed record TenantSettingItem(string Id, string Param, string Value, bool Override, string Scope);
+
+public sealed record TenantItem(string Id, string Name, List<string> Secrets, TenantLimitsItem Limits, TenantUsageItem Usage, List<TenantSettingItem> Settings);
+
+public sealed record AssignItem(string TenantId, string TenantName, int Recordings, bool DryRun);
 
 public sealed record CandidateView(string ServerId, double? Load, bool Chosen, bool Answered);
 

@@ -29,7 +29,6 @@ public static class CoreServiceExtensions
 
         services.AddOptions<ScaleliteOptions>().BindConfiguration(ScaleliteOptions.Section).ValidateDataAnnotations()
             .Validate(o => TryParse(() => o.AcceptedAlgorithms()), "LOADBALANCER_CHECKSUM_ALGORITHM lists an unknown algorithm (use SHA1, SHA256, SHA384, SHA512).")
-            .Validate(o => !o.MultitenancyEnabled, "MULTITENANCY_ENABLED=true is not supported yet: every request is served as the single default tenant. Unset it.")
             .ValidateOnStart();
         services.AddOptions<LoadOptions>().BindConfiguration(LoadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PollerOptions>().BindConfiguration(PollerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -59,7 +58,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<ServerAdministration>();
         services.AddMeetingEvents();
         services.AddScaleliteLifecycle();
-        services.AddSingleton<ITenantResolver, SingleTenantResolver>();
+        services.AddScaleliteTenancy();
         return builder;
     }
 
@@ -122,6 +121,37 @@ public static class CoreServiceExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerDirectory>());
         builder.Services.AddHealthChecks().AddCheck<ServerDirectory>("server-directory", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
+    }
+
+    /// <summary>
+    /// The tenants in memory for the request path: the snapshot, its reloads, and the resolver that reads a request's
+    /// tenant from its host or path (with multitenancy off, every request is the default tenant's).
+    /// </summary>
+    public static IHostApplicationBuilder AddTenantDirectory(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<TenantDirectory>();
+        if (builder.Configuration.GetValue<bool>($"{ScaleliteOptions.Section}:{nameof(ScaleliteOptions.MultitenancyEnabled)}"))
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<TenantDirectory>());
+            services.AddHealthChecks().AddCheck<TenantDirectory>("tenants", tags: [ServiceDefaultsExtensions.ReadyTag]);
+            services.Replace(ServiceDescriptor.Singleton<ITenantResolver, MultiTenantResolver>());
+        }
+
+        return builder;
+    }
+
+    /// <summary>The tenants' durable record and the Redis state every service shares about them.</summary>
+    private static IServiceCollection AddScaleliteTenancy(this IServiceCollection services)
+    {
+        services.AddOptions<TenancyOptions>().BindConfiguration(TenancyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<ITenantResolver, SingleTenantResolver>();
+        services.AddSingleton<TenantChanges>();
+        services.AddSingleton<TenantMeetings>();
+        services.AddSingleton<TenantUsageStore>();
+        services.AddSingleton<TenantStore>();
+        services.AddSingleton<TenantUsageRecorder>();
+        return services;
     }
 
     /// <summary>Placement of new meetings, and the join load it counts (gathered in memory, flushed by a timer).</summary>

@@ -42,6 +42,10 @@ public static class Prerequisites
     public static Task<string> EnsureRedisServerAsync(Action<string>? report, CancellationToken cancellationToken) =>
         EnsureInstalledAsync("redis-server", "redis-server", () => FindOnPath("redis-server"), report, cancellationToken);
 
+    /// <summary>The path of <c>nginx</c> (the load balancer in front of several API replicas); installs it first when it is missing.</summary>
+    public static Task<string> EnsureNginxAsync(Action<string>? report, CancellationToken cancellationToken) =>
+        EnsureInstalledAsync("nginx", "nginx", () => FindOnPath("nginx"), report, cancellationToken);
+
     /// <summary>
     /// The directory holding initdb and pg_ctl; installs Debian's <c>postgresql</c> package first when none is found.
     /// </summary>

@@ -14,7 +14,7 @@ public static class RecordingSyncExtensions
         var services = builder.Services;
         services.AddMetrics();
         services.TryAddSingleton<IImportProbe, NoImportProbe>();
-        services.TryAddSingleton<ICallbackSecrets, LoadBalancerCallbackSecrets>();
+        services.TryAddSingleton<ICallbackSecrets, TenantCallbackSecrets>();
         services.AddSingleton<RecordingSyncMetrics>();
         services.AddSingleton<RecordingFiles>();
         services.AddSingleton<RecordingImporter>();

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>Decides whether a bearer token is the operator's (the load-balancer secret); registered by the services.</summary>
+/// <summary>Decides whether a bearer token is the operator's (an admin secret); registered by the services.</summary>
 public interface IOperatorTokenValidator
 {
     bool IsValid(ReadOnlySpan<byte> token);
@@ -13,7 +13,7 @@ public interface IOperatorTokenValidator
 
 /// <summary>
 /// The Prometheus scrape endpoint, <c>/metrics</c>, on every service, behind the operator token
-/// (<c>Authorization: Bearer LOADBALANCER_SECRET</c>), as the operator API is.
+/// (<c>Authorization: Bearer SECRET</c> with an admin secret), as the operator API is.
 /// </summary>
 /// <remarks>
 /// The API's listener faces the LMSs and the internet; its metrics name servers, rates of failure and load, which
@@ -37,7 +37,7 @@ public static class MetricsEndpoint
 
             http.Response.StatusCode = StatusCodes.Status401Unauthorized;
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            await http.Response.WriteAsync("Send the load-balancer secret as 'Authorization: Bearer SECRET'.\n");
+            await http.Response.WriteAsync("Send an admin secret as 'Authorization: Bearer SECRET'.\n");
         }));
         app.MapPrometheusScrapingEndpoint(Path);
         return app;

@@ -13,7 +13,7 @@ namespace Scalelite.Api.Apis;
 
 /// <summary>
 /// Scalelite's admin API (<c>/scalelite/api/</c>), for existing operator tooling. Checksum-protected with the
-/// load-balancer secret like the BBB API (the call name plus the query string), with JSON bodies.
+/// admin secret (by default the load-balancer secret) like the BBB API (the call name plus the query string), with JSON bodies.
 /// </summary>
 /// <remarks>
 /// Every answer is JSON. The calls answer as Scalelite's do. What is refused before a call runs, Scalelite answers
@@ -22,8 +22,7 @@ namespace Scalelite.Api.Apis;
 /// checked first, as Scalelite does), a bad checksum (401 <c>checksumError</c>), an unknown call (404) or a known
 /// one with the wrong method (405 <c>unsupportedRequest</c>), and an unexpected failure (500 <c>internalError</c>).
 /// A client written for Scalelite sees no difference on success, and a failure stays a failure to it whether it
-/// reads the status or tries to parse the body. The tenant calls answer Scalelite's own 412
-/// <c>{"message": "Multitenancy is disabled"}</c> once the checksum has passed, since multitenancy cannot be on.
+/// reads the status or tries to parse the body. The tenant calls (<see cref="TenantAdminApi"/>) pass the same checks.
 /// </remarks>
 public static class AdminApi
 {
@@ -43,11 +42,6 @@ public static class AdminApi
         api.MapPost("/updateServer", UpdateServer);
         api.MapPost("/deleteServer", DeleteServer);
         api.MapPost("/panicServer", PanicServer);
-        api.MapGet("/getTenants", MultitenancyDisabled);
-        api.MapGet("/getTenantInfo", MultitenancyDisabled);
-        api.MapPost("/addTenant", MultitenancyDisabled);
-        api.MapPost("/updateTenant", MultitenancyDisabled);
-        api.MapPost("/deleteTenant", MultitenancyDisabled);
         app.Map(Prefix + "/{**rest}", (string? rest) =>
             Failed(BbbError.UnsupportedRequest, rest is not null && Calls.Contains(rest) ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound));
         return app;
@@ -56,9 +50,6 @@ public static class AdminApi
     /// <summary>A request refused before (or failing outside) a call, as this API answers it (see the remarks).</summary>
     public static IResult Failed(BbbError error, int status) =>
         Results.Json(new { error = error.Message, messageKey = error.MessageKey }, statusCode: status);
-
-    private static IResult MultitenancyDisabled() =>
-        Results.Json(new { message = "Multitenancy is disabled" }, statusCode: StatusCodes.Status412PreconditionFailed);
 
     public static async Task<IResult> GetServers(ServerAdministration admin, CancellationToken ct)
     {
@@ -141,7 +132,11 @@ public static class AdminApi
         }
     }
 
-    private static async ValueTask<object?> VerifyRequest(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>
+    /// The checks before an admin call: a JSON body, then the checksum over its name and query string with an admin
+    /// secret (never a tenant's).
+    /// </summary>
+    internal static async ValueTask<object?> VerifyRequest(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (HttpMethods.IsPost(http.Request.Method) && HasBody(http.Request) && !IsJson(http.Request.ContentType))
@@ -153,7 +148,7 @@ public static class AdminApi
         var call = http.Request.Path.Value![(Prefix.Length + 1)..];
         var raw = http.Request.QueryString.HasValue ? http.Request.QueryString.Value![1..] : string.Empty;
         var (query, checksum) = Checksum.SplitChecksum(raw);
-        if (checksum is null || !Checksum.Verify(call, query, checksum, options.SecretList(), options.AcceptedAlgorithms()))
+        if (checksum is null || !Checksum.Verify(call, query, checksum, options.AdminSecretList(), options.AcceptedAlgorithms()))
         {
             return Failed(BbbError.ChecksumError, StatusCodes.Status401Unauthorized);
         }

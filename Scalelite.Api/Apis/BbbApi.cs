@@ -114,6 +114,11 @@ public static class BbbApi
             return JoinFailed(request, BbbError.MissingFullName);
         }
 
+        if (s.Tenancy.JoinRefusal(request.Tenant) is { } refused)
+        {
+            return BbbResults.Failed(refused);
+        }
+
         var (outcome, server) = await s.Locator.LocateAsync(request.Tenant.Id, meetingId, request.HttpContext.RequestAborted);
         switch (outcome)
         {
@@ -123,7 +128,7 @@ public static class BbbApi
                 return JoinFailed(request, BbbError.ServerUnavailable);
         }
 
-        var parameters = s.Rules.ApplyJoin(request.Parameters);
+        var parameters = s.Rules.ApplyJoin(request.Parameters, request.Tenant);
         s.JoinLoad.Add(server!.Id, LoadCalculator.JoinBump(server.LoadMultiplier));
         // Counted for the history in memory; the internal ID is looked up only when someone reads the Debug log.
         s.Events.Joined(request.Tenant.Id, meetingId, server, s.Events.LogsCalls ? await s.Locator.InternalMeetingIdAsync(request.Tenant.Id, meetingId) : null);
@@ -221,7 +226,7 @@ public static class BbbApi
     }
 
     private static async Task<IResult> GetMeetings(BbbRequest request, BbbServices s) =>
-        BbbResults.Xml(await s.Meetings.GetMeetingsAsync(request.HttpContext.RequestAborted));
+        BbbResults.Xml(await s.Meetings.GetMeetingsAsync(s.Tenancy.MeetingListFilter(request.Tenant), request.HttpContext.RequestAborted));
 
     /// <summary>Sends the call, as it came, to the meeting's owner and passes its answer through.</summary>
     private static async Task<IResult> ForwardToOwner(BbbRequest request, BbbServices s)
@@ -269,4 +274,5 @@ public sealed record BbbServices(
     ParameterRules Rules,
     BbbClient Client,
     RecordingServices Recordings,
+    Tenancy.TenantAdmission Tenancy,
     MeetingEvents Events);

@@ -15,7 +15,8 @@ namespace Scalelite.Api.Apis;
 /// guarded removal, panic without ending, the audit trail, the headroom report and the meeting history. The <c>scalelite</c> CLI uses it.
 /// </summary>
 /// <remarks>
-/// Authentication: <c>Authorization: Bearer LOADBALANCER_SECRET</c> (any configured secret), compared in
+/// Authentication: <c>Authorization: Bearer SECRET</c> with an admin secret (<c>Scalelite__AdminSecrets</c>, by
+/// default the load-balancer secrets; never a tenant's), compared in
 /// constant time. Chosen over Scalelite's checksum scheme because that checksum covers the call name and the
 /// query string but not a JSON body, can be replayed, and no generic HTTP client or OpenAPI tool knows it;
 /// a bearer token over TLS is what those tools speak. The caller may name itself in <c>X-Scalelite-Actor</c>
@@ -216,7 +217,7 @@ public static class OperatorApi
             }
 
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            await Problem(StatusCodes.Status401Unauthorized, "Send the load-balancer secret as 'Authorization: Bearer SECRET'.").ExecuteAsync(http);
+            await Problem(StatusCodes.Status401Unauthorized, "Send the admin secret (by default the load-balancer secret) as 'Authorization: Bearer SECRET'.").ExecuteAsync(http);
         }));
 
     private static bool Authorized(HttpContext http)

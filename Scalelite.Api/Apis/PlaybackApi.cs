@@ -38,7 +38,7 @@ public static class PlaybackApi
 
         var recording = await s.Commands.FindAsync(null, recordID, context.RequestAborted);
         var playback = recording?.Formats.Find(f => f.Format == format);
-        if (recording is not { Published: true } || playback is null)
+        if (recording is not { Published: true } || playback is null || !s.MayPlay(context.Request, recording))
         {
             return Results.NotFound("Recording not found.");
         }
@@ -73,7 +73,7 @@ public static class PlaybackApi
 
         var recording = await s.Commands.FindAsync(null, recordID, context.RequestAborted);
         var playback = recording?.Formats.Find(f => f.Format == format);
-        if (recording is not { Published: true } || playback is null)
+        if (recording is not { Published: true } || playback is null || !s.MayPlay(context.Request, recording))
         {
             return Results.NotFound();
         }

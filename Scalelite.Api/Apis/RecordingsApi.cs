@@ -108,6 +108,8 @@ public static partial class RecordingsApi
         var metadata = request.Parameters
             .Where(p => p.Key.StartsWith("meta_", StringComparison.Ordinal) && p.Key.Length > 5)
             .Select(p => new KeyValuePair<string, string>(p.Key[5..].ToLowerInvariant(), p.Value))
+            // A tenant's marks on its recordings are ours to set, not the LMS's.
+            .Where(p => !(services.Recordings.Balancer.Value.MultitenancyEnabled && p.Key is "tenant-id" or "tenant-name"))
             .ToList();
         bool? protect = request["protect"] is { Length: > 0 } p ? RailsBoolean(p) : null;
         var updated = await s.Commands.UpdateAsync(request.Tenant.Id, ids, metadata, protect, Aborted(request));
@@ -217,7 +219,15 @@ public sealed record RecordingServices(
     RecordingFiles Files,
     PlaybackProtection Protection,
     IOptions<RecordingOptions> Options,
-    IOptions<ScaleliteOptions> Balancer)
+    IOptions<ScaleliteOptions> Balancer,
+    Scalelite.Core.Tenancy.ITenantResolver Tenants)
 {
     public string BaseUrl(HttpRequest request) => PublicUrls.Base(request, Balancer.Value.UrlHost);
+
+    /// <summary>
+    /// With multitenancy, a recording plays only where its tenant's API is served: on the tenant's host, under its
+    /// path, or (the default tenant's) on the bare host when that serves the default tenant.
+    /// </summary>
+    public bool MayPlay(HttpRequest request, Recording recording) =>
+        !Balancer.Value.MultitenancyEnabled || Tenants.Resolve(request)?.Id == recording.TenantId;
 }

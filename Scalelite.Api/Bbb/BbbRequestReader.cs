@@ -114,7 +114,7 @@ public sealed class BbbRequestReader(ITenantResolver tenants, IOptions<Scalelite
         return (new BbbRequest { Call = call, Tenant = tenant, Parameters = parameters, XmlBody = xmlBody, XmlContentType = xmlType, HttpContext = context }, null);
     }
 
-    private Tenant? Tenant(HttpContext context) => tenants.Resolve(context.Request.Host.Host);
+    private Tenant? Tenant(HttpContext context) => tenants.Resolve(context.Request);
 
     private enum Body { Other, Form, Multipart, Xml }
 

@@ -4,6 +4,7 @@ using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
 using Scalelite.Api.Monitoring;
 using Scalelite.Api.Recordings;
+using Scalelite.Api.Tenancy;
 using Scalelite.Core;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
@@ -19,6 +20,7 @@ public static class Extensions
     {
         builder.AddScaleliteCore();
         builder.AddServerDirectory();
+        builder.AddTenantDirectory();
         builder.AddMeetingPlacement();
         builder.Services.AddOptions<ScaleliteOptions>()
             .Validate(o => o.SecretList().Count > 0, "No load-balancer secret: set LOADBALANCER_SECRET.");
@@ -41,6 +43,7 @@ public static class Extensions
         });
         builder.Services.AddSingleton<MeetingLocator>();
         builder.Services.AddSingleton<CallbackCapture>();
+        builder.Services.AddSingleton<Tenancy.TenantAdmission>();
         builder.Services.AddSingleton<CallbackOutbox>();
         builder.Services.AddSingleton<AnalyticsRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackOutbox>());
@@ -94,12 +97,18 @@ public static class Extensions
         }));
 
         app.UseOperatorApiAuthentication();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ScaleliteOptions>>().Value.MultitenancyEnabled)
+        {
+            app.UseTenantPaths();
+        }
 
         // Routing runs inside the handler above, so that even a routing failure answers in XML.
         app.UseRouting();
         app.MapBbbApi();
         app.MapAdminApi();
+        app.MapTenantAdminApi();
         app.MapOperatorApi();
+        app.MapTenantOperatorApi();
         app.MapOpenApi();
         app.MapRecordingsApi();
         app.MapPlaybackApi();

@@ -16,9 +16,11 @@ namespace Scalelite.Api.Meetings;
 /// server <see cref="Path"/> on this host instead: the server signs its post with its own secret, which the LMS does
 /// not know. Here the server's token is checked (HS512, as BBB signs it) against the secrets of every registered
 /// server, as Scalelite does: the post names a meeting, not a server, and a meeting that moved or ended may no longer
-/// have an owner to ask. The body is then stored as a <c>pending</c> analytics row with <c>customer</c> added (the
-/// tenant's name, or <c>scalelite</c> without tenants, as Scalelite sets it), and RecordingSync's callback sender
-/// delivers it signed with the LMS's secret, retrying and recording the outcome like a recording-ready callback.</para>
+/// have an owner to ask. The meeting's tenant is the one whose create captured the LMS's URL. The body is then stored
+/// as a <c>pending</c> analytics row of that tenant with <c>customer</c> added (the tenant's name, or <c>scalelite</c>
+/// without tenants, as Scalelite sets it), and RecordingSync's callback sender delivers it signed with the tenant's
+/// secret (the load balancer's for the default tenant), retrying and recording the outcome like a recording-ready
+/// callback.</para>
 /// <para>The server always gets 204, as Scalelite answers: a bad token, an unknown meeting or a store that does not
 /// answer is logged, never reported back, because BBB does not retry and has nobody to tell.</para>
 /// </remarks>
@@ -26,6 +28,7 @@ public sealed partial class AnalyticsRelay(
     IDbContextFactory<ScaleliteDbContext> databases,
     IServerDirectory servers,
     ITenantResolver tenants,
+    TenantDirectory directory,
     TimeProvider time,
     ILogger<AnalyticsRelay> logger)
 {
@@ -90,22 +93,32 @@ public sealed partial class AnalyticsRelay(
         }
 
         var internalMeetingId = body["internal_meeting_id"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        var tenant = tenants.Resolve(request.Host.Host);
-        var tenantId = tenant?.Id ?? Tenant.DefaultId;
+        // The URL the server posts to names the tenant too (its host or /t/NAME), but only as a hint: the meeting's
+        // tenant is the one whose create captured the LMS's URL, whatever host the post came in on.
+        var hint = tenants.Resolve(request)?.Id;
 
         await using var db = await databases.CreateDbContextAsync(context.RequestAborted);
-        var captured = db.Callbacks.Where(c => c.Kind == CallbackStatus.Analytics && c.Status == CallbackStatus.Captured
-            && c.TenantId == tenantId && c.MeetingId == meetingId);
-        // The internal ID names this session; a meeting ID reused since names several, of which the latest is the best guess.
-        var url = await captured.Where(c => internalMeetingId != null && c.InternalMeetingId == internalMeetingId).Select(c => c.Url).FirstOrDefaultAsync(context.RequestAborted)
-            ?? await captured.OrderByDescending(c => c.CreatedAt).Select(c => c.Url).FirstOrDefaultAsync(context.RequestAborted);
-        if (url is null)
+        var captured = db.Callbacks.Where(c => c.Kind == CallbackStatus.Analytics && c.Status == CallbackStatus.Captured && c.MeetingId == meetingId);
+        // The internal ID names this session; a meeting ID reused since (by the same tenant or, once the first meeting
+        // ended, another) names several, of which the hinted tenant's latest is the best guess.
+        var found = await captured.Where(c => internalMeetingId != null && c.InternalMeetingId == internalMeetingId)
+                .Select(c => new { c.TenantId, c.Url }).FirstOrDefaultAsync(context.RequestAborted)
+            ?? await captured.OrderByDescending(c => c.TenantId == hint).ThenByDescending(c => c.CreatedAt)
+                .Select(c => new { c.TenantId, c.Url }).FirstOrDefaultAsync(context.RequestAborted);
+        if (found is null)
         {
             Log.NoCallback(logger, meetingId);
             return;
         }
 
-        body["customer"] = tenant is null || tenant.Id == Tenant.DefaultId ? DefaultCustomer : tenant.Name;
+        var (tenantId, url) = (found.TenantId, found.Url);
+        if (CustomerOf(tenantId) is not { } customer)
+        {
+            Log.TenantGone(logger, meetingId, tenantId);
+            return;
+        }
+
+        body["customer"] = customer;
         var now = time.GetUtcNow();
         db.Callbacks.Add(new Callback
         {
@@ -123,6 +136,9 @@ public sealed partial class AnalyticsRelay(
         Log.Queued(logger, meetingId, url);
     }
 
+    /// <summary>What Scalelite puts in <c>customer</c>: the tenant's name, <c>scalelite</c> without one; null for a tenant removed since.</summary>
+    private string? CustomerOf(string tenantId) => tenantId == Tenant.DefaultId ? DefaultCustomer : directory.FindById(tenantId)?.Name;
+
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Warning, "Analytics callback from {Remote} refused: its token is not signed by any server's secret, or has expired")]
@@ -139,5 +155,8 @@ public sealed partial class AnalyticsRelay(
 
         [LoggerMessage(5, LogLevel.Error, "Analytics callback could not be stored: {Error}")]
         public static partial void NotStored(ILogger logger, string error);
+
+        [LoggerMessage(6, LogLevel.Information, "Analytics callback for meeting {MeetingId} ignored: its tenant {TenantId} no longer exists")]
+        public static partial void TenantGone(ILogger logger, string meetingId, string tenantId);
     }
 }

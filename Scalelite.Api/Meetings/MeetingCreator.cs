@@ -25,7 +25,9 @@ namespace Scalelite.Api.Meetings;
 /// take turns on this replica (no lock is shared with the other replicas), the owner comes from this replica's memory
 /// or from the servers (<see cref="MeetingLocator.FindWithoutRedisAsync"/>), a new meeting is placed from the loads
 /// this replica knows (<see cref="MeetingPlacement.PlaceWithoutRedisAsync"/>), and its owner is kept in memory until
-/// Redis can record it (<see cref="OwnershipBacklog"/>, which also settles a meeting placed by two replicas).</para>
+/// Redis can record it (<see cref="OwnershipBacklog"/>, which also settles a meeting placed by two replicas). A
+/// tenant's meeting limit and its hold on a meeting ID are counted in Redis (<see cref="Tenancy.TenantAdmission"/>),
+/// so they are not applied until it is back: for the minutes of an outage a create is worth more than a limit.</para>
 /// </remarks>
 public sealed class MeetingCreator(
     MeetingRegistry registry,
@@ -36,6 +38,7 @@ public sealed class MeetingCreator(
     MeetingLocator locator,
     ParameterRules rules,
     CallbackCapture callbacks,
+    Tenancy.TenantAdmission tenancy,
     IRedisBreaker breaker,
     TimeProvider time,
     IOptions<ScaleliteOptions> options) : IDisposable
@@ -56,7 +59,12 @@ public sealed class MeetingCreator(
         }
 
         var o = options.Value;
-        var parameters = rules.ApplyCreate(request.Parameters);
+        var parameters = rules.ApplyCreate(request.Parameters, request.Tenant);
+        if (tenancy.PrepareCreate(parameters, request.Tenant) is { } refused)
+        {
+            return BbbResults.Failed(refused);
+        }
+
         var captured = CallbackCapture.Take(parameters, AnalyticsRelay.UrlFor(Recordings.PublicUrls.Base(request.HttpContext.Request, o.UrlHost)));
         if (o.MaxMeetingDuration > 0 && (!int.TryParse(parameters["duration"], out var duration) || duration <= 0 || duration > o.MaxMeetingDuration))
         {
@@ -85,6 +93,7 @@ public sealed class MeetingCreator(
     private async Task<IResult> CreateWithRedisAsync(
         BbbRequest request, Core.Bbb.BbbParameters parameters, CapturedCallbacks captured, string tenantId, string meetingId, string member, string hash, CancellationToken ct)
     {
+        var lockMember = tenancy.LockMember(tenantId, meetingId);
         // Long enough for the holder's worst case: a heal fan-out and every create attempt of a placement.
         var lockTtl = locator.LongestHeal + placement.LongestPlacement + TimeSpan.FromSeconds(5);
         var deadline = time.GetUtcNow() + lockTtl + TimeSpan.FromSeconds(5);
@@ -102,7 +111,7 @@ public sealed class MeetingCreator(
                 }
             }
 
-            var token = await registry.TryLockCreateAsync(member, lockTtl);
+            var token = await registry.TryLockCreateAsync(lockMember, lockTtl);
             if (token is null)
             {
                 if (time.GetUtcNow() > deadline)
@@ -129,11 +138,17 @@ public sealed class MeetingCreator(
                     continue;
                 }
 
+                // A meeting ID another tenant runs, or a tenant at its meeting limit (multitenancy only).
+                if (await tenancy.AdmitAsync(request.Tenant, meetingId, member) is { } refusal)
+                {
+                    return BbbResults.Failed(refusal);
+                }
+
                 return await PlaceAndCreateAsync(request, parameters, captured, tenantId, meetingId, member, hash, withRedis: true, ct);
             }
             finally
             {
-                await ReleaseLockAsync(member, token);
+                await ReleaseLockAsync(lockMember, token);
             }
         }
     }

@@ -17,7 +17,8 @@ namespace Scalelite.Api.Meetings;
 /// answer and never fails the call (Scalelite #498). Merging does not rebuild the meetings: each answer is checked
 /// in one forward-only pass (well-formed, SUCCESS) and the bytes between its <c>&lt;meetings&gt;</c> and
 /// <c>&lt;/meetings&gt;</c> are copied as they came, which costs a quarter of parsing and re-writing them.
-/// (Filtering by tenant, once tenants exist, will need the per-meeting copy again.)
+/// With multitenancy, a tenant's call copies only its own meetings, each as it came (<see cref="TenantMeetingFilter"/>);
+/// without it nothing is filtered and the whole content is copied as one piece.
 /// <para>A meeting is listed once. The same check pass notes each answer's meeting IDs; when one runs on two servers
 /// (re-created elsewhere while its first server was offline, which then came back: see the poller's
 /// <c>SplitMeetings</c>), only the registry's owner's copy is listed, the copy joins reach. When the registry names
@@ -34,7 +35,8 @@ public sealed class MeetingList(
     private static readonly byte[] Head = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"utf-8\"?><response><returncode>SUCCESS</returncode><meetings>");
     private static readonly byte[] Tail = Encoding.UTF8.GetBytes("</meetings></response>");
 
-    public async Task<byte[]> GetMeetingsAsync(CancellationToken ct)
+    /// <param name="tenantId">With multitenancy, the tenant whose meetings are listed; null lists every meeting.</param>
+    public async Task<byte[]> GetMeetingsAsync(string? tenantId, CancellationToken ct)
     {
         if (options.Value.GetMeetingsApiDisabled)
         {
@@ -46,9 +48,27 @@ public sealed class MeetingList(
         var parts = new List<Listed>(answers.Length);
         for (var i = 0; i < answers.Length; i++)
         {
+            if (answers[i].Status != HttpStatusCode.OK)
+            {
+                continue;
+            }
+
             var ids = new List<string>();
-            if (answers[i].Status == HttpStatusCode.OK && MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings
-                && WithoutCanaries(new Listed(servers[i].Id, answers[i].Body, meetings, ids)) is { Ids.Count: > 0 } listed)
+            Listed? found = null;
+            if (tenantId is not null)
+            {
+                var pieces = new List<ArraySegment<byte>>();
+                if (TenantMeetingFilter.Collect(answers[i].Body, tenantId, pieces, ids) && pieces.Count > 0)
+                {
+                    found = new Listed(servers[i].Id, answers[i].Body, pieces, ids);
+                }
+            }
+            else if (MeetingsOf(answers[i].Body, ids) is { Count: > 0 } meetings)
+            {
+                found = new Listed(servers[i].Id, answers[i].Body, [meetings], ids);
+            }
+
+            if (found is not null && WithoutCanaries(found, tenantId) is { Ids.Count: > 0 } listed)
             {
                 parts.Add(listed);
             }
@@ -58,7 +78,7 @@ public sealed class MeetingList(
             .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         if (duplicated.Count > 0)
         {
-            await KeepOneCopyAsync(parts, duplicated);
+            await KeepOneCopyAsync(parts, duplicated, tenantId);
         }
 
         if (parts.Count == 0)
@@ -66,35 +86,47 @@ public sealed class MeetingList(
             return Empty();
         }
 
-        var merged = new byte[Head.Length + parts.Sum(p => p.Meetings.Count) + Tail.Length];
+        var merged = new byte[Head.Length + parts.Sum(p => p.Pieces.Sum(m => m.Count)) + Tail.Length];
         Head.CopyTo(merged, 0);
         var at = Head.Length;
-        foreach (var part in parts)
+        foreach (var piece in parts.SelectMany(p => p.Pieces))
         {
-            part.Meetings.CopyTo(merged, at);
-            at += part.Meetings.Count;
+            piece.CopyTo(merged, at);
+            at += piece.Count;
         }
 
         Tail.CopyTo(merged, at);
         return merged;
     }
 
-    /// <summary>One server's answer in the list: the raw content of its meetings element, and the meeting IDs in it.</summary>
-    private sealed record Listed(string ServerId, byte[] Body, ArraySegment<byte> Meetings, IReadOnlyList<string> Ids);
+    /// <summary>
+    /// One server's answer in the list: the byte ranges it contributes (the whole content of its meetings element, or
+    /// a tenant's meetings one by one), and the meeting IDs in them.
+    /// </summary>
+    private sealed record Listed(string ServerId, byte[] Body, IReadOnlyList<ArraySegment<byte>> Pieces, IReadOnlyList<string> Ids);
 
     /// <summary>
     /// Rebuilds the answers holding a meeting that runs on more than one server, so that each such meeting keeps one
     /// copy: the registry owner's, else the one created last.
     /// </summary>
-    private async Task KeepOneCopyAsync(List<Listed> parts, HashSet<string> duplicated)
+    private async Task KeepOneCopyAsync(List<Listed> parts, HashSet<string> duplicated, string? tenantId)
     {
         var documents = parts.Select(p => p.Ids.Any(duplicated.Contains) ? Load(p.Body) : null).ToList();
+        if (tenantId is not null)
+        {
+            // A rebuilt answer must still hold only the tenant's meetings (the default tenant's have no tenant-id).
+            foreach (var document in documents.OfType<XDocument>())
+            {
+                document.Root?.Element("meetings")?.Elements("meeting").Where(m => !IsListed(m, tenantId)).Remove();
+            }
+        }
+
         foreach (var id in duplicated)
         {
             var copies = parts.Select((p, i) => (Index: i, p.ServerId, Meeting: documents[i]?.Root?.Element("meetings")?.Elements("meeting")
                     .FirstOrDefault(m => m.Element("meetingID")?.Value == id)))
                 .Where(c => c.Meeting is not null).ToList();
-            var owner = await OwnerAsync(id);
+            var owner = await OwnerAsync(tenantId ?? Tenant.DefaultId, id);
             var keep = copies.Find(c => c.ServerId == owner);
             if (keep.Meeting is null)
             {
@@ -112,7 +144,7 @@ public sealed class MeetingList(
             if (documents[i] is { } rebuilt)
             {
                 var meetings = string.Concat(rebuilt.Root!.Element("meetings")!.Elements("meeting").Select(m => m.ToString(SaveOptions.DisableFormatting)));
-                parts[i] = parts[i] with { Meetings = Encoding.UTF8.GetBytes(meetings) };
+                parts[i] = parts[i] with { Pieces = [Encoding.UTF8.GetBytes(meetings)] };
             }
         }
     }
@@ -121,7 +153,7 @@ public sealed class MeetingList(
     /// The answer without the canary's test meetings (<see cref="CanaryMeeting"/>), which are the pool's own, not an
     /// LMS's. Only an answer holding one is rebuilt, and the canary's meeting lives for a second every few minutes.
     /// </summary>
-    private static Listed WithoutCanaries(Listed part)
+    private static Listed WithoutCanaries(Listed part, string? tenantId)
     {
         if (!part.Ids.Any(CanaryMeeting.IsCanary))
         {
@@ -129,19 +161,23 @@ public sealed class MeetingList(
         }
 
         var kept = string.Concat(Load(part.Body).Root!.Element("meetings")!.Elements("meeting")
-            .Where(m => !CanaryMeeting.IsCanary(m.Element("meetingID")?.Value))
+            .Where(m => !CanaryMeeting.IsCanary(m.Element("meetingID")?.Value) && IsListed(m, tenantId))
             .Select(m => m.ToString(SaveOptions.DisableFormatting)));
         return part with
         {
             // The body too, as the rebuild of a split meeting's answer reads it.
             Body = Encoding.UTF8.GetBytes($"<response><returncode>SUCCESS</returncode><meetings>{kept}</meetings></response>"),
-            Meetings = Encoding.UTF8.GetBytes(kept),
+            Pieces = [Encoding.UTF8.GetBytes(kept)],
             Ids = [.. part.Ids.Where(id => !CanaryMeeting.IsCanary(id))],
         };
     }
 
+    /// <summary>Whether a meeting belongs in the list: every meeting without tenants, else the tenant's (the default tenant's have no tenant-id).</summary>
+    private static bool IsListed(XElement meeting, string? tenantId) =>
+        tenantId is null || (meeting.Element("metadata")?.Element("tenant-id")?.Value ?? string.Empty) == tenantId;
+
     /// <summary>The registry's owner of a meeting (while Redis is down, the one this replica knows); null when it has none.</summary>
-    private Task<string?> OwnerAsync(string meetingId) => locator.KnownOwnerAsync(Tenant.DefaultId, meetingId);
+    private Task<string?> OwnerAsync(string tenantId, string meetingId) => locator.KnownOwnerAsync(tenantId, meetingId);
 
     private static XDocument Load(byte[] body)
     {

@@ -91,7 +91,7 @@ public sealed class MeetingLocator(
     /// <summary>Asks every reachable server whether it holds the meeting; records and returns the first that does.</summary>
     public async Task<ServerSnapshot?> HealAsync(string tenantId, string meetingId, CancellationToken ct)
     {
-        if (await AskServersAsync(meetingId, ct) is not { } found)
+        if (await AskServersAsync(tenantId, meetingId, ct) is not { } found)
         {
             return null;
         }
@@ -126,7 +126,7 @@ public sealed class MeetingLocator(
         }
 
         var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
-        var asking = _asking.GetOrAdd(member, _ => new Lazy<Task<(ServerSnapshot, BackendResponse)?>>(() => AskServersAsync(meetingId, CancellationToken.None)));
+        var asking = _asking.GetOrAdd(member, _ => new Lazy<Task<(ServerSnapshot, BackendResponse)?>>(() => AskServersAsync(tenantId, meetingId, CancellationToken.None)));
         (ServerSnapshot Server, BackendResponse Info)? found;
         try
         {
@@ -252,8 +252,11 @@ public sealed class MeetingLocator(
         }
     }
 
-    /// <summary>Asks every reachable server for the meeting at once; the first that runs it, with its getMeetingInfo answer.</summary>
-    private async Task<(ServerSnapshot Server, BackendResponse Info)?> AskServersAsync(string meetingId, CancellationToken ct)
+    /// <summary>
+    /// Asks every reachable server for the meeting at once; the first that runs it for this tenant, with its
+    /// getMeetingInfo answer (with multitenancy, another tenant's meeting of that ID is not this tenant's).
+    /// </summary>
+    private async Task<(ServerSnapshot Server, BackendResponse Info)?> AskServersAsync(string tenantId, string meetingId, CancellationToken ct)
     {
         var servers = directory.All.Where(s => s.Reachable).ToList();
         if (servers.Count == 0)
@@ -271,11 +274,36 @@ public sealed class MeetingLocator(
             var (server, response) = await done;
             if (response.IsSuccess)
             {
+                if (options.Value.MultitenancyEnabled && Core.Tenancy.MeetingTenant.Of(response.Xml?.Root) is var holder && holder != tenantId)
+                {
+                    // Another tenant's meeting of that ID: recorded as theirs (so a create of the ID sees it), not found for this one.
+                    await AdoptForAsync(holder, meetingId, server, response);
+                    continue;
+                }
+
                 await cts.CancelAsync();
                 return (server, response);
             }
         }
 
         return null;
+    }
+
+    /// <summary>Records another tenant's meeting found on a server; skipped while Redis is down (its creates then find it on the server).</summary>
+    private async Task AdoptForAsync(string holder, string meetingId, ServerSnapshot server, BackendResponse response)
+    {
+        if (breaker.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            var at = long.TryParse(response.Element("createTime"), out var t) ? DateTimeOffset.FromUnixTimeMilliseconds(t) : time.GetUtcNow();
+            await registry.AdoptAsync(holder, meetingId, server.Id, at, response.Element("internalMeetingID"), TimeSpan.FromSeconds(options.Value.MeetingTtl), response.Element("voiceBridge"));
+        }
+        catch (Exception ex) when (breaker.Trips(ex))
+        {
+        }
     }
 }

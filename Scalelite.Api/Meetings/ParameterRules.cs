@@ -1,13 +1,19 @@
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Tenancy;
 
 namespace Scalelite.Api.Meetings;
 
 /// <summary>
-/// The operator's create and join parameter rules: defaults &lt; request &lt; overrides, then excluded
-/// parameters dropped. (Tenant defaults and overrides slot in between once tenants exist.)
+/// The operator's create and join parameter rules, with Scalelite's precedence, low to high:
+/// <c>DEFAULT_*_PARAMS</c> &lt; the tenant's defaults &lt; the request &lt; <c>OVERRIDE_*_PARAMS</c> &lt; the tenant's overrides.
 /// </summary>
+/// <remarks>
+/// As in Scalelite, <c>CREATE_EXCLUDE_PARAMS</c> / <c>JOIN_EXCLUDE_PARAMS</c> are taken out of the request before the
+/// merge: they stop the LMS from setting a parameter, while a default or an override of the operator's still applies.
+/// A tenant setting without a scope applies to create and join alike, as Scalelite's settings do.
+/// </remarks>
 public sealed class ParameterRules
 {
     private readonly Rule _create;
@@ -20,34 +26,51 @@ public sealed class ParameterRules
         _join = new Rule(Pairs(o.DefaultJoinParams), Pairs(o.OverrideJoinParams), Names(o.JoinExcludeParams));
     }
 
-    public BbbParameters ApplyCreate(BbbParameters request) => _create.Apply(request);
+    public BbbParameters ApplyCreate(BbbParameters request, Tenant? tenant = null) =>
+        _create.Apply(request, tenant?.Parameters.CreateDefaults ?? [], tenant?.Parameters.CreateOverrides ?? []);
 
-    public BbbParameters ApplyJoin(BbbParameters request) => _join.Apply(request);
+    public BbbParameters ApplyJoin(BbbParameters request, Tenant? tenant = null) =>
+        _join.Apply(request, tenant?.Parameters.JoinDefaults ?? [], tenant?.Parameters.JoinOverrides ?? []);
 
     private sealed record Rule(IReadOnlyList<KeyValuePair<string, string>> Defaults, IReadOnlyList<KeyValuePair<string, string>> Overrides, IReadOnlySet<string> Excluded)
     {
-        public BbbParameters Apply(BbbParameters request)
+        public BbbParameters Apply(BbbParameters request, IReadOnlyList<KeyValuePair<string, string>> tenantDefaults, IReadOnlyList<KeyValuePair<string, string>> tenantOverrides)
         {
             var result = request.Clone();
-            foreach (var (key, value) in Defaults)
+            if (Excluded.Count > 0)
             {
-                if (!result.Contains(key))
+                foreach (var key in Excluded)
                 {
-                    result.Add(key, value);
+                    result.Remove(key);
                 }
             }
 
-            foreach (var (key, value) in Overrides)
-            {
-                result.Set(key, value);
-            }
-
-            foreach (var key in Excluded)
-            {
-                result.Remove(key);
-            }
-
+            // Defaults only fill what is missing, so the tenant's (added first) win over the global ones. Indexed
+            // loops: this runs on every join, and an interface enumerator would be allocated per list.
+            AddMissing(result, tenantDefaults);
+            AddMissing(result, Defaults);
+            SetAll(result, Overrides);
+            SetAll(result, tenantOverrides);
             return result;
+        }
+
+        private static void AddMissing(BbbParameters parameters, IReadOnlyList<KeyValuePair<string, string>> defaults)
+        {
+            for (var i = 0; i < defaults.Count; i++)
+            {
+                if (!parameters.Contains(defaults[i].Key))
+                {
+                    parameters.Add(defaults[i].Key, defaults[i].Value);
+                }
+            }
+        }
+
+        private static void SetAll(BbbParameters parameters, IReadOnlyList<KeyValuePair<string, string>> overrides)
+        {
+            for (var i = 0; i < overrides.Count; i++)
+            {
+                parameters.Set(overrides[i].Key, overrides[i].Value);
+            }
         }
     }
 

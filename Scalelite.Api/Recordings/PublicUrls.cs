@@ -1,19 +1,23 @@
+using Scalelite.Core.Tenancy;
+
 namespace Scalelite.Api.Recordings;
 
 /// <summary>URLs in answers point at the host the client called, not at the BBB server that recorded.</summary>
 /// <remarks>
 /// The base is <c>scheme://host</c>: the scheme from <c>X-Forwarded-Proto</c> when a proxy in front set it, else the
 /// request's; the host from <c>URL_HOST</c> when configured, else <c>X-Forwarded-Host</c>, else the request's Host
-/// header. Trusting the forwarded headers is safe here: they only shape links handed back to the same caller.
+/// header. A tenant's host (a sub-domain of <c>URL_HOST</c>) is kept, and a tenant's path (<c>/t/NAME</c>) is
+/// appended, so that a tenant's links lead back to where that tenant's recordings may be played. Trusting the
+/// forwarded headers is safe here: they only shape links handed back to the same caller.
 /// </remarks>
 public static class PublicUrls
 {
     public static string Base(HttpRequest request, string? urlHost)
     {
         var scheme = First(request.Headers["X-Forwarded-Proto"]) is { } proto && (proto is "http" or "https") ? proto : request.Scheme;
-        var host = !string.IsNullOrWhiteSpace(urlHost) ? urlHost.Trim()
-            : First(request.Headers["X-Forwarded-Host"]) ?? request.Host.Value ?? "localhost";
-        return $"{scheme}://{host}";
+        var called = First(request.Headers["X-Forwarded-Host"]) ?? request.Host.Value ?? "localhost";
+        var host = string.IsNullOrWhiteSpace(urlHost) || !TenantPath.HostLabel(called, TenantPath.NormalizeHost(urlHost)).IsEmpty ? called : urlHost.Trim();
+        return $"{scheme}://{host}{request.PathBase}";
     }
 
     /// <summary>Replaces the scheme and authority of <paramref name="url"/> with <paramref name="baseUrl"/>; a path is prefixed with it.</summary>

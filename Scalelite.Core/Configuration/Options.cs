@@ -10,6 +10,9 @@ public sealed class ScaleliteOptions
 
     public string? Secrets { get; set; }
     public string? AdditionalSecrets { get; set; }
+
+    /// <summary>Secrets of the admin and operator APIs, separated by ':'; unset, the load-balancer secrets open them (as in Scalelite).</summary>
+    public string? AdminSecrets { get; set; }
     public string? ChecksumAlgorithms { get; set; }
     public string? UrlHost { get; set; }
     [Range(0, int.MaxValue)] public int MaxMeetingDuration { get; set; }
@@ -32,6 +35,15 @@ public sealed class ScaleliteOptions
     /// <summary>Every accepted load-balancer secret, in order.</summary>
     public IReadOnlyList<string> SecretList() =>
         [.. $"{Secrets}:{AdditionalSecrets}".Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    /// <summary>
+    /// The secrets that open Scalelite's admin API and the operator API: <see cref="AdminSecrets"/> when set, so that an
+    /// LMS's secret is not also the operator's (Scalelite #1043), else the load-balancer secrets. Never a tenant's.
+    /// </summary>
+    public IReadOnlyList<string> AdminSecretList() =>
+        string.IsNullOrWhiteSpace(AdminSecrets)
+            ? SecretList()
+            : [.. AdminSecrets.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
     public ChecksumAlgorithms AcceptedAlgorithms() => Bbb.ChecksumAlgorithms.Parse(ChecksumAlgorithms);
 

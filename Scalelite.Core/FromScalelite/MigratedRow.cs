@@ -29,6 +29,7 @@ public sealed class MigratedRow
 public static class MigrationKinds
 {
     public const string Server = "server";
+    public const string Tenant = "tenant";
     public const string Recording = "recording";
     public const string Callback = "callback";
 }

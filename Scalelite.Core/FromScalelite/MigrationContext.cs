@@ -16,9 +16,10 @@ internal interface IMigrationStep
 /// <summary>Which of our tenants a Scalelite row belongs to.</summary>
 /// <remarks>
 /// Scalelite marks a tenant's rows with the tenant's id (<c>meeting:&lt;id&gt;.tenant_id</c>, the <c>tenant-id</c>
-/// metadatum of a recording). Until tenants are migrated, a row of a tenant that Scalelite has waits (it is neither
-/// migrated nor lost: a later run takes it), so that nothing of a tenant lands in the default tenant; any other row
-/// belongs to the default tenant, as it did in Scalelite without multitenancy.
+/// metadatum of a recording), and tenants keep Scalelite's ids here, so a migrated tenant's rows are its own. A row
+/// of a tenant that could not be migrated waits (it is neither migrated nor lost: a later run takes it), so that
+/// nothing of a tenant lands in the default tenant; any other row belongs to the default tenant, as it did in
+/// Scalelite without multitenancy.
 /// </remarks>
 public interface ITenantMapping
 {
@@ -66,6 +67,12 @@ internal sealed class MigrationContext(
 
     /// <summary>Set by the tenant step; until then every row belongs to the default tenant.</summary>
     public ITenantMapping Tenants { get; set; } = new DefaultTenantOnly();
+
+    /// <summary>Secrets no tenant may have here: the load balancer's and the admin APIs'.</summary>
+    public IReadOnlySet<string> ReservedSecrets { get; init; } = new HashSet<string>();
+
+    /// <summary>The tenant step wrote tenants: the API replicas are told to reload them.</summary>
+    public bool TenantsChanged { get; set; }
 
     /// <summary>Our server ids once the server step ran (in a dry run, including the ones it would add).</summary>
     public HashSet<string> ServerIds { get; } = new(StringComparer.Ordinal);

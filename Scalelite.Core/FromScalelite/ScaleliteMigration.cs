@@ -12,7 +12,7 @@ namespace Scalelite.Core.FromScalelite;
 public sealed class MigrationRefusedException(string message) : Exception(message);
 
 /// <summary>
-/// Moves a running Scalelite's state here: servers, tenants (once tenants exist), running meetings, the recordings
+/// Moves a running Scalelite's state here: servers, tenants with their settings, running meetings, the recordings
 /// index and the captured callbacks. Scalelite's data is only read (<see cref="ScaleliteSource"/>).
 /// </summary>
 /// <remarks>
@@ -28,7 +28,8 @@ public sealed class ScaleliteMigration(
     MeetingRegistry registry,
     IOptions<ScaleliteOptions> options,
     IOptions<RecordingOptions> recordingOptions,
-    TimeProvider time)
+    TimeProvider time,
+    Tenancy.TenantChanges? tenantChanges = null)
 {
     private static readonly IMigrationStep[] Steps = [new ServerStep(), new TenantStep(), new MeetingStep(), new RecordingStep(), new CallbackStep()];
 
@@ -37,7 +38,10 @@ public sealed class ScaleliteMigration(
         var targetReady = await CheckTargetAsync(source, run.DryRun, ct);
         var report = new MigrationReport(source.Description, run.DryRun);
         var files = run.CheckFiles ? new RecordingFiles(recordingOptions) : null;
-        var context = new MigrationContext(source, databases, registry, files, run, TimeSpan.FromSeconds(options.Value.MeetingTtl), targetReady, report, time.GetUtcNow());
+        var context = new MigrationContext(source, databases, registry, files, run, TimeSpan.FromSeconds(options.Value.MeetingTtl), targetReady, report, time.GetUtcNow())
+        {
+            ReservedSecrets = options.Value.SecretList().Concat(options.Value.AdminSecretList()).ToHashSet(StringComparer.Ordinal),
+        };
         if (!targetReady)
         {
             report.Add(new StepReport("target") { Counts = false }).Notes.Add("the database is not set up yet: everything would be added (a run sets it up first)");
@@ -46,6 +50,11 @@ public sealed class ScaleliteMigration(
         foreach (var step in Steps)
         {
             await step.RunAsync(context, ct);
+        }
+
+        if (context.TenantsChanged && tenantChanges is not null)
+        {
+            await tenantChanges.PublishAsync(ct);
         }
 
         if (context.WaitingForTenants.Count > 0)

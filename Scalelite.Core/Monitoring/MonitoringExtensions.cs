@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Scalelite.Core.Coordination;
 using Scalelite.Core.Monitoring.Checks;
 using Scalelite.Core.Persistence;
 
@@ -50,6 +51,7 @@ public static class MonitoringExtensions
     public static IHostApplicationBuilder AddAlerting(this IHostApplicationBuilder builder)
     {
         builder.Services.AddAlertEvaluation();
+        builder.Services.TryAddSingleton<IPoolLeadership, SoleInstance>();
         builder.Services.AddHostedService<AlertEvaluatorService>();
         builder.Services.AddHealthChecks().AddCheck<AlertHealthCheck>(AlertHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
@@ -57,17 +59,18 @@ public static class MonitoringExtensions
 }
 
 /// <summary>
-/// Evaluates the alerts every <see cref="AlertOptions.EvaluationInterval"/>, once the database is migrated, while the
-/// <see cref="IAlertEvaluationGate"/> (if any) lets it.
+/// Evaluates the alerts every <see cref="AlertOptions.EvaluationInterval"/>, once the database is migrated, while this
+/// instance leads the pool (<see cref="IPoolLeadership"/>): with several pollers, only the one that polls has cycles to
+/// judge, and the others would overwrite its stored alerts with a stale view.
 /// </summary>
 /// <remarks>
-/// An instance the gate stops stands down: no active alerts of its own (so its <c>/health</c> does not call a follower
+/// An instance that does not lead stands down: no active alerts of its own (so its <c>/health</c> does not call a follower
 /// stuck) and an empty poll tracker (so its gauges do not repeat an old picture of the pool). When it evaluates again,
 /// the time without a cycle counts from then.
 /// </remarks>
 public sealed partial class AlertEvaluatorService(
     AlertEvaluator evaluator, PollerGauges gauges, PollTracker tracker, DatabaseMigrator migrator, IOptions<AlertOptions> options, TimeProvider time,
-    ILogger<AlertEvaluatorService> logger, IAlertEvaluationGate? gate = null)
+    IPoolLeadership leadership, ILogger<AlertEvaluatorService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -79,7 +82,7 @@ public sealed partial class AlertEvaluatorService(
         var evaluating = true;
         do
         {
-            if (gate is { Evaluates: false })
+            if (!leadership.IsLeading)
             {
                 if (evaluating)
                 {

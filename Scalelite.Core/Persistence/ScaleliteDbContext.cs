@@ -27,6 +27,8 @@ public sealed class ScaleliteDbContext(DbContextOptions<ScaleliteDbContext> opti
 
     public DbSet<Scalelite.Core.Recordings.RecordedMeeting> RecordedMeetings => Set<Scalelite.Core.Recordings.RecordedMeeting>();
 
+    public DbSet<Tenants.TenantRow> Tenants => Set<Tenants.TenantRow>();
+
     public DbSet<Scalelite.Core.Meetings.History.MeetingHistoryEntry> MeetingHistory => Set<Scalelite.Core.Meetings.History.MeetingHistoryEntry>();
 
     public DbSet<Scalelite.Core.Meetings.History.MeetingHistoryRecording> MeetingHistoryRecordings => Set<Scalelite.Core.Meetings.History.MeetingHistoryRecording>();

@@ -33,13 +33,14 @@ public sealed record ParsedRecording(
     IReadOnlyList<ParsedThumbnail> Thumbnails)
 {
     /// <summary>The recording row this metadata describes (without its id or timestamps).</summary>
-    public Recording ToRecording(bool importUnpublished) => new()
+    /// <param name="multitenancy">The recording is its tenant's, as the create marked it (<c>meta_tenant-id</c>); without
+    /// multitenancy it is the default tenant's, and an LMS's own <c>meta_tenant-id</c> is just metadata.</param>
+    public Recording ToRecording(bool importUnpublished, bool multitenancy = false) => new()
     {
         RecordId = RecordId,
         MeetingId = MeetingId,
         InternalMeetingId = InternalMeetingId,
-        // The default tenant while multitenancy is off; an LMS's own meta_tenant-id is just metadata.
-        TenantId = string.Empty,
+        TenantId = multitenancy && Metadata.FirstOrDefault(m => m.Key == "tenant-id").Value is { Length: > 0 and <= 64 } tenant ? tenant : string.Empty,
         Name = Name,
         IsBreakout = IsBreakout,
         Published = Published && !importUnpublished,

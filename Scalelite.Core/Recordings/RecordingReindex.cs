@@ -52,8 +52,11 @@ public sealed class ReindexReport
 /// and the report says the files are not where playback looks. Dot-named directories (moves in flight) and the
 /// captions folder are not recordings.
 /// </remarks>
-public sealed class RecordingReindex(IDbContextFactory<ScaleliteDbContext> databases, RecordingFiles files, TimeProvider time)
+public sealed class RecordingReindex(
+    IDbContextFactory<ScaleliteDbContext> databases, RecordingFiles files, TimeProvider time, Microsoft.Extensions.Options.IOptions<Configuration.ScaleliteOptions>? options = null)
 {
+    private readonly bool _multitenancy = options?.Value.MultitenancyEnabled ?? false;
+
     private const int BatchSize = 200;
 
     public async Task<ReindexReport> RunAsync(string directory, bool dryRun, CancellationToken ct)
@@ -74,7 +77,7 @@ public sealed class RecordingReindex(IDbContextFactory<ScaleliteDbContext> datab
 
         var found = Read(root, report)
             .GroupBy(p => p.RecordId, StringComparer.Ordinal)
-            .Select(g => Merge([.. g.OrderBy(p => p.Format, StringComparer.Ordinal)], tree))
+            .Select(g => Merge([.. g.OrderBy(p => p.Format, StringComparer.Ordinal)], tree, _multitenancy))
             .ToList();
         report.RecordingsFound = found.Count;
 
@@ -187,10 +190,10 @@ public sealed class RecordingReindex(IDbContextFactory<ScaleliteDbContext> datab
     }
 
     /// <summary>One recording from its formats' metadata, as the importer merges per-format archives.</summary>
-    private static Recording Merge(IReadOnlyList<ParsedRecording> formats, bool? published)
+    private static Recording Merge(IReadOnlyList<ParsedRecording> formats, bool? published, bool multitenancy)
     {
         var first = formats[0];
-        var recording = first.ToRecording(importUnpublished: false);
+        var recording = first.ToRecording(importUnpublished: false, multitenancy);
         if (published is { } inTree)
         {
             recording.Published = inTree;

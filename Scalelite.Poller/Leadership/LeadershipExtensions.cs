@@ -1,4 +1,5 @@
-using Scalelite.Core.Monitoring;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalelite.Core.Coordination;
 
 namespace Scalelite.Poller.Leadership;
 
@@ -8,7 +9,7 @@ public static class LeadershipExtensions
     public static IServiceCollection AddPollerLeadership(this IServiceCollection services)
     {
         services.AddSingleton<PollerLeadership>();
-        services.AddSingleton<IAlertEvaluationGate, LeaderEvaluatesAlerts>();
+        services.Replace(ServiceDescriptor.Singleton<IPoolLeadership>(sp => sp.GetRequiredService<PollerLeadership>()));
         services.AddHealthChecks().AddCheck<PollerLeadership>(PollerLeadership.HealthCheckName, tags: [ServiceDefaultsExtensions.ReadyTag]);
         return services;
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Coordination;
 using Scalelite.Core.Persistence;
 using Scalelite.Poller.Polling;
 
@@ -44,7 +45,7 @@ public enum PollerRole
 /// until this one reaches PostgreSQL again; two pollers are harmless to correctness (each cycle is idempotent), only
 /// twice the probes.</para>
 /// </remarks>
-public sealed partial class PollerLeadership : IHealthCheck, IAsyncDisposable
+public sealed partial class PollerLeadership : IHealthCheck, IPoolLeadership, IAsyncDisposable
 {
     /// <summary>The advisory lock's key (the migrations use another).</summary>
     public const long LockKey = 0x5CA1E11F;
@@ -82,6 +83,9 @@ public sealed partial class PollerLeadership : IHealthCheck, IAsyncDisposable
     }
 
     public PollerRole Role => _role;
+
+    /// <inheritdoc/>
+    public bool IsLeading => _role != PollerRole.Follower;
 
     /// <summary>
     /// Called before each cycle: confirms or takes the lock. Returns a token that is cancelled the moment leadership is

@@ -51,6 +51,7 @@ public sealed partial class PollCycle(
     ServerEventLog events,
     ServerRecords records,
     MeetingReconciliation reconciliation,
+    Scalelite.Core.Tenancy.TenantUsageRecorder tenantUsage,
     IRedisBreaker breaker,
     PollTracker tracker)
 {
@@ -123,6 +124,12 @@ public sealed partial class PollCycle(
         {
             // Every server still online answered, so all their meetings are in the registry: a miss can be trusted again.
             await RedisAsync(async () => (object)await registry.MarkAuthoritativeAsync(epoch));
+        }
+
+        if (!breaker.IsOpen)
+        {
+            // The tenants' counts live in Redis: while it is down they wait for it, as the registry does.
+            await tenantUsage.RecordAsync(probes, ct);
         }
 
         tracker.CycleFinished(servers, probes);

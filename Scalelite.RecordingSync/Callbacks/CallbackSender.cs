@@ -11,7 +11,8 @@ namespace Scalelite.RecordingSync.Callbacks;
 /// <remarks>
 /// Deliveries are rows in <c>callbacks</c>, written in the import's transaction, so a callback is never lost to a
 /// crash and never announced for a recording that was not committed. Each due row is POSTed as BBB posts it
-/// (<c>signed_parameters=&lt;JWT&gt;</c>, form-encoded); a 2xx answer marks it delivered, anything else schedules
+/// (<c>signed_parameters=&lt;JWT&gt;</c>, form-encoded), signed with the secret of the recording's tenant
+/// (<see cref="ICallbackSecrets"/>); a 2xx answer marks it delivered, anything else schedules
 /// the next attempt after <c>CallbackRetryDelay × 2^(attempts-1)</c> (at most an hour) until <c>CallbackAttempts</c>
 /// are used up. A crash after a POST and before its row is updated repeats that POST once: delivery is at least once,
 /// as with BBB itself. Analytics rows (queued by the API's relay, with the server's JSON body) are POSTed as JSON
@@ -132,7 +133,7 @@ public sealed partial class CallbackSender(
 
     private async Task<string?> SendAsync(Callback callback, CancellationToken ct)
     {
-        if (secrets.SecretFor(callback.TenantId) is not { Length: > 0 } secret)
+        if (await secrets.SecretForAsync(callback.TenantId, ct) is not { Length: > 0 } secret)
         {
             return "no secret to sign with";
         }

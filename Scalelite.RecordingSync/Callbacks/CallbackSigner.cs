@@ -1,19 +1,37 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Persistence;
+using Scalelite.Core.Persistence.Tenants;
+using Scalelite.Core.Tenancy;
 
 namespace Scalelite.RecordingSync.Callbacks;
 
 /// <summary>The secret a tenant's LMS verifies callbacks with.</summary>
 public interface ICallbackSecrets
 {
-    string? SecretFor(string tenantId);
+    ValueTask<string?> SecretForAsync(string tenantId, CancellationToken ct);
 }
 
-/// <summary>Until tenants have their own secrets, every callback is signed with the load balancer's first secret.</summary>
-internal sealed class LoadBalancerCallbackSecrets(IOptions<ScaleliteOptions> options) : ICallbackSecrets
+/// <summary>
+/// A tenant's callbacks are signed with its first secret (the one its LMS uses now; during a rollover list the new one
+/// first); the default tenant's with the load balancer's first secret. A tenant removed since has none: its
+/// callbacks are not sent.
+/// </summary>
+internal sealed class TenantCallbackSecrets(IOptions<ScaleliteOptions> options, IDbContextFactory<ScaleliteDbContext> databases) : ICallbackSecrets
 {
-    public string? SecretFor(string tenantId) => options.Value.SecretList() is [var first, ..] ? first : null;
+    public async ValueTask<string?> SecretForAsync(string tenantId, CancellationToken ct)
+    {
+        if (tenantId == Tenant.DefaultId)
+        {
+            return options.Value.SecretList() is [var first, ..] ? first : null;
+        }
+
+        await using var db = await databases.CreateDbContextAsync(ct);
+        var secrets = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.Secrets).FirstOrDefaultAsync(ct);
+        return TenantRow.SplitSecrets(secrets) is [var own, ..] ? own : null;
+    }
 }
 
 /// <summary>Signs the callbacks the load balancer sends in BBB's place (the JWT itself is <see cref="HmacJwt"/>'s).</summary>

@@ -50,7 +50,8 @@ public sealed partial class RecordingImporter(
     RecordingSyncMetrics metrics,
     MeetingEvents events,
     TimeProvider time,
-    ILogger<RecordingImporter> logger)
+    ILogger<RecordingImporter> logger,
+    IOptions<Scalelite.Core.Configuration.ScaleliteOptions>? balancer = null)
 {
     public const string FailedFolder = "failed";
     // Two archives of one recording (per-format archives) must not publish at once. A fixed set of striped gates
@@ -188,7 +189,8 @@ public sealed partial class RecordingImporter(
     {
         var now = time.GetUtcNow();
         var first = parsed[0];
-        var incoming = first.ToRecording(options.Value.ImportUnpublished);
+        // A recording already in the index keeps its tenant (it may have been assigned one since).
+        var incoming = first.ToRecording(options.Value.ImportUnpublished, balancer?.Value.MultitenancyEnabled ?? false);
 
         await using var db = await databases.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);

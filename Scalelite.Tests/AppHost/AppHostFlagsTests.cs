@@ -8,7 +8,7 @@ public sealed class AppHostFlagsTests
     [Fact]
     public void Read_AllFlags_SetsThem()
     {
-        var flags = Read("--state-dir", "/tmp/x", "--simulators", "0", "--api-port=8090", "--secret", "s3", "--dashboard", "false");
+        var flags = Read("--state-dir", "/tmp/x", "--simulators", "0", "--api-port=8090", "--secret", "s3", "--dashboard", "false", "--api-replicas", "3");
 
         Assert.NotNull(flags);
         Assert.Equal("/tmp/x", flags.StateDirectory);
@@ -16,6 +16,7 @@ public sealed class AppHostFlagsTests
         Assert.Equal(8090, flags.ApiPort);
         Assert.Equal("s3", flags.Secret);
         Assert.False(flags.Dashboard);
+        Assert.Equal(3, flags.ApiReplicas);
     }
 
     [Fact]
@@ -29,6 +30,7 @@ public sealed class AppHostFlagsTests
         Assert.Null(flags.ApiPort);
         Assert.Null(flags.Secret);
         Assert.True(flags.Dashboard);
+        Assert.Equal(1, flags.ApiReplicas);
     }
 
     [Fact]
@@ -44,6 +46,9 @@ public sealed class AppHostFlagsTests
     [InlineData("--simulators", "101", "--simulators expects a number")]
     [InlineData("--api-port", "70000", "--api-port expects a TCP port")]
     [InlineData("--dashboard", "maybe", "--dashboard expects true or false")]
+    [InlineData("--api-replicas", "0", "--api-replicas expects a number from 1 to 16")]
+    [InlineData("--api-replicas", "17", "--api-replicas expects a number from 1 to 16")]
+    [InlineData("--api-replicas", "two", "--api-replicas expects a number from 1 to 16")]
     public void Read_WrongValues_ExplainsTheProblem(string flag, string value, string expected)
     {
         Assert.Null(AppHostFlags.Read(Configuration(flag, value), out var error));

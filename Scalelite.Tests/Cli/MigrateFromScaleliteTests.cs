@@ -10,6 +10,7 @@ using Npgsql;
 using Scalelite.Cli;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Pool;
+using Scalelite.Core.Tenancy;
 using Scalelite.Tests.Infrastructure;
 using Scalelite.Tests.Support;
 using StackExchange.Redis;
@@ -39,15 +40,23 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
 
         public string Origin => new Uri(Pool.ApiBase).GetLeftPart(UriPartial.Authority);
 
-        public static async Task<Target> StartAsync(InfrastructureFixture infrastructure, int simulators)
+        /// <param name="multitenant">Multitenancy on, the bare host serving the default tenant, tenants by path (no URL_HOST, so links stay on the pool's address).</param>
+        public static async Task<Target> StartAsync(InfrastructureFixture infrastructure, int simulators, bool multitenant = false)
         {
             var target = new Target();
-            target.Pool = await PoolHarness.StartAsync(infrastructure, simulators, new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>
             {
                 ["Recording:PublishDir"] = target.PublishDir,
                 ["Recording:UnpublishDir"] = target.UnpublishDir,
                 ["Recording:ProtectedRecordingsEnabled"] = "true",
-            }, registerServers: false);
+            };
+            if (multitenant)
+            {
+                settings["Scalelite:MultitenancyEnabled"] = "true";
+                settings["Tenancy:DefaultTenant"] = "true";
+            }
+
+            target.Pool = await PoolHarness.StartAsync(infrastructure, simulators, settings, registerServers: false);
             target.Environment["ConnectionStrings__scalelite"] = target.Pool.Database;
             target.Environment["ConnectionStrings__redis"] = target.Pool.Redis;
             target.Environment["RECORDING_PUBLISH_DIR"] = target.PublishDir;
@@ -74,7 +83,7 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
             await using (var connection = new NpgsqlConnection(Pool.Database))
             {
                 await connection.OpenAsync();
-                foreach (var table in new[] { "servers", "server_events", "recordings", "recording_metadata", "playback_formats", "thumbnails", "callbacks", "migrated_rows" })
+                foreach (var table in new[] { "servers", "server_events", "tenants", "tenant_settings", "recordings", "recording_metadata", "playback_formats", "thumbnails", "callbacks", "migrated_rows" })
                 {
                     await using var command = new NpgsqlCommand($"SELECT t::text FROM {table} t ORDER BY 1", connection);
                     await using var reader = await command.ExecuteReaderAsync();
@@ -118,7 +127,7 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
     [Fact]
     public async Task FromScalelite_RunningDeployment_EveryRecordingJoinAndDialInAnswersAsInScaleliteAndASecondRunChangesNothing()
     {
-        await using var target = await Target.StartAsync(infrastructure, simulators: 3);
+        await using var target = await Target.StartAsync(infrastructure, simulators: 3, multitenant: true);
         await using var source = await ScaleliteDeployment.CreateAsync(infrastructure);
         var sims = target.Pool.Simulators.Servers;
 
@@ -149,11 +158,15 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
 
         await source.AddMeetingAsync("on-unknown-server", "no-such-server", "799999999");
 
-        // Two tenants with settings. The tenancy work migrates them: extend this test with their API checks then
-        // (their recordings and meeting below wait for them today).
+        // Two tenants with settings, one of them with a running meeting and recordings.
         var alpha = Guid.NewGuid().ToString();
         await source.AddTenantAsync(alpha, "alpha", "alpha-1:alpha-2", ("s1", "record", "false", false), ("s2", "meta_origin", "alpha", true));
         await source.AddTenantAsync(Guid.NewGuid().ToString(), "beta", "beta-1", ("s3", "maxParticipants", "50", true));
+        using (var direct = new BbbTestClient(sims[0].ApiUrl, sims[0].Secret))
+        {
+            XmlAssert.Success(await direct.CreateAsync("alpha-meeting", ("voiceBridge", "714000000"), ("meta_tenant-id", alpha)));
+        }
+
         await source.AddMeetingAsync("alpha-meeting", servers[0].Id, "714000000", tenantId: alpha);
 
         var recordings = GenerateRecordings(RecordingCount);
@@ -166,7 +179,7 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
         await source.AddRecordingsAsync([.. recordings, .. tenantRecordings]);
         var missing = recordings.First(r => r.Formats.Count > 0 && r.State != "deleted");
         var misplaced = recordings.Last(r => r.Formats.Count > 0 && r.State != "deleted" && r.Published);
-        foreach (var r in recordings.Where(r => r.State != "deleted" && r != missing))
+        foreach (var r in recordings.Concat(tenantRecordings).Where(r => r.State != "deleted" && r != missing))
         {
             foreach (var f in r.Formats)
             {
@@ -185,19 +198,20 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
         Assert.True(dry.Exit == 0, dry.Out + dry.Err);
         Assert.Contains("Dry run", dry.Out, StringComparison.Ordinal);
         Assert.Contains("servers: 4 added, 0 updated", dry.Out, StringComparison.Ordinal);
-        Assert.Contains($"recordings: {RecordingCount} added, 0 updated", dry.Out, StringComparison.Ordinal);
-        Assert.Contains("meetings: 6 added", dry.Out, StringComparison.Ordinal);
+        Assert.Contains("tenants: 2 added, 0 updated", dry.Out, StringComparison.Ordinal);
+        Assert.Contains($"recordings: {RecordingCount + 2} added, 0 updated", dry.Out, StringComparison.Ordinal);
+        Assert.Contains("meetings: 7 added", dry.Out, StringComparison.Ordinal);
         Assert.Equal(before, await target.SnapshotAsync());
         Assert.Equal(untouched, await source.SnapshotAsync());
 
         var run = await target.MigrateAsync(source);
         Assert.True(run.Exit == 0, run.Out + run.Err);
         Assert.Contains("servers: 4 added, 0 updated", run.Out, StringComparison.Ordinal);
-        Assert.Contains("meetings: 6 added, 0 updated, 0 unchanged, 0 changed here (kept), 0 conflicts (ours kept), 1 skipped", run.Out, StringComparison.Ordinal);
-        Assert.Contains($"recordings: {RecordingCount} added, 0 updated", run.Out, StringComparison.Ordinal);
+        Assert.Contains("meetings: 7 added, 0 updated, 0 unchanged, 0 changed here (kept), 0 conflicts (ours kept), 1 skipped", run.Out, StringComparison.Ordinal);
+        Assert.Contains($"recordings: {RecordingCount + 2} added, 0 updated", run.Out, StringComparison.Ordinal);
         Assert.Contains("callbacks: 4 added", run.Out, StringComparison.Ordinal);
-        Assert.Contains("not migrated yet: 2 tenants (3 settings)", run.Out, StringComparison.Ordinal);
-        Assert.Contains("waiting for their tenants: 1 meetings, 2 recordings", run.Out, StringComparison.Ordinal);
+        Assert.Contains("tenants: 2 added, 0 updated, 0 unchanged", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("waiting for their tenants", run.Out, StringComparison.Ordinal);
         Assert.Contains("2 with missing files", run.Out, StringComparison.Ordinal);
         Assert.Contains($"recording {missing.RecordId} (", run.Out, StringComparison.Ordinal);
         Assert.Contains($"recording {misplaced.RecordId} (published): missing {misplaced.Formats[0].Format} (in the unpublished tree instead)", run.Out, StringComparison.Ordinal);
@@ -216,6 +230,31 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
             Assert.Contains($"data=\"meeting_id={meetingId}\"", bridge, StringComparison.Ordinal);
         }
 
+        // The tenants, with Scalelite's ids, secrets and settings; each sees its own meeting and recordings, by path.
+        var tenants = await target.Pool.ApiService<TenantStore>().ListAsync(CancellationToken.None);
+        Assert.Equal(["alpha", "beta"], tenants.Select(t => t.Name));
+        Assert.Equal(alpha, tenants[0].Id);
+        Assert.Equal("alpha-1:alpha-2", tenants[0].Secrets);
+        Assert.Equal(["s1 record=false default", "s2 meta_origin=alpha override"],
+            tenants[0].Settings.OrderBy(x => x.Id, StringComparer.Ordinal).Select(x => $"{x.Id} {x.Param}={x.Value} {(x.Override ? "override" : "default")}"));
+        Assert.Equal("s3 maxParticipants=50 True", tenants[1].Settings.Select(x => $"{x.Id} {x.Param}={x.Value} {x.Override}").Single());
+        using (var alphaLms = new BbbTestClient(TenantPool.PathBase(target.Pool.ApiBase, "alpha"), "alpha-2"))
+        {
+            var alphaRecordings = (await alphaLms.CallAsync("getRecordings", ("state", "any"))).Element("recordings")!.Elements("recording");
+            Assert.Equal(tenantRecordings.Select(r => r.RecordId).Order(StringComparer.Ordinal), alphaRecordings.Select(r => r.Element("recordID")!.Value).Order(StringComparer.Ordinal));
+            using var alphaJoin = await alphaLms.JoinAsync("alpha-meeting");
+            Assert.StartsWith(sims[0].ApiUrl + "/join?", alphaJoin.Headers.Location!.ToString(), StringComparison.Ordinal);
+            using var defaultJoin = await target.Pool.Client.JoinAsync("alpha-meeting");
+            XmlAssert.Failed(await BbbTestClient.ReadXmlAsync(defaultJoin), "notFound");
+
+            // Its settings reach what the server is sent.
+            XmlAssert.Success(await alphaLms.CreateAsync("alpha-new", ("meta_origin", "lms")));
+            var sent = sims.SelectMany(sim => sim.GetReceivedCalls("create")).Single(c => c["meetingID"] == "alpha-new");
+            Assert.Equal("false", sent["record"]);
+            Assert.Equal("alpha", sent["meta_origin"]);
+            XmlAssert.Success(await alphaLms.CallAsync("end", ("meetingID", "alpha-new")));
+        }
+
         // The callbacks an LMS asked for at create are waiting for recordings of their meetings.
         Assert.Equal(
             ["analytics course-2 https://lms.example.com/analytics", "recording-ready course-1 https://lms.example.com/ready?course=1",
@@ -227,7 +266,8 @@ public sealed class MigrateFromScaleliteTests(InfrastructureFixture infrastructu
         var again = await target.MigrateAsync(source);
         Assert.True(again.Exit == 0, again.Out + again.Err);
         Assert.Contains("Done: nothing needed to change.", again.Out, StringComparison.Ordinal);
-        Assert.Contains($"recordings: 0 added, 0 updated, {RecordingCount} unchanged", again.Out, StringComparison.Ordinal);
+        Assert.Contains($"recordings: 0 added, 0 updated, {RecordingCount + 2} unchanged", again.Out, StringComparison.Ordinal);
+        Assert.Contains("tenants: 0 added, 0 updated, 2 unchanged", again.Out, StringComparison.Ordinal);
         Assert.Equal(migrated, await target.SnapshotAsync());
         Assert.Equal(untouched, await source.SnapshotAsync());
     }

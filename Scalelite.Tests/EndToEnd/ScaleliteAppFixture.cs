@@ -23,7 +23,7 @@ namespace Scalelite.Tests.EndToEnd;
 /// awaited on Aspire's resource notifications, so on a quiet machine the fixture goes on the moment the last resource
 /// is ready; a resource that stops while starting fails it at once.
 /// </remarks>
-public sealed class ScaleliteAppFixture : IAsyncLifetime
+public class ScaleliteAppFixture : IAsyncLifetime
 {
     public const int Simulators = 3;
 
@@ -42,6 +42,25 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
 
     private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _logs = new();
 
+    public ScaleliteAppFixture()
+        : this(apiReplicas: 1)
+    {
+    }
+
+    /// <summary>With <paramref name="apiReplicas"/> above 1, the API runs as that many replicas behind the AppHost's nginx.</summary>
+    protected ScaleliteAppFixture(int apiReplicas)
+    {
+        ApiReplicas = apiReplicas;
+        AllResources = apiReplicas > 1
+            ? [.. Resources, .. Enumerable.Range(1, apiReplicas).Select(i => $"api-{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}")]
+            : Resources;
+    }
+
+    public int ApiReplicas { get; }
+
+    /// <summary><see cref="Resources"/>, and the API's replicas when there are several.</summary>
+    public IReadOnlyList<string> AllResources { get; }
+
     public DistributedApplication App { get; private set; } = null!;
 
     /// <summary>What the AppHost wrote to endpoints.json.</summary>
@@ -57,7 +76,8 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(StartTimeout);
         var watch = Stopwatch.StartNew();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Scalelite_AppHost>(
-            ["--state-dir", StateDirectory, "--simulators", Simulators.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout.Token);
+            ["--state-dir", StateDirectory, "--simulators", Simulators.ToString(System.Globalization.CultureInfo.InvariantCulture),
+             "--api-replicas", ApiReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture), .. ExtraArgs], timeout.Token);
         // Warnings and errors only, the resources' console output included; failing health checks while resources
         // start are expected.
         builder.Services.AddLogging(logging => logging
@@ -67,11 +87,12 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
         // Faster polls and imports than even the local defaults, on top of the topology as declared.
         Project(builder, "poller").WithEnvironment("POLL_INTERVAL", "1");
         Project(builder, "recordingsync").WithEnvironment("RECORDING_IMPORT_POLL_INTERVAL", "1").WithEnvironment("Recording__ImportSettleTime", "1");
+        Configure(builder);
 
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
         var waits = new List<(string Name, Func<ResourceEvent, bool> Ready)>();
-        waits.AddRange(Resources.Select(name => (name, (Func<ResourceEvent, bool>)IsRunningAndHealthy)));
+        waits.AddRange(AllResources.Select(name => (name, (Func<ResourceEvent, bool>)IsRunningAndHealthy)));
         waits.Add((SimulatorExtensions.Registration, e => e.Snapshot.State?.Text == KnownResourceStates.Finished && e.Snapshot.ExitCode == 0));
         waits.AddRange(Enumerable.Range(1, Simulators).Select(i => ($"sim-{i}", (Func<ResourceEvent, bool>)(e => e.Snapshot.State?.Text == "Online"))));
         var pending = new ConcurrentDictionary<string, byte>(waits.Select(w => KeyValuePair.Create(w.Name, (byte)0)));
@@ -164,6 +185,14 @@ public sealed class ScaleliteAppFixture : IAsyncLifetime
         }
     }
 
-    private static IResourceBuilder<ProjectResource> Project(IDistributedApplicationTestingBuilder builder, string name) =>
+    /// <summary>More AppHost flags, for a fixture that starts the topology otherwise.</summary>
+    protected virtual IEnumerable<string> ExtraArgs => [];
+
+    /// <summary>Changes to the topology as declared (settings of the services), for a fixture that needs them.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
+    protected static IResourceBuilder<ProjectResource> Project(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == name));
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -59,19 +58,12 @@ public sealed class TopologyTests(ScaleliteAppFixture fixture, ITestOutputHelper
     public async Task ThirdPartyClient_MeetingFlow_WorksWithSha1AndSha256()
     {
         var endpoints = fixture.Endpoints;
-        var client = Repository.Path("Scalelite.Tests", "EndToEnd", "lms-client");
-        Skip.If(!CanRun("node", "--version") || !CanRun("npm", "--version"), "node and npm are needed for the third-party client check");
-        if (!Directory.Exists(Path.Combine(client, "node_modules", "bigbluebutton-js")))
-        {
-            var (code, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], client);
-            Assert.True(code == 0, output);
-        }
-
+        Skip.If(!LmsClients.Available, "node and npm are needed for the third-party client check");
         var baseUrl = endpoints.Api.Url[..^"/api".Length];
         var owners = new HashSet<string>();
         foreach (var algorithm in new[] { "sha1", "sha256" })
         {
-            var (code, output) = await RunAsync("node", ["lms-flow.js", baseUrl, endpoints.Api.Secret, algorithm, $"lms-{algorithm}"], client);
+            var (code, output) = await LmsClients.RunNodeAsync("lms-flow.js", baseUrl, endpoints.Api.Secret, algorithm, $"lms-{algorithm}");
             Assert.True(code == 0, output);
             Assert.Contains($"ok {algorithm}", output, StringComparison.Ordinal);
             owners.Add(output.Trim().Split("join->")[1]);
@@ -79,35 +71,5 @@ public sealed class TopologyTests(ScaleliteAppFixture fixture, ITestOutputHelper
 
         // Each join went to one of the pool's simulators, not to the API itself.
         Assert.All(owners, host => Assert.Contains(endpoints.Simulators, s => new Uri(s.Url).Authority == host));
-    }
-
-    private static bool CanRun(string file, string args)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true });
-            process!.WaitForExit(10_000);
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, string[] args, string directory)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

@@ -9,17 +9,29 @@ public sealed class BbbTestClient : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 512 }) { Timeout = TimeSpan.FromSeconds(60) };
 
-    public BbbTestClient(string baseUrl, string secret)
+    /// <param name="host">A Host header to send instead of the URL's (a tenant's host name that does not resolve here).</param>
+    public BbbTestClient(string baseUrl, string secret, string? host = null)
     {
         BaseUrl = baseUrl;
         Secret = secret;
+        Host = host;
+        if (host is not null)
+        {
+            _http.DefaultRequestHeaders.Host = host;
+        }
     }
+
+    /// <summary>The Host header sent, when it is not the URL's.</summary>
+    public string? Host { get; }
 
     public string BaseUrl { get; }
 
     public string Secret { get; }
 
     public HttpClient Http => _http;
+
+    /// <summary>The origin the client calls, <c>http://127.0.0.1:PORT</c>.</summary>
+    public string Origin => new Uri(BaseUrl).GetLeftPart(UriPartial.Authority);
 
     public string Url(string call, string query = "", ChecksumAlgorithm algorithm = ChecksumAlgorithm.Sha256)
     {

@@ -182,6 +182,13 @@ public sealed class PoolHarness : IAsyncDisposable
         api.MapDefaultEndpoints();
         api.MapApplicationEndpoints();
         await api.StartAsync();
+        if (api.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Scalelite.Core.Configuration.ScaleliteOptions>>().Value.MultitenancyEnabled)
+        {
+            // Loaded means subscribed to tenant changes too: a tenant added from now on reaches this replica at once.
+            var tenants = api.Services.GetRequiredService<Scalelite.Core.Tenancy.TenantDirectory>();
+            await Eventually.TrueAsync(() => Task.FromResult(tenants.IsLoaded), TimeSpan.FromSeconds(30), "the replica has loaded the tenants");
+        }
+
         return (api, api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 

@@ -19,3 +19,13 @@ public sealed class AppHostProcessCollection
 {
     public const string Name = "apphost-process";
 }
+
+/// <summary>
+/// Tests against the whole application with the API as three replicas (<see cref="ReplicatedAppFixture"/>); on their
+/// own, like <see cref="TopologyCollection"/>, and for the same reason.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ApiReplicaCollection : ICollectionFixture<ReplicatedAppFixture>
+{
+    public const string Name = "api-replicas";
+}

@@ -33,6 +33,10 @@ def slice_(args: list[str]) -> None:
           f"  {r['server_cpu_us_per_request']:5.1f} us cpu/req  statuses {r['statuses'] or '-'}  errors {sum(r['errors'].values())}  cpu(cores) {cpu}", file=sys.stderr)
 
 
+def by_round(measured: list[dict], rnd: int) -> dict:
+    return {s["target"]: s for s in measured if s["round"] == rnd}
+
+
 def summary(args: list[str]) -> None:
     slices_file, out, settings_json = args
     settings = json.loads(settings_json)
@@ -67,11 +71,27 @@ def summary(args: list[str]) -> None:
             by = {s["target"]: s for s in measured if s["round"] == rnd}
             paired_scraped.append(by["scraped"]["rps"] / by["nginx"]["rps"])
     bad = [s for s in measured if sum(s["errors"].values())]
+    # MULTITENANCY=1: two more Api processes started alike, multitenancy off ("single") and on ("multitenant").
+    variants = {}
+    for t in ("single", "multitenant"):
+        if any(s["target"] == t for s in measured):
+            variants[t] = {"rps_median": med(t, "rps"), "p50_ms": med(t, "p50_us") / 1000, "p99_ms": med(t, "p99_us") / 1000,
+                           "server_cpu_us_per_request_median": med(t, "server_cpu_us_per_request"),
+                           "ratio": med(t, "rps") / n["rps_median"],
+                           "ratio_paired_median": statistics.median(
+                               s["rps"] / by_round(measured, s["round"])["nginx"]["rps"] for s in measured if s["target"] == t)}
+    if len(variants) == 2:
+        per_round = [by_round(measured, r)["multitenant"]["rps"] / by_round(measured, r)["single"]["rps"] for r in rounds]
+        variants["multitenant_vs_single"] = {
+            "ratio_of_ratios": variants["multitenant"]["ratio"] / variants["single"]["ratio"],
+            "paired_median": statistics.median(per_round), "rounds": [round(p, 3) for p in per_round],
+            "cpu_us_per_request": [variants["single"]["server_cpu_us_per_request_median"], variants["multitenant"]["server_cpu_us_per_request_median"]]}
     result = {
         "benchmark": "join",
         "settings": settings,
         "machine": {"cores": os.cpu_count(), "loadavg_at_end": os.getloadavg(), "kernel": platform.release()},
-        "summary": {"nginx": n, "scalelite": o, "ratio": o["rps_median"] / n["rps_median"], "ratio_paired_median": statistics.median(paired)},
+        "summary": {"nginx": n, "scalelite": o, "ratio": o["rps_median"] / n["rps_median"], "ratio_paired_median": statistics.median(paired),
+                    **variants},
         "rounds_paired_ratio": [round(p, 3) for p in paired],
         **({"scraped": {**scraped, "ratio": scraped["rps_median"] / n["rps_median"], "ratio_paired_median": statistics.median(paired_scraped),
                         "rounds_paired_ratio": [round(p, 3) for p in paired_scraped],
@@ -88,7 +108,9 @@ def summary(args: list[str]) -> None:
     print(f"join benchmark  {len(rounds)} rounds x {s['duration_s']} s, wrk -t{s['threads']} -c{s['connections']}, "
           f"{os.cpu_count()} cores, services' log level {s['log_level']}")
     print(f"{'':<20}{'req/s (median)':>15}{'p50 ms':>9}{'p99 ms':>9}{'server cpu us/req':>19}")
-    for name, x in (("nginx return 302", n), ("Scalelite join", o), *((("join, /metrics 1/s", scraped),) if scraped else ())):
+    rows = [("nginx return 302", n), ("Scalelite join", o), *((("join, /metrics 1/s", scraped),) if scraped else ())]
+    rows += [(label, variants[t]) for t, label in (("single", "single (mt off)"), ("multitenant", "multitenant (host)")) if t in variants]
+    for name, x in rows:
         print(f"{name:<20}{x['rps_median']:>15.0f}{x['p50_ms']:>9.2f}{x['p99_ms']:>9.2f}{x['server_cpu_us_per_request_median']:>19.1f}")
     print(f"ratio ours/nginx: {result['summary']['ratio']:.2f}  (median of per-round ratios "
           f"{result['summary']['ratio_paired_median']:.2f}; rounds {', '.join(f'{p:.2f}' for p in paired)})")
@@ -98,6 +120,14 @@ def summary(args: list[str]) -> None:
               f"rounds {', '.join(f'{p:.2f}' for p in paired_scraped)}); cost {sc['cost_of_ratio']:.1%} of the ratio; "
               f"{s.get('scrapes', 0)} scrapes")
     print(f"cpu, cores (median): nginx slices {n['cpu_cores_median']}; Scalelite slices {o['cpu_cores_median']}")
+    for t in ("single", "multitenant"):
+        if t in variants:
+            print(f"ratio {t}/nginx: {variants[t]['ratio']:.2f} (median of per-round ratios {variants[t]['ratio_paired_median']:.2f})")
+    if "multitenant_vs_single" in variants:
+        v = variants["multitenant_vs_single"]
+        print(f"multitenancy on vs off (same run, processes started alike): ratio of ratios {v['ratio_of_ratios']:.3f}, "
+              f"median of per-round multitenant/single {v['paired_median']:.3f} (rounds {', '.join(f'{p:.3f}' for p in v['rounds'])}); "
+              f"cpu us/req {v['cpu_us_per_request'][0]} -> {v['cpu_us_per_request'][1]}")
     profile = [x for x in slices if x["round"] < 0]
     if profile:
         result["profile"] = [{k: x[k] for k in ("target", "rps", "p50_us", "server_cpu_us_per_request")} for x in profile]

@@ -5,13 +5,18 @@
 # Settings (environment):
 #   ROUNDS=5 DURATION=6 (seconds per slice) WARMUP=3 THREADS=1 CONNECTIONS=32
 #   MEETINGS=100 URLS=2000 SIMULATORS=3 NGINX_WORKERS=1
+#   API_REPLICAS=1      Api processes (--api-replicas): more than one puts the AppHost's nginx in front of them
 #   LOG_LEVEL=Warning   services' log level during the run; LOG_LEVEL=default leaves the services' own settings
 #   SERVICE_ENVIRONMENT=Production   the services' ASPNETCORE_ENVIRONMENT/DOTNET_ENVIRONMENT (the AppHost's own default is Development)
 #   SKIP_BUILD=1        do not run `dotnet build Scalelite.sln -c Release` first
 #   KEEP_STATE=1        keep the temporary state directory (logs) after the run
 #   OUT=FILE            result file (default bench/results/join-<UTC date>.json)
-#   SCRAPE=1            a third target in every round, "scraped": the same join slice while a scraper fetches every
+#   SCRAPE=1            one more target in every round, "scraped": the same join slice while a scraper fetches every
 #                       service's /metrics (endpoints.json) once a second, to measure what metrics cost the join path
+#   MULTITENANCY=1      also measure, in the same rounds, two more Api processes started alike: 'single' (multitenancy
+#                       off) and 'multitenant' (MULTITENANCY_ENABLED=true, TENANTS tenants, joins of one of them by host
+#                       name: Host: tenant-0.lb.localhost); MULTITENANCY=0 measures nginx and the AppHost's Api only
+#   TENANTS=10          tenants of the multitenant Api
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
@@ -25,6 +30,8 @@ SIMULATORS=${SIMULATORS:-3}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
 LOG_LEVEL=${LOG_LEVEL:-Warning}
 START_TIMEOUT=${START_TIMEOUT:-180}
+MULTITENANCY=${MULTITENANCY:-1}
+TENANTS=${TENANTS:-10}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -40,7 +47,11 @@ ensure_tools
 build_release
 
 # ---------------------------------------------------------------- the system under test
-start_apphost "$SIMULATORS"
+# With MULTITENANCY=1 the AppHost's services run with multitenancy on and the bare host as the default tenant: the
+# poller must read the tenants' marks like the API that created the meetings, or it files them under the default
+# tenant and the multitenant Api's joins find nothing. The 'scalelite' target (bare host) is then the default tenant.
+TENANCY_ENV=(); [[ $MULTITENANCY == 1 ]] && TENANCY_ENV=(MULTITENANCY_ENABLED=true URL_HOST=lb.localhost Tenancy__DefaultTenant=true)
+start_apphost "$SIMULATORS" "${TENANCY_ENV[@]}"
 
 read -r API_URL SIM_URL API_PORT < <(python3 - "$STATE/endpoints.json" <<'EOF'
 import json, sys, urllib.parse
@@ -53,6 +64,25 @@ EOF
 
 python3 "$HERE/prepare.py" "$STATE/endpoints.json" "$WORK/urls.txt" --meetings "$MEETINGS" --urls "$URLS" --check 20 >&2 \
   || die "preparing meetings or join URLs failed"
+
+# Each measured target: its base URL, its join paths, the process whose CPU it costs, and a Host header (or none).
+TARGETS=(nginx scalelite)
+declare -A URL_OF=([scalelite]=$API_URL) URLS_OF=([nginx]=$WORK/urls.txt [scalelite]=$WORK/urls.txt) PID_OF=([scalelite]=$API_PID) HOST_OF=()
+if [[ $MULTITENANCY == 1 ]]; then
+  read -r API_SECRET < <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api"]["secret"])' "$STATE/endpoints.json")
+  start_api single
+  start_api multitenant MULTITENANCY_ENABLED=true URL_HOST=lb.localhost
+  python3 "$REPO/bench/lib/bbb.py" addtenants "$API_URL_multitenant" "$API_SECRET" "$TENANTS" || die "adding the tenants failed"
+  python3 "$HERE/prepare.py" "$STATE/endpoints.json" "$WORK/urls-multitenant.txt" --meetings "$MEETINGS" --urls "$URLS" --check 20 \
+    --api "$API_URL_multitenant" --secret tenant-0-secret --host tenant-0.lb.localhost --prefix tenant0 >&2 \
+    || die "preparing the tenant's meetings or join URLs failed"
+  URL_OF[single]=$API_URL_single; URLS_OF[single]=$WORK/urls.txt; PID_OF[single]=$API_PID_single
+  URL_OF[multitenant]=$API_URL_multitenant; URLS_OF[multitenant]=$WORK/urls-multitenant.txt; PID_OF[multitenant]=$API_PID_multitenant
+  HOST_OF[multitenant]=tenant-0.lb.localhost
+  TARGETS+=(single multitenant)
+fi
+# SCRAPE=1: the AppHost's Api again, while every service's /metrics is scraped (see start_scraper).
+[[ ${SCRAPE:-0} == 1 ]] && TARGETS+=(scraped)
 
 # ---------------------------------------------------------------- the baseline: nginx `return 302`, same URLs
 start_nginx "location /bigbluebutton/api/join { return 302 $SIM_URL/bigbluebutton/api/join?\$args; }
@@ -85,28 +115,28 @@ print(e["api"]["secret"], m["api"], m["poller"], m["recordingsync"])' "$STATE/en
 }
 stop_scraper() { stop_pid "$SCRAPER_PID" 5; SCRAPER_PID=; }
 
-# run_slice TARGET ROUND SECONDS COUNT
+# run_slice TARGET ROUND SECONDS COUNT [URL_FILE]: profile slices (alive, index, badchecksum) run on the AppHost's Api.
 run_slice() {
-  local target=$1 round=$2 secs=$3 count=$4 urls=${5:-$WORK/urls.txt} url out
-  [[ $target == nginx ]] && url=$NGINX_URL || url=$API_URL
+  local target=$1 round=$2 secs=$3 count=$4 urls=${5:-${URLS_OF[$1]:-$WORK/urls.txt}} url out
+  [[ $target == nginx ]] && url=$NGINX_URL || url=${URL_OF[$target]:-$API_URL}
+  local pid=${PID_OF[$target]:-$API_PID} header=()
+  [[ -n ${HOST_OF[$target]:-} ]] && header=(-H "Host: ${HOST_OF[$target]}")
   [[ $target == scraped ]] && start_scraper
   local a0 r0 n0 t0 a1 r1 n1 t1
-  a0=$(cpu_ticks "$API_PID"); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
+  a0=$(cpu_ticks $pid); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
   local TIMEFORMAT='%U %S'
   local wrk_cpu
-  { wrk_cpu=$( { time URLS="$urls" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s \
+  { wrk_cpu=$( { time URLS="$urls" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s "${header[@]}" \
         -s "$HERE/../lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
-  a1=$(cpu_ticks "$API_PID"); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
+  a1=$(cpu_ticks $pid); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
   [[ $target == scraped ]] && stop_scraper
   out=$(grep '^RESULT ' "$WORK/wrk.out" | sed 's/^RESULT //') || die "no RESULT line from wrk: $(cat "$WORK/wrk.out")"
   python3 "$HERE/report.py" slice "$target" "$round" "$out" "$wrk_cpu" "$((a1 - a0))" "$((r1 - r0))" "$((n1 - n0))" "$((t1 - t0))" "$TICKS" >>"$SLICES"
 }
 
-log "check and warm-up: ${WARMUP}s each with status counting"
-run_slice nginx 0 "$WARMUP" 1
-run_slice scalelite 0 "$WARMUP" 1
+log "check and warm-up: ${WARMUP}s each with status counting (${TARGETS[*]})"
+for t in "${TARGETS[@]}"; do run_slice "$t" 0 "$WARMUP" 1; done
 if [[ ${SCRAPE:-0} == 1 ]]; then
-  run_slice scraped 0 "$WARMUP" 1
   grep -qv '^200$' "$WORK/scrapes.txt" && die "a /metrics scrape did not answer 200: $(sort "$WORK/scrapes.txt" | uniq -c | tr '\n' ' ')"
 fi
 python3 - "$SLICES" <<'EOF' || die "the check pass saw answers other than 302"
@@ -119,11 +149,9 @@ for line in open(sys.argv[1]):
 EOF
 
 log "measuring: $ROUNDS rounds x ${DURATION}s per target, wrk -t$THREADS -c$CONNECTIONS, order alternating"
+REVERSED=(); for ((k = ${#TARGETS[@]} - 1; k >= 0; k--)); do REVERSED+=("${TARGETS[k]}"); done
 for ((i = 1; i <= ROUNDS; i++)); do
-  if ((i % 2)); then order=(nginx scalelite); else order=(scalelite nginx); fi
-  # With SCRAPE=1 the scraped slice moves through the order too (first, middle, last), so that no target always
-  # follows the same one.
-  [[ ${SCRAPE:-0} == 1 ]] && order=("${order[@]:0:$(((i - 1) % 3))}" scraped "${order[@]:$(((i - 1) % 3))}")
+  if ((i % 2)); then order=("${TARGETS[@]}"); else order=("${REVERSED[@]}"); fi
   for t in "${order[@]}"; do
     run_slice "$t" "$i" "$DURATION" 0
     sleep 1
@@ -150,7 +178,7 @@ fi
 SCRAPES=0
 [[ -f $WORK/scrapes.txt ]] && SCRAPES=$(wc -l <"$WORK/scrapes.txt")
 [[ -f $WORK/scrapes.txt ]] && grep -qv '^200$' "$WORK/scrapes.txt" && log "warning: scrapes not answered 200: $(grep -v '^200$' "$WORK/scrapes.txt" | sort | uniq -c | tr '\n' ' ')"
-SETTINGS=$(printf '{"date_utc":"%s","rounds":%d,"duration_s":%d,"warmup_s":%d,"threads":%d,"connections":%d,"meetings":%d,"urls":%d,"simulators":%d,"nginx_workers":%d,"log_level":"%s","scrape":%s,"scrapes":%d}' \
-  "$STAMP" "$ROUNDS" "$DURATION" "$WARMUP" "$THREADS" "$CONNECTIONS" "$MEETINGS" "$URLS" "$SIMULATORS" "$NGINX_WORKERS" "$LOG_LEVEL" \
+SETTINGS=$(printf '{"date_utc":"%s","rounds":%d,"duration_s":%d,"warmup_s":%d,"threads":%d,"connections":%d,"meetings":%d,"urls":%d,"simulators":%d,"nginx_workers":%d,"log_level":"%s","api_replicas":%d,"multitenancy":%d,"tenants":%d,"scrape":%s,"scrapes":%d}' \
+  "$STAMP" "$ROUNDS" "$DURATION" "$WARMUP" "$THREADS" "$CONNECTIONS" "$MEETINGS" "$URLS" "$SIMULATORS" "$NGINX_WORKERS" "$LOG_LEVEL" "${API_REPLICAS:-1}" "$MULTITENANCY" "$TENANTS" \
   "$([[ ${SCRAPE:-0} == 1 ]] && echo true || echo false)" "$SCRAPES")
 python3 "$HERE/report.py" summary "$SLICES" "$OUT" "$SETTINGS"

@@ -7,6 +7,12 @@
     bbb.py send BASE_URL PATHS_FILE [--expect SUCCESS]
         -> sends every path once (one keep-alive connection) and fails unless each answer is HTTP 200 with
            <returncode>SUCCESS</returncode>
+    bbb.py creates OUT --secret S --prefix P --count N --tenants T
+        -> as above, meeting i signed with the secret of tenant i % T (tenant-K-secret); the tenant of each line
+           is written to OUT.hosts (one K per line)
+    bbb.py send BASE_URL PATHS_FILE --host H | --hosts FILE --host-suffix S
+        -> as above, with a Host header (one for all, or tenant-K.S per line of FILE)
+    bbb.py addtenants BASE_URL ADMIN_SECRET COUNT  -> Scalelite's addTenant for tenant-0..COUNT-1 (secret tenant-K-secret)
     bbb.py getmeetings OUT --secret S  -> the signed getMeetings path
     bbb.py stats CONTROL_URL...  -> "CREATE_CALLS MEETINGS GETMEETINGS_CALLS" summed over the simulators
     bbb.py reset CONTROL_URL...  -> POST /sim/reset on each
@@ -37,10 +43,15 @@ def conn_for(url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(u.hostname, u.port, timeout=30)
 
 
-def request(conn, method: str, path: str) -> tuple[int, bytes]:
-    conn.request(method, path)
+def request(conn, method: str, path: str, host: str | None = None) -> tuple[int, bytes]:
+    conn.request(method, path, headers={"Host": host} if host else {})
     r = conn.getresponse()
     return r.status, r.read()
+
+
+def tenant_secret(k: int) -> str:
+    return f"tenant-{k}-secret"
+
 
 
 def main(argv: list[str]) -> int:
@@ -57,17 +68,40 @@ def main(argv: list[str]) -> int:
     elif cmd == "creates":
         out, opts = argv[1], dict(zip(argv[2::2], argv[3::2]))
         secret, prefix, count = opts["--secret"], opts["--prefix"], int(opts["--count"])
+        tenants = int(opts.get("--tenants", "0"))
         with open(out, "w", encoding="utf-8") as f:
             for i in range(count):
-                f.write(signed("create", create_params(f"{prefix}-{i:06d}"), secret) + "\n")
+                key = tenant_secret(i % tenants) if tenants else secret
+                f.write(signed("create", create_params(f"{prefix}-{i:06d}"), key) + "\n")
+        if tenants:
+            with open(out + ".hosts", "w", encoding="utf-8") as f:
+                f.write("".join(f"{i % tenants}\n" for i in range(count)))
+    elif cmd == "addtenants":
+        base, admin_secret, count = argv[1], argv[2], int(argv[3])
+        conn = conn_for(base)
+        for k in range(count):
+            checksum = hashlib.sha256(("addTenant" + admin_secret).encode()).hexdigest()
+            body = json.dumps({"tenant": {"name": f"tenant-{k}", "secrets": tenant_secret(k)}})
+            conn.request("POST", f"/scalelite/api/addTenant?checksum={checksum}", body, {"Content-Type": "application/json"})
+            r = conn.getresponse()
+            answer = r.read()
+            if r.status != 201:
+                print(f"addTenant tenant-{k}: HTTP {r.status} {answer[:300]!r}", file=sys.stderr)
+                return 1
+        print(f"added {count} tenants", file=sys.stderr)
     elif cmd == "getmeetings":
+        opts = dict(zip(argv[2::2], argv[3::2]))
+        secret = tenant_secret(int(opts["--tenant"])) if "--tenant" in opts else opts["--secret"]
         with open(argv[1], "w", encoding="utf-8") as f:
-            f.write(signed("getMeetings", [], argv[3]) + "\n")
+            f.write(signed("getMeetings", [], secret) + "\n")
     elif cmd == "send":
         conn = conn_for(argv[1])
+        opts = dict(zip(argv[3::2], argv[4::2]))
+        hosts = [f"tenant-{k.strip()}.{opts['--host-suffix']}" for k in open(opts["--hosts"], encoding="utf-8")] if "--hosts" in opts else None
         n = 0
         for path in open(argv[2], encoding="utf-8"):
-            status, body = request(conn, "GET", path.strip())
+            host = hosts[n] if hosts else opts.get("--host")
+            status, body = request(conn, "GET", path.strip(), host)
             if status != 200 or b"<returncode>SUCCESS</returncode>" not in body:
                 print(f"{path.strip()[:80]}: HTTP {status} {body[:300]!r}", file=sys.stderr)
                 return 1

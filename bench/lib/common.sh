@@ -3,7 +3,8 @@
 #
 # Provides: log die alive wait_gone first_pid free_port cpu_ticks ensure_tools build_release
 #           start_apphost (AppHost with the simulators, waits for Ready) system_pids (every process of the system)
-#           start_simulator (a stand-alone one) start_nginx CONF_BODY, the EXIT trap that stops everything started here.
+#           start_simulator (a stand-alone one) start_api (one more Api process, e.g. with multitenancy on)
+#           start_nginx CONF_BODY, the EXIT trap that stops everything started here.
 
 log() { printf '[%s-bench %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -124,6 +125,8 @@ listener_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | he
 # telemetry, as operators run them unless they set an OTLP endpoint), waits for Ready and endpoints.json.
 # Sets API_PID REDIS_PID POLLER_PID SIMS_PID (the process hosting all pool simulators), found by their ports, and
 # SYSTEM_PIDS (everything the AppHost runs; the clean-up checks that none is left).
+# API_REPLICAS=N (default 1) is passed as --api-replicas: N Api processes behind the AppHost's nginx on the API's port;
+# API_PID then lists every replica and the balancer's processes, so the API's CPU counts all of them.
 start_apphost() {
   local sims=$1; shift
   local env_=("$@")
@@ -134,7 +137,7 @@ start_apphost() {
   fi
   log "starting the AppHost (simulators: $sims, env: ${env_[*]:-none}, state: $STATE)"
   # Run directly (not through `dotnet run`) so that SIGTERM reaches the AppHost and it stops what it started.
-  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false) \
+  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false --api-replicas "${API_REPLICAS:-1}") \
     >"$WORK/apphost.log" 2>&1 </dev/null &
   APPHOST_PID=$!
   local deadline=$((SECONDS + ${START_TIMEOUT:-180}))
@@ -150,11 +153,55 @@ e = json.load(open(sys.argv[1]))
 print(u.urlsplit(e["api"]["url"]).port, e["redis"].rsplit(":", 1)[1], u.urlsplit(e["poller"]["url"]).port,
       u.urlsplit(e["simulators"][0]["url"]).port if e["simulators"] else 0)' "$STATE/endpoints.json")
   API_PID=$(listener_pid "${ports[0]}")
+  if ((${API_REPLICAS:-1} > 1)); then
+    local master replica
+    master=$(first_pid "$STATE/nginx/nginx.pid")
+    API_PID="$master $(pgrep -P "$master" | tr '\n' ' ')"
+    for replica in $(python3 -c 'import json, sys, urllib.parse as u
+print(" ".join(str(u.urlsplit(r).port) for r in json.load(open(sys.argv[1]))["api"]["replicas"]))' "$STATE/endpoints.json"); do
+      API_PID+=" $(listener_pid "$replica")"
+    done
+  fi
   REDIS_PID=$(listener_pid "${ports[1]}")
   POLLER_PID=$(listener_pid "${ports[2]}")
   SIMS_PID=$(listener_pid "${ports[3]}")
   SYSTEM_PIDS=$(system_pids)
   [[ -n $API_PID && -n $REDIS_PID ]] || log "warning: no pid for the api ($API_PID) or redis ($REDIS_PID): their CPU will read 0"
+}
+
+# start_api NAME [VAR=VALUE ...]: one more Api process on the AppHost's PostgreSQL and Redis, started from the Release
+# build directly (as every variant of a comparison should be, so that they differ only in the settings given), with the
+# services' environment and log level. Sets API_URL_<NAME> (http://127.0.0.1:PORT) and API_PID_<NAME>.
+start_api() {
+  local name=$1; shift
+  local port; port=$(free_port)
+  local api_dll="$REPO/Scalelite.Api/bin/Release/net10.0/Scalelite.Api.dll"
+  [[ -f $api_dll ]] || die "$api_dll missing: build with 'dotnet build Scalelite.sln -c Release'"
+  local env_=()
+  while IFS= read -r line; do env_+=("$line"); done < <(python3 - "$STATE/endpoints.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+print("ConnectionStrings__scalelite=" + e["postgres"])
+print("ConnectionStrings__redis=" + e["redis"])
+print("LOADBALANCER_SECRET=" + e["api"]["secret"])
+PY
+)
+  env_+=("ASPNETCORE_URLS=http://127.0.0.1:$port" "ASPNETCORE_ENVIRONMENT=${SERVICE_ENVIRONMENT:-Production}" "DOTNET_ENVIRONMENT=${SERVICE_ENVIRONMENT:-Production}")
+  if [[ ${LOG_LEVEL:-Warning} != default ]]; then
+    env_+=("Logging__LogLevel__Default=${LOG_LEVEL:-Warning}" "Logging__LogLevel__Microsoft.AspNetCore=${LOG_LEVEL:-Warning}")
+  fi
+  log "starting Api '$name' on port $port ($*)"
+  (cd "$REPO" && exec env -u OTEL_EXPORTER_OTLP_ENDPOINT "${env_[@]}" "$@" dotnet "$api_dll") >"$WORK/api-$name.log" 2>&1 </dev/null &
+  local pid=$!
+  EXTRA_PIDS+=("$pid")
+  local deadline=$((SECONDS + 60))
+  until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" 2>/dev/null) == 200 ]]; do
+    alive "$pid" || { tail -20 "$WORK/api-$name.log" >&2; die "Api '$name' exited during start"; }
+    ((SECONDS < deadline)) || { tail -20 "$WORK/api-$name.log" >&2; die "Api '$name' not healthy after 60 s"; }
+    sleep 0.3
+  done
+  printf -v "API_URL_$name" '%s' "http://127.0.0.1:$port"
+  printf -v "API_PID_$name" '%s' "$pid"
 }
 
 # start_simulator NAME SECRET: one stand-alone simulated server outside the pool (the baseline backend).
@@ -214,6 +261,7 @@ cpu_ticks() { # total utime+stime (clock ticks) of the given processes, all thei
 TICKS=$(getconf CLK_TCK)
 
 # run_wrk TARGET ROUND SECONDS BASE_URL URL_FILE COUNT PROCS_SPEC -> appends a slice line to $SLICES
+#   WRK_HEADER="Name: value" sends one more header with every request (a tenant's Host).
 #   PROCS_SPEC: "name=pid pid,name=pid" (CPU read before and after, in cores); the Lua is bench/lib/replay.lua.
 run_wrk() {
   local target=$1 round=$2 secs=$3 url=$4 urls=$5 count=$6 spec=$7
@@ -222,7 +270,8 @@ run_wrk() {
   IFS=',' read -r -a items <<<"$spec"
   for item in "${items[@]}"; do name=${item%%=*}; pids=${item#*=}; before[$name]=$(cpu_ticks $pids); done
   local TIMEFORMAT='%U %S' wrk_cpu
-  { wrk_cpu=$( { time URLS="$urls" COUNT=$count UNIQUE=${UNIQUE:-0} WRK_THREADS=${THREADS:-1} wrk -t"${THREADS:-1}" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s \
+  local header=(); [[ -n ${WRK_HEADER:-} ]] && header=(-H "$WRK_HEADER")
+  { wrk_cpu=$( { time URLS="$urls" COUNT=$count UNIQUE=${UNIQUE:-0} WRK_THREADS=${THREADS:-1} wrk -t"${THREADS:-1}" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s "${header[@]}" \
         -s "$REPO/bench/lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
   for item in "${items[@]}"; do name=${item%%=*}; pids=${item#*=}; after[$name]=$(cpu_ticks $pids); done
   local res cpu=""

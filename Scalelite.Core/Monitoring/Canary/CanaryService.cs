@@ -1,12 +1,16 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Scalelite.Core.Coordination;
 using Scalelite.Core.Persistence;
 
 namespace Scalelite.Core.Monitoring.Canary;
 
-/// <summary>Runs a canary round every <c>CANARY_INTERVAL</c> (the first one interval after start); 0 turns it off.</summary>
-public sealed partial class CanaryService(CanaryRunner runner, DatabaseMigrator migrator, IOptions<CanaryOptions> options, TimeProvider time, ILogger<CanaryService> logger)
+/// <summary>
+/// Runs a canary round every <c>CANARY_INTERVAL</c> (the first one interval after start); 0 turns it off. Only the
+/// leading instance runs it, so several Pollers make one canary meeting per server, not one each.
+/// </summary>
+public sealed partial class CanaryService(CanaryRunner runner, IPoolLeadership leadership, DatabaseMigrator migrator, IOptions<CanaryOptions> options, TimeProvider time, ILogger<CanaryService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,6 +27,11 @@ public sealed partial class CanaryService(CanaryRunner runner, DatabaseMigrator 
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                if (!leadership.IsLeading)
+                {
+                    continue;
+                }
+
                 try
                 {
                     await runner.RunOnceAsync(stoppingToken);

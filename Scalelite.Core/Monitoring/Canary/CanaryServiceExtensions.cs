@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
+using Scalelite.Core.Coordination;
 
 namespace Scalelite.Core.Monitoring.Canary;
 
@@ -13,6 +15,7 @@ public static class CanaryServiceExtensions
         services.AddSingleton<CanaryProbe>();
         services.AddSingleton<CanaryResults>();
         services.AddSingleton<CanaryRunner>();
+        services.TryAddSingleton<IPoolLeadership, SoleInstance>();
         services.AddHostedService<CanaryService>();
         services.AddSingleton<IAlertCheck, CanaryAlertCheck>();
         return services;

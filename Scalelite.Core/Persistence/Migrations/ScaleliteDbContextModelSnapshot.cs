@@ -851,6 +851,99 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.ToTable("server_events", (string)null);
                 });
 
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int?>("MaxMeetingParticipants")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_meeting_participants");
+
+                    b.Property<int?>("MaxMeetings")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_meetings");
+
+                    b.Property<int?>("MaxParticipants")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_participants");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Secrets")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("secrets");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("tenants", (string)null);
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantSettingRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Override")
+                        .HasColumnType("boolean")
+                        .HasColumnName("override");
+
+                    b.Property<string>("Param")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("param");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("value");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId");
+
+                    b.ToTable("tenant_settings", (string)null);
+                });
+
             modelBuilder.Entity("Scalelite.Core.Recordings.RecordedMeeting", b =>
                 {
                     b.Property<string>("InternalMeetingId")
@@ -921,6 +1014,15 @@ namespace Scalelite.Core.Persistence.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantSettingRow", b =>
+                {
+                    b.HasOne("Scalelite.Core.Persistence.Tenants.TenantRow", null)
+                        .WithMany("Settings")
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.PlaybackFormat", b =>
                 {
                     b.Navigation("Thumbnails");
@@ -933,6 +1035,11 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.Navigation("Metadata");
 
                     b.Navigation("TextTracks");
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantRow", b =>
+                {
+                    b.Navigation("Settings");
                 });
 #pragma warning restore 612, 618
         }

@@ -18,8 +18,11 @@ public sealed record ProbeResult(bool Success, IReadOnlyList<ObservedMeeting> Me
 /// means the server does not accept our secret (<c>checksumError</c>), so we cannot manage its meetings. The
 /// client's plain timeout bounds each probe; callers probe many servers at once, each on its own.
 /// </remarks>
-public sealed class ServerProbe(BbbClient client, TimeProvider time)
+public sealed class ServerProbe(BbbClient client, TimeProvider time, Microsoft.Extensions.Options.IOptions<Configuration.ScaleliteOptions>? options = null)
 {
+    // With multitenancy each meeting is filed under the tenant its create marked it with (meta_tenant-id).
+    private readonly bool _tenants = options?.Value.MultitenancyEnabled ?? false;
+
     /// <param name="wantVersion">Also ask the server's index for its BBB version (a second call, only after a good answer).</param>
     public async Task<ProbeResult> ProbeAsync(ServerSnapshot server, bool wantVersion, CancellationToken ct)
     {
@@ -35,7 +38,7 @@ public sealed class ServerProbe(BbbClient client, TimeProvider time)
             return ProbeResult.Failure($"{response.MessageKey}: {response.Message}", at);
         }
 
-        var meetings = Parse(response.Xml!);
+        var meetings = Parse(response.Xml!, _tenants);
         string? version = null;
         if (wantVersion)
         {
@@ -46,7 +49,7 @@ public sealed class ServerProbe(BbbClient client, TimeProvider time)
         return new ProbeResult(true, meetings, null, at, version);
     }
 
-    internal static List<ObservedMeeting> Parse(XDocument xml)
+    internal static List<ObservedMeeting> Parse(XDocument xml, bool tenants = false)
     {
         var list = new List<ObservedMeeting>();
         var meetings = xml.Root?.Element("meetings");
@@ -72,9 +75,9 @@ public sealed class ServerProbe(BbbClient client, TimeProvider time)
                 Int(m, "videoCount"),
                 string.Equals(m.Element("isBreakout")?.Value, "true", StringComparison.OrdinalIgnoreCase),
                 long.TryParse(m.Element("createTime")?.Value, out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UnixEpoch,
-                // Every meeting belongs to the default tenant while multitenancy is off (it cannot be turned on yet): an
-                // LMS's own meta_tenant-id must not file the meeting under another key than the API used.
-                null,
+                // While multitenancy is off every meeting is the default tenant's: an LMS's own meta_tenant-id must not
+                // file the meeting under another key than the API used. With it on, the API set it at create.
+                tenants ? Tenancy.MeetingTenant.Of(m) : null,
                 string.Equals(m.Element("recording")?.Value, "true", StringComparison.OrdinalIgnoreCase),
                 m.Element("voiceBridge")?.Value));
         }

@@ -57,6 +57,25 @@ public sealed class CallbackOutageTests(InfrastructureFixture infrastructure) : 
     }
 
     [Fact]
+    public async Task Create_TenantsMeetingPostgresDown_CallbackIsStoredAsTheTenants()
+    {
+        await using var postgres = await PostgresOutage.StartAsync(infrastructure);
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1, TenantPool.Settings(), database: postgres.ConnectionString);
+        var tenant = await pool.AddTenantAsync("school", "school-secret");
+        using var lms = pool.HostClient("school", "school-secret");
+
+        await postgres.StopAsync();
+        XmlAssert.Success(await lms.CreateAsync("kept", ("meta_bbb-recording-ready-url", ReadyUrl)));
+
+        // The outbox keeps the tenant with the URL: once stored, the callback is the tenant's (signed with its secret).
+        await postgres.StartAsync();
+        await Eventually.TrueAsync(
+            async () => await postgres.ScalarAsync($"select count(*) from callbacks where meeting_id = 'kept' and tenant_id = '{tenant.Id}' and url = '{ReadyUrl}'") == "1",
+            TimeSpan.FromSeconds(60), "the tenant's callback captured during the outage is stored as the tenant's");
+        Assert.Equal("0", await postgres.ScalarAsync($"select count(*) from callbacks where meeting_id = 'kept' and tenant_id <> '{tenant.Id}'"));
+    }
+
+    [Fact]
     public async Task OutboxFlush_EntryStoredBeforeACrash_IsRemovedWithoutADuplicate()
     {
         await using var postgres = await PostgresOutage.StartAsync(infrastructure);

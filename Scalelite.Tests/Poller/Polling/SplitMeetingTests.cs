@@ -51,4 +51,33 @@ public sealed class SplitMeetingTests(InfrastructureFixture infrastructure) : IC
         Assert.Contains(second.GetMeetings(), m => m.MeetingId == "split");
         XmlAssert.Success(await pool.Client.CallAsync("getMeetingInfo", ("meetingID", "split")));
     }
+
+    [Fact]
+    public async Task ServerReturns_WithTenantsMeetingRecreatedElsewhere_TenantListsOwnersCopyOnceAndOthersNone()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 2, TenantPool.Settings());
+        await pool.AddTenantAsync("school", "school-secret");
+        await pool.AddTenantAsync("other", "other-secret");
+        using var school = pool.HostClient("school", "school-secret");
+        using var other = pool.HostClient("other", "other-secret");
+        XmlAssert.Success(await school.CreateAsync("split"));
+        var first = pool.Simulators.Servers.Single(s => s.GetMeetings().Any(m => m.MeetingId == "split"));
+        Assert.True(first.SetAttendees("split", viewers: 1, videoStreams: 0));
+
+        first.SetFault(FaultMode.Down);
+        await pool.PollAsync();
+        await pool.PollAsync();
+        var recreated = await school.CreateAsync("split");
+        XmlAssert.Success(recreated);
+        first.SetFault(FaultMode.Ok);
+        await pool.PollAsync();
+        Assert.Contains(first.GetMeetings(), m => m.MeetingId == "split");
+
+        // The owner's copy is found under the tenant's own key: listed once, and the rebuilt answer is still the tenant's alone.
+        var listed = await school.CallAsync("getMeetings");
+        XmlAssert.Success(listed);
+        var copy = Assert.Single(listed.Element("meetings")!.Elements("meeting"));
+        Assert.Equal(recreated.Element("internalMeetingID")!.Value, copy.Element("internalMeetingID")!.Value);
+        Assert.Empty((await other.CallAsync("getMeetings")).Element("meetings")?.Elements("meeting") ?? []);
+    }
 }

@@ -83,6 +83,55 @@ public sealed class CallbackTests(InfrastructureFixture infrastructure) : IClass
     }
 
     [Fact]
+    public async Task RecordingReady_TenantsMeeting_ImportedAsTheTenantsAndSignedWithItsSecret()
+    {
+        var received = new ConcurrentQueue<string>();
+        var lmsBuilder = WebApplication.CreateSlimBuilder();
+        lmsBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        lmsBuilder.Logging.ClearProviders();
+        await using var lms = lmsBuilder.Build();
+        lms.MapPost("/ready", async (HttpContext context) =>
+        {
+            received.Enqueue((await context.Request.ReadFormAsync())["signed_parameters"].ToString());
+            return Results.Ok();
+        });
+        await lms.StartAsync();
+        var lmsUrl = lms.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/ready";
+
+        await using var pool = await TenantPool.StartAsync(infrastructure, simulators: 1);
+        var tenant = await pool.AddTenantAsync("school", "school-current:school-previous");
+        using var school = pool.HostClient("school", "school-current");
+        var database = pool.ApiService<IConfiguration>().GetConnectionString("scalelite");
+        await using var sync = await RecordingSyncHarness.StartAsync(infrastructure, watch: true, new Dictionary<string, string?>
+        {
+            ["Scalelite:Secrets"] = PoolHarness.Secret,
+            ["Scalelite:MultitenancyEnabled"] = "true",
+        }, database);
+
+        var created = await school.CallAsync("create", ("meetingID", "tenant-class"), ("name", "Tenant class"), ("meta_bbb-recording-ready-url", lmsUrl));
+        XmlAssert.Success(created);
+        var sim = pool.Simulators.Servers[0];
+        using var produced = await pool.Client.Http.PostAsync($"{sim.ControlUrl}/recordings/tenant-class?spool={Uri.EscapeDataString(sync.Spool)}&formats=presentation", null);
+        Assert.Equal(HttpStatusCode.OK, produced.StatusCode);
+
+        await Eventually.TrueAsync(() => Task.FromResult(!received.IsEmpty), TimeSpan.FromSeconds(30), "the tenant's LMS receives the recording-ready callback");
+        var jwt = Assert.Single(received).Split('.');
+        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes("school-current"), Encoding.ASCII.GetBytes($"{jwt[0]}.{jwt[1]}"));
+        Assert.Equal(signature, Base64Url.DecodeFromChars(jwt[2]));
+
+        // The recording is the tenant's: listed on its host, not on the bare host.
+        await using (var db = await sync.DbAsync())
+        {
+            Assert.Equal(tenant.Id, (await db.Set<Recording>().SingleAsync(r => r.MeetingId == "tenant-class")).TenantId);
+        }
+
+        var mine = await school.CallAsync("getRecordings", ("meetingID", "tenant-class"));
+        Assert.Single(mine.Element("recordings")!.Elements("recording"));
+        var others = await pool.Client.CallAsync("getRecordings", ("meetingID", "tenant-class"));
+        Assert.Empty(others.Element("recordings")?.Elements("recording") ?? []);
+    }
+
+    [Fact]
     public async Task AnalyticsCallback_MeetingEndsOnTheServer_RelayedToTheLmsSignedHs512WithTheLoadBalancerSecretAsScalelite()
     {
         var received = new ConcurrentQueue<(string Authorization, string UserAgent, string Body)>();
@@ -155,6 +204,59 @@ public sealed class CallbackTests(InfrastructureFixture infrastructure) : IClass
             return await db.Set<Callback>().AnyAsync(c => c.Kind == CallbackStatus.Analytics && c.MeetingId == "analytics-meeting"
                 && c.Status == CallbackStatus.Delivered && c.Attempts == 2);
         }, TimeSpan.FromSeconds(10), "the delivery is recorded after two attempts");
+    }
+
+    [Fact]
+    public async Task AnalyticsCallback_TenantsMeeting_RelayedSignedWithTheTenantsSecretAndNamedForIt()
+    {
+        var received = new ConcurrentQueue<(string Authorization, string Body)>();
+        var lmsBuilder = WebApplication.CreateSlimBuilder();
+        lmsBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        lmsBuilder.Logging.ClearProviders();
+        await using var lms = lmsBuilder.Build();
+        lms.MapPost("/analytics", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            received.Enqueue((context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
+            return Results.Ok();
+        });
+        await lms.StartAsync();
+        var lmsUrl = lms.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/analytics";
+
+        // Without URL_HOST, so that the relay URL handed to the server is the address the LMS called, which the server
+        // can reach; a path tenant for the same reason (a host tenant's name resolves nowhere here).
+        await using var pool = await TenantPool.StartAsync(infrastructure, simulators: 1, ("Scalelite:UrlHost", null));
+        var tenant = await pool.AddTenantAsync("academy", "academy-current:academy-previous");
+        using var academy = pool.PathClient("academy", "academy-current");
+        var database = pool.ApiService<IConfiguration>().GetConnectionString("scalelite");
+        await using var sync = await RecordingSyncHarness.StartAsync(infrastructure, watch: false, new Dictionary<string, string?>
+        {
+            ["Scalelite:Secrets"] = PoolHarness.Secret,
+            ["Scalelite:MultitenancyEnabled"] = "true",
+            ["Recording:CallbackRetryDelay"] = "0.05",
+        }, database);
+
+        var created = await academy.CallAsync("create", ("meetingID", "tenant-analytics"), ("name", "Tenant analytics"), ("meta_analytics-callback-url", lmsUrl));
+        XmlAssert.Success(created);
+        var relay = pool.Simulators.Servers[0].GetMeetings().Single().Metadata.Single(m => m.Key == "analytics-callback-url").Value;
+        Assert.Equal(TenantPool.PathBase(pool.ApiBase, "academy") + "/analytics_callback", relay);
+
+        XmlAssert.Success(await academy.CallAsync("end", ("meetingID", "tenant-analytics")));
+
+        await Eventually.TrueAsync(() => Task.FromResult(!received.IsEmpty), TimeSpan.FromSeconds(60), "the tenant's LMS receives the analytics");
+        var (authorization, body) = Assert.Single(received);
+        Assert.StartsWith("Bearer ", authorization, StringComparison.Ordinal);
+        var jwt = authorization["Bearer ".Length..].Split('.');
+        // Signed with the tenant's current secret, which its LMS holds, not the load balancer's.
+        var signature = HMACSHA512.HashData(Encoding.UTF8.GetBytes("academy-current"), Encoding.ASCII.GetBytes($"{jwt[0]}.{jwt[1]}"));
+        Assert.Equal(signature, Base64Url.DecodeFromChars(jwt[2]));
+        using var payload = JsonDocument.Parse(body);
+        Assert.Equal("tenant-analytics", payload.RootElement.GetProperty("meeting_id").GetString());
+        Assert.Equal("academy", payload.RootElement.GetProperty("customer").GetString());
+
+        await using var db = await sync.DbAsync();
+        var delivered = await db.Set<Callback>().SingleAsync(c => c.Kind == CallbackStatus.Analytics && c.MeetingId == "tenant-analytics" && c.Status != CallbackStatus.Captured);
+        Assert.Equal(tenant.Id, delivered.TenantId);
     }
 
     [Fact]

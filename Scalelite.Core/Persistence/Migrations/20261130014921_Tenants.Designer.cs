@@ -12,8 +12,8 @@ using Scalelite.Core.Persistence;
 namespace Scalelite.Core.Persistence.Migrations
 {
     [DbContext(typeof(ScaleliteDbContext))]
-    [Migration("20261130014217_MonitoringAlerts")]
-    partial class MonitoringAlerts
+    [Migration("20261130014921_Tenants")]
+    partial class Tenants
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -218,72 +218,6 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.HasIndex("TenantId", "MeetingId");
 
                     b.ToTable("meeting_history_recordings", (string)null);
-                });
-
-            modelBuilder.Entity("Scalelite.Core.Monitoring.AlertRecord", b =>
-                {
-                    b.Property<string>("Alert")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("alert");
-
-                    b.Property<string>("Subject")
-                        .HasMaxLength(1024)
-                        .HasColumnType("character varying(1024)")
-                        .HasColumnName("subject");
-
-                    b.Property<DateTimeOffset>("LastTrueAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_true_at");
-
-                    b.Property<string>("Message")
-                        .IsRequired()
-                        .HasMaxLength(2048)
-                        .HasColumnType("character varying(2048)")
-                        .HasColumnName("message");
-
-                    b.Property<string>("Severity")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("severity");
-
-                    b.Property<DateTimeOffset>("Since")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("since");
-
-                    b.Property<double>("Threshold")
-                        .HasColumnType("double precision")
-                        .HasColumnName("threshold");
-
-                    b.Property<double>("Value")
-                        .HasColumnType("double precision")
-                        .HasColumnName("value");
-
-                    b.HasKey("Alert", "Subject");
-
-                    b.ToTable("alerts", (string)null);
-                });
-
-            modelBuilder.Entity("Scalelite.Core.Monitoring.MonitoringReport", b =>
-                {
-                    b.Property<string>("Source")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("source");
-
-                    b.Property<string>("Body")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("body");
-
-                    b.Property<DateTimeOffset>("ReportedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("reported_at");
-
-                    b.HasKey("Source");
-
-                    b.ToTable("monitoring_reports", (string)null);
                 });
 
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.Callback", b =>
@@ -854,6 +788,99 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.ToTable("server_events", (string)null);
                 });
 
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int?>("MaxMeetingParticipants")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_meeting_participants");
+
+                    b.Property<int?>("MaxMeetings")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_meetings");
+
+                    b.Property<int?>("MaxParticipants")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_participants");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Secrets")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("secrets");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("tenants", (string)null);
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantSettingRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Override")
+                        .HasColumnType("boolean")
+                        .HasColumnName("override");
+
+                    b.Property<string>("Param")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("param");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("value");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId");
+
+                    b.ToTable("tenant_settings", (string)null);
+                });
+
             modelBuilder.Entity("Scalelite.Core.Recordings.RecordedMeeting", b =>
                 {
                     b.Property<string>("InternalMeetingId")
@@ -924,6 +951,15 @@ namespace Scalelite.Core.Persistence.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantSettingRow", b =>
+                {
+                    b.HasOne("Scalelite.Core.Persistence.Tenants.TenantRow", null)
+                        .WithMany("Settings")
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.PlaybackFormat", b =>
                 {
                     b.Navigation("Thumbnails");
@@ -936,6 +972,11 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.Navigation("Metadata");
 
                     b.Navigation("TextTracks");
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Persistence.Tenants.TenantRow", b =>
+                {
+                    b.Navigation("Settings");
                 });
 #pragma warning restore 612, 618
         }
