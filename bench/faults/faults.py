@@ -105,7 +105,8 @@ CALLBACK_URL = f"http://127.0.0.1:{receiver.server_address[1]}/ready"
 
 # --- the load ------------------------------------------------------------------------------------------------------
 CALLS = []          # (t, kind, ok, key, ms, meeting, redirected-to sim id)
-LIVE = {}           # meeting id -> owner sim id (None until a join shows it)
+LIVE = {}           # meeting id -> owner sim id (None until a join shows it), for meetings still in use
+OWNERS = {}         # meeting id -> owner sim id, as the first successful join showed it; never forgotten
 LIVE_LOCK = threading.Lock()
 EXPECTED = {}       # record id -> meeting id, for every recording produced
 STOP = threading.Event()
@@ -164,6 +165,7 @@ def worker(seed):
             ok, sim_id = api_call(conn, "join", [("fullName", "u"), ("meetingID", meeting), ("role", "VIEWER")], meeting)
             if ok:
                 with LIVE_LOCK:
+                    OWNERS.setdefault(meeting, sim_id)
                     if meeting in LIVE:
                         LIVE[meeting] = sim_id
         elif roll < 0.82:
@@ -286,6 +288,7 @@ def phase_backend(mode):
 
     def clear(state):
         set_fault(sim_id, "ok")
+        state["alive_at"] = time.monotonic()
         sim_meetings_dropped(sim_id)
     return apply, clear
 
@@ -395,7 +398,7 @@ def summarize(name, t0, t_clear, t_end, state):
         k["ms"].append(ms)
         if not ok:
             with LIVE_LOCK:
-                owner_faulted = dead is not None and meeting is not None and (LIVE.get(meeting) in (dead, None))
+                owner_faulted = dead is not None and meeting is not None and OWNERS.get(meeting) in (dead, None)
             if owner_faulted and kind in ("join", "isMeetingRunning", "getMeetingInfo", "end"):
                 k["failed_owner_faulted"] += 1
             else:
@@ -403,12 +406,15 @@ def summarize(name, t0, t_clear, t_end, state):
                 k["keys"][key] = k["keys"].get(key, 0) + 1
     for k in kinds.values():
         k["p99_ms"] = p99(k.pop("ms"))
-    failures = [c[0] for c in calls if not c[2]]
+    # Recovery is judged on the calls BBB itself could have served: not those of meetings on the failed backend.
+    failures = [c[0] for c in calls if not c[2] and not (dead is not None and c[5] is not None and OWNERS.get(c[5]) in (dead, None))]
     result = {"phase": name, "fault_seconds": round(t_clear - t0, 1), "kinds": kinds,
               "recovery_s": round(max(0.0, max(failures) - t_clear), 1) if failures and t_clear else 0.0}
     if dead:
         cutoff = state["dead_at"] + (THRESHOLD + 1) * INTERVAL
-        result["joins_to_dead_after_cutoff"] = sum(1 for c in calls if c[1] == "join" and c[6] == dead and c[0] >= cutoff)
+        # Until the backend is healthy again (it may rightly take new meetings after that).
+        until = state.get("alive_at", t_end)
+        result["joins_to_dead_after_cutoff"] = sum(1 for c in calls if c[1] == "join" and c[6] == dead and cutoff <= c[0] < until)
         result["cutoff_s"] = (THRESHOLD + 1) * INTERVAL
     if "skipped" in state:
         result["skipped"] = state["skipped"]
