@@ -22,8 +22,18 @@ public sealed record ApiEndpoint(
 public sealed record UrlEndpoint([property: JsonPropertyName("url")] string Url);
 
 /// <summary>
+/// Each service's Prometheus scrape URL; every one wants <c>Authorization: Bearer</c> and the API's secret
+/// (docs/monitoring.md).
+/// </summary>
+public sealed record MetricsEndpoints(
+    [property: JsonPropertyName("api")] string Api,
+    [property: JsonPropertyName("poller")] string Poller,
+    [property: JsonPropertyName("recordingsync")] string RecordingSync);
+
+/// <summary>
 /// What a running topology offers, written to <c>STATE/endpoints.json</c> for tools, benchmarks and tests once every
-/// simulator is online, and removed at stop. <see cref="Dashboard"/> is the dashboard's login URL (null without one).
+/// simulator is online, and removed at stop. <see cref="Dashboard"/> is the dashboard's login URL (null without one);
+/// <see cref="Metrics"/> the services' <c>/metrics</c> URLs.
 /// </summary>
 public sealed record ScaleliteEndpoints(
     [property: JsonPropertyName("api")] ApiEndpoint Api,
@@ -34,7 +44,8 @@ public sealed record ScaleliteEndpoints(
     [property: JsonPropertyName("poller")] UrlEndpoint Poller,
     [property: JsonPropertyName("recordingsync")] UrlEndpoint RecordingSync,
     [property: JsonPropertyName("stateDirectory")] string StateDirectory,
-    [property: JsonPropertyName("dashboard")] UrlEndpoint? Dashboard)
+    [property: JsonPropertyName("dashboard")] UrlEndpoint? Dashboard,
+    [property: JsonPropertyName("metrics")] MetricsEndpoints? Metrics = null)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

@@ -162,7 +162,8 @@ public sealed class PoolReadiness(
             new UrlEndpoint(Loopback(targets.Poller)),
             new UrlEndpoint(Loopback(targets.RecordingSync)),
             targets.State.Root,
-            DashboardLoginUrl() is { } dashboard ? new UrlEndpoint(dashboard) : null);
+            DashboardLoginUrl() is { } dashboard ? new UrlEndpoint(dashboard) : null,
+            new MetricsEndpoints(targets.ApiBaseUrl + "/metrics", Loopback(targets.Poller) + "/metrics", Loopback(targets.RecordingSync) + "/metrics"));
         LocalState.WriteAtomically(targets.State.EndpointsFile, endpoints.ToJson());
         var count = targets.Simulators.Count.ToString(CultureInfo.InvariantCulture);
         Console.Out.WriteLine(

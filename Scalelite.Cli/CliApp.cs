@@ -42,7 +42,13 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         servers.Add(list);
 
         var status = new Command("status", "The pool as a table, like Scalelite's 'rake status'.");
-        status.SetAction((p, ct) => WithClient(p, async c => { PrintStatus(await c.ListServersAsync(ct)); return Ok; }));
+        status.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            // The alerts come first, so that an operator looking at the pool sees at once what is wrong with it.
+            PrintAlertsHeader(await AlertsOrNullAsync(c, ct));
+            PrintStatus(await c.ListServersAsync(ct));
+            return Ok;
+        }));
         servers.Add(status);
 
         var urlArg = new Argument<string>("url") { Description = "The server's BBB API URL (a bare host gets /bigbluebutton/api)." };
@@ -209,6 +215,15 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
             return h.Report.SurvivesLargestLoss ? Ok : Failed;
         }));
         root.Add(headroom);
+
+        var alerts = new Command("alerts", "The active alerts (exit code 1 while any is active).");
+        alerts.SetAction((p, ct) => WithClient(p, async c =>
+        {
+            var a = await c.AlertsAsync(ct);
+            PrintAlerts(a);
+            return a.Alerts.Count == 0 ? Ok : Failed;
+        }));
+        root.Add(alerts);
 
         var meetings = new Command("meetings", "The pool's meetings.");
         var meetingsList = new Command("list", "Running meetings, from every server.");
@@ -421,6 +436,59 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         }
 
         Console2().Write(table);
+    }
+
+    private static async Task<AlertsResponse?> AlertsOrNullAsync(OperatorClient client, CancellationToken ct)
+    {
+        try
+        {
+            return await client.AlertsAsync(ct);
+        }
+        catch (OperatorApiException)
+        {
+            // An API that cannot tell (an older version, its database down) must not hide the servers' table.
+            return null;
+        }
+    }
+
+    private static string Evaluated(AlertsResponse alerts) => alerts.EvaluatedSecondsAgo is { } ago
+        ? $"evaluated {ago.ToString("0", CultureInfo.InvariantCulture)} s ago"
+        : "never evaluated: is the poller running?";
+
+    private void PrintAlertsHeader(AlertsResponse? alerts)
+    {
+        if (alerts is null)
+        {
+            output.WriteLine("Alerts: unknown (the API did not answer /api/v1/alerts)");
+            return;
+        }
+
+        output.WriteLine(alerts.Alerts.Count == 0 ? $"Alerts: none ({Evaluated(alerts)})" : $"Alerts: {alerts.Alerts.Count} active ({Evaluated(alerts)})");
+        foreach (var a in alerts.Alerts)
+        {
+            output.WriteLine($"  {a.Severity.ToUpperInvariant(),-8} {a.Alert} {a.Subject}: {a.Message}");
+        }
+
+        output.WriteLine();
+    }
+
+    private void PrintAlerts(AlertsResponse alerts)
+    {
+        if (alerts.Alerts.Count == 0)
+        {
+            output.WriteLine($"No active alerts ({Evaluated(alerts)}).");
+            return;
+        }
+
+        // One alert per entry, its message on a line of its own: messages are sentences, too long for a table's column.
+        foreach (var a in alerts.Alerts)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{a.Severity.ToUpperInvariant(),-8} {a.Alert} {a.Subject} since {a.Since.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (value {a.Value:0.###}, threshold {a.Threshold:0.###})"));
+            output.WriteLine("         " + a.Message);
+        }
+
+        output.WriteLine(Evaluated(alerts) + ".");
     }
 
     private void PrintList(List<ServerView> servers)

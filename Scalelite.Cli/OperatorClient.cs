@@ -60,6 +60,8 @@ public sealed class OperatorClient : IDisposable
 
     public Task<HeadroomResponse> HeadroomAsync(CancellationToken ct) => SendAsync<HeadroomResponse>(HttpMethod.Get, "api/v1/headroom", null, ct);
 
+    public Task<AlertsResponse> AlertsAsync(CancellationToken ct) => SendAsync<AlertsResponse>(HttpMethod.Get, "api/v1/alerts", null, ct);
+
     public Task<List<TenantItem>> ListTenantsAsync(CancellationToken ct) => SendAsync<List<TenantItem>>(HttpMethod.Get, "api/v1/tenants", null, ct);
 
     public Task<TenantItem> AddTenantAsync(object body, CancellationToken ct) => SendAsync<TenantItem>(HttpMethod.Post, "api/v1/tenants", body, ct);
@@ -170,6 +172,10 @@ public sealed record HeadroomReportView(
 public sealed record HeadroomResponse(HeadroomReportView Report, string Summary);
 
 public sealed record MeetingItem(string MeetingId, string Name, int Participants, int Videos, string CreateDate);
+
+public sealed record AlertsResponse(DateTimeOffset? EvaluatedAt, double? EvaluatedSecondsAgo, List<AlertItem> Alerts);
+
+public sealed record AlertItem(string Alert, string Subject, string Severity, DateTimeOffset Since, double Value, double Threshold, string Message);
 
 public sealed record TenantLimitsItem(int? MaxMeetings, int? MaxParticipants, int? MaxMeetingParticipants);
 

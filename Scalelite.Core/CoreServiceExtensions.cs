@@ -36,6 +36,7 @@ public static class CoreServiceExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IOperatorTokenValidator, OperatorToken>();
 
         builder.AddScalelitePersistence();
         services.AddSingleton<DatabaseMigrator>();

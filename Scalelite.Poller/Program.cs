@@ -1,4 +1,5 @@
 using Scalelite.Core;
+using Scalelite.Core.Monitoring;
 using Scalelite.Core.Monitoring.Canary;
 using Scalelite.Poller.Leadership;
 using Scalelite.Poller.Polling;
@@ -9,6 +10,7 @@ builder.AddScaleliteCore();
 builder.Services.AddPolling();
 builder.Services.AddPollerLeadership();
 builder.Services.AddHostedService<PollerService>();
+builder.AddAlerting();
 builder.Services.AddCanary();
 
 var app = builder.Build();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalelite.Core.Recordings;
 using Scalelite.RecordingSync.Callbacks;
 using Scalelite.RecordingSync.Importing;
+using Scalelite.RecordingSync.Monitoring;
 
 namespace Scalelite.RecordingSync;
 
@@ -21,6 +22,7 @@ public static class RecordingSyncExtensions
         services.AddSingleton<CallbackSender>();
         services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
         services.AddHttpClient(CallbackSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
+        services.AddRecordingMonitor();
         return builder;
     }
 }

@@ -12,11 +12,12 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Cross-cutting defaults shared by every Scalelite service, shaped like Aspire's ServiceDefaults:
-/// OpenTelemetry (exported over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), health checks,
+/// OpenTelemetry (our metrics always, for <c>/metrics</c>; everything over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), health checks,
 /// service discovery and HTTP client defaults.
 /// </summary>
 /// <remarks>
-/// Three deliberate departures from the template: telemetry is collected only when it is exported;
+/// Three deliberate departures from the template: telemetry is collected only when it is read (OTLP, or our own
+/// metrics for the scrape endpoint);
 /// <c>/health</c> and <c>/alive</c> are mapped in every environment because orchestrators probe them in
 /// production; and HTTP clients get no retrying resilience handler, because a retry towards a BBB backend would
 /// hide a failing node from the poller's health counting. Clients that talk to backends set a plain timeout instead.
@@ -57,13 +58,30 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// OpenTelemetry logs, metrics and traces, exported over OTLP. Without <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> nothing
-    /// would read them, so nothing is collected: the instrumentation costs a few percent of each join. Our meters
-    /// (<see cref="TelemetryPrefix"/>) still answer <c>dotnet-counters</c> and other in-process listeners.
+    /// OpenTelemetry: our own meters (<see cref="TelemetryPrefix"/>) and the runtime's are always collected, for the
+    /// <c>/metrics</c> scrape endpoint (<see cref="MetricsEndpoint"/>); logs, traces and the framework's per-request
+    /// metrics only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and then everything also goes out over OTLP.
     /// </summary>
+    /// <remarks>
+    /// Our instruments on the join path are observable: a join bumps a plain counter and the exporter reads it at
+    /// scrape time, so collecting them costs the join nothing measurable. ASP.NET Core's request metrics and the spans
+    /// cost a few percent of each join, which is paid only where something reads them.
+    /// </remarks>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        if (!builder.ExportsTelemetry())
+        var exports = builder.ExportsTelemetry();
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(TelemetryPrefix + "*")
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (exports)
+                {
+                    metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                }
+            });
+        if (!exports)
         {
             return builder;
         }
@@ -74,17 +92,13 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryPrefix + "*"))
+        telemetry
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
                 .AddAspNetCoreInstrumentation(o =>
-                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath))
+                    o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath)
+                        && !ctx.Request.Path.StartsWithSegments(MetricsEndpoint.Path))
                 .AddHttpClientInstrumentation())
             .UseOtlpExporter();
 
@@ -103,12 +117,13 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (ready: every check, including those the client integrations add for PostgreSQL and Redis)
-    /// and <c>/alive</c> (the process answers). Each answer of <c>/health</c> is shown to <see cref="StartupHealthLog"/>,
-    /// which learns from it when start-up is over.
+    /// Maps <c>/health</c> (ready: every check, including those the client integrations add for PostgreSQL and Redis),
+    /// <c>/alive</c> (the process answers) and <c>/metrics</c> (Prometheus, operator token required: <see cref="MetricsEndpoint"/>).
+    /// Each answer of <c>/health</c> is shown to <see cref="StartupHealthLog"/>, which learns from it when start-up is over.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.MapMetricsEndpoint();
         var startupHealthLog = app.Services.GetService<StartupHealthLog>();
         app.MapHealthChecks(HealthPath, new HealthCheckOptions
         {

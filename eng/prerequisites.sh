@@ -1,6 +1,7 @@
 # Installs the machine-level programs the system needs when they are missing:
 # redis-server (Debian package), the PostgreSQL server binaries, ruby (the BBB node's post-publish hook is
-# tested under the interpreter BBB runs it with) and nginx (the recording playback snippet is checked with `nginx -t`).
+# tested under the interpreter BBB runs it with), nginx (the recording playback snippet is checked with `nginx -t`)
+# and promtool from Debian's prometheus package (the alerting rules in deploy/prometheus are checked and unit-tested).
 # Sourced by test.sh; the AppHost and the test fixtures do the same for PostgreSQL and Redis in code
 # (Scalelite.LocalServers/Prerequisites.cs).
 
@@ -9,6 +10,7 @@ ensure_prerequisites() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v ruby >/dev/null 2>&1 || missing+=(ruby)
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "Installing ${missing[*]} ..." >&2

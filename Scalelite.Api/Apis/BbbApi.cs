@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
+using Scalelite.Api.Monitoring;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Meetings;
 using Scalelite.Core.Pool;
@@ -34,6 +35,9 @@ public static class BbbApi
         ["updateRecordings"] = new(Verbs.Both, RecordingsApi.UpdateRecordings),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
+    /// <summary>The calls of the route table (the bounded set of the metrics' <c>call</c> label).</summary>
+    public static IEnumerable<string> CallNames => Calls.Keys;
+
     public static IEndpointRouteBuilder MapBbbApi(this IEndpointRouteBuilder app)
     {
         var build = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Configuration.ScaleliteOptions>>().Value.BuildNumber;
@@ -43,8 +47,15 @@ public static class BbbApi
         // Not a BBB call but BBB's servers posting back (no checksum): see AnalyticsRelay.
         var relay = app.ServiceProvider.GetRequiredService<AnalyticsRelay>();
         app.MapPost(AnalyticsRelay.Path, (Delegate)((HttpContext context) => relay.ReceiveAsync(context)));
-        app.Map(Prefix + "/{call}", (string call, HttpContext context) => Dispatch(call, context, services));
-        app.Map(Prefix + "/{**rest}", () => BbbResults.Failed(BbbError.UnsupportedRequest));
+        // Each call's outcome counters are found with its handler, in the same lookup.
+        var outcomes = app.ServiceProvider.GetRequiredService<ApiOutcomes>();
+        var calls = Calls.ToFrozenDictionary(c => c.Key, c => (Call: c.Value, Counts: outcomes.For(c.Key)), StringComparer.Ordinal);
+        app.Map(Prefix + "/{call}", (string call, HttpContext context) => Dispatch(call, context, services, calls, outcomes));
+        app.Map(Prefix + "/{**rest}", () =>
+        {
+            outcomes.CountFailure(ApiOutcomes.OtherCall, BbbError.UnsupportedRequest.MessageKey);
+            return BbbResults.Failed(BbbError.UnsupportedRequest);
+        });
         return app;
     }
 
@@ -60,29 +71,28 @@ public static class BbbApi
         }
     }));
 
-    private static readonly System.Diagnostics.Metrics.Counter<long> CallCounter =
-        BbbResults.Meter.CreateCounter<long>("scalelite.api.calls", description: "BBB API calls received, by call.");
-
-    private static async Task<IResult> Dispatch(string call, HttpContext context, BbbServices services)
+    private static async Task<IResult> Dispatch(
+        string call, HttpContext context, BbbServices services, FrozenDictionary<string, (BbbCall Call, ApiOutcomes.CallCounts Counts)> calls, ApiOutcomes outcomes)
     {
-        if (!Calls.TryGetValue(call, out var handler) || !Allows(handler.Verbs, context.Request.Method))
+        if (!calls.TryGetValue(call, out var entry) || !Allows(entry.Call.Verbs, context.Request.Method))
         {
+            outcomes.CountFailure(ApiOutcomes.OtherCall, BbbError.UnsupportedRequest.MessageKey);
             return BbbResults.Failed(BbbError.UnsupportedRequest);
         }
 
-        CallCounter.Add(1, new KeyValuePair<string, object?>("call", call));
+        IResult result;
         if (RecordingsApi.WhenDisabled(call, services.Recordings) is { } stub)
         {
-            return stub;
+            result = stub;
         }
-
-        var (request, error) = await services.Reader.ReadAsync(context, call);
-        if (error is not null)
+        else
         {
-            return BbbResults.Failed(error);
+            var (request, error) = await services.Reader.ReadAsync(context, call);
+            result = error is not null ? BbbResults.Failed(error) : await entry.Call.Handle(request!, services);
         }
 
-        return await handler.Handle(request!, services);
+        outcomes.Count(entry.Counts, result);
+        return result;
     }
 
     private static bool Allows(Verbs verbs, string method) =>
@@ -149,7 +159,7 @@ public static class BbbApi
         var separator = string.IsNullOrEmpty(uri.Query) ? "?" : "&";
         var fragment = uri.Fragment;
         var withoutFragment = fragment.Length > 0 ? target[..^fragment.Length] : target;
-        return BbbResults.Redirect($"{withoutFragment}{separator}errors={Uri.EscapeDataString(errors)}{fragment}");
+        return BbbResults.ErrorRedirect($"{withoutFragment}{separator}errors={Uri.EscapeDataString(errors)}{fragment}", error);
     }
 
     private static async Task<IResult> End(BbbRequest request, BbbServices s)

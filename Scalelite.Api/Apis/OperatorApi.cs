@@ -1,9 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-using Scalelite.Core.Configuration;
 using Scalelite.Core.Meetings.History;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
@@ -48,6 +45,7 @@ public static class OperatorApi
         api.MapGet("/servers/{id}/events", ServerEvents).WithSummary("The audit trail of one server, newest first.");
         api.MapGet("/events", PoolEvents).WithSummary("The audit trail of the pool, newest first.");
         api.MapGet("/headroom", Headroom).WithSummary("Used and free capacity, and whether the pool survives losing its largest node (N+1).");
+        api.MapGet("/alerts", OperatorAlerts.List).WithSummary("The active alerts, as the poller's evaluator last saw them.");
         api.MapGet("/meetings/history", MeetingHistoryOf).WithSummary("A meeting ID's history: each meeting under it with its placement, joins, end and recordings.");
         return app;
     }
@@ -226,21 +224,8 @@ public static class OperatorApi
     {
         var header = http.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        var token = Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
-        var secrets = http.RequestServices.GetRequiredService<IOptions<ScaleliteOptions>>().Value.AdminSecretList();
-        var match = false;
-        foreach (var secret in secrets)
-        {
-            // Every secret is compared, each in constant time, so timing tells nothing about which one is close.
-            match |= CryptographicOperations.FixedTimeEquals(token, Encoding.UTF8.GetBytes(secret));
-        }
-
-        return match;
+        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+            && http.RequestServices.GetRequiredService<IOperatorTokenValidator>().IsValid(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()));
     }
 
     private static JsonHttpResult<MessageResponse> NotFound(string? id) => Problem(StatusCodes.Status404NotFound, $"Couldn't find server with id={id}");

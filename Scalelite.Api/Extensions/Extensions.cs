@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Scalelite.Api.Apis;
 using Scalelite.Api.Bbb;
 using Scalelite.Api.Meetings;
+using Scalelite.Api.Monitoring;
 using Scalelite.Api.Recordings;
 using Scalelite.Api.Tenancy;
 using Scalelite.Core;
@@ -56,6 +57,7 @@ public static class Extensions
         builder.Services.AddHealthChecks().AddCheck<HeadroomHealthCheck>(HeadroomHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddRecordingApi();
         builder.AddFsApi();
+        builder.AddApiMonitoring();
         return builder;
     }
 
@@ -82,6 +84,8 @@ public static class Extensions
 
             if (path.StartsWithSegments(BbbApi.Prefix))
             {
+                context.RequestServices.GetRequiredService<ApiOutcomes>().CountFailure(
+                    context.Request.RouteValues["call"] as string ?? ApiOutcomes.OtherCall, (failure as BbbException)?.Error.MessageKey ?? "internalError");
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = BbbResults.XmlContentType;
                 var error = failure is BbbException bbb ? bbb.Error : BbbError.Internal("An internal error occurred.");

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
-using Scalelite.Api.Bbb;
 using Scalelite.Core.Bbb;
 using Scalelite.Core.Configuration;
 using Scalelite.Core.State;
@@ -25,7 +24,9 @@ namespace Scalelite.Api.Tenancy;
 /// </remarks>
 public sealed class TenantAdmission(TenantDirectory directory, TenantMeetings meetings, IOptions<ScaleliteOptions> options)
 {
-    private static readonly Counter<long> Refusals = BbbResults.Meter.CreateCounter<long>(
+    private static readonly Meter Meter = new(Monitoring.ApiOutcomes.MeterName);
+
+    private static readonly Counter<long> Refusals = Meter.CreateCounter<long>(
         "scalelite.tenant.refusals", description: "Creates and joins refused for a tenant's limit, by tenant and limit.");
 
     private readonly bool _enabled = options.Value.MultitenancyEnabled;

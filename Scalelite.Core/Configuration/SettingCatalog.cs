@@ -85,6 +85,7 @@ public static class SettingCatalog
         new("FsApi:MaxDuration", "FSAPI_MAX_DURATION", "(MAX_MEETING_DURATION)", "Minutes after which a dialled-in call is hung up; 0 for never."),
         new("FsApi:VoiceBridgeMin", "VOICE_BRIDGE_MIN", "5", "Fewest digits the dial-in PIN prompt accepts."),
         new("FsApi:VoiceBridgeMax", "VOICE_BRIDGE_MAX", "9", "Most digits the dial-in PIN prompt accepts (a breakout room's PIN is one digit longer than its meeting's voice bridge)."),
+        .. Monitoring.AlertOptions.Settings,
     ];
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Scalelite.Core.Configuration;
+using Scalelite.Core.Monitoring;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Core.Pool.Health;
@@ -51,7 +52,8 @@ public sealed partial class PollCycle(
     ServerRecords records,
     MeetingReconciliation reconciliation,
     Scalelite.Core.Tenancy.TenantUsageRecorder tenantUsage,
-    IRedisBreaker breaker)
+    IRedisBreaker breaker,
+    PollTracker tracker)
 {
     private const string Actor = "poller";
 
@@ -130,6 +132,7 @@ public sealed partial class PollCycle(
             await tenantUsage.RecordAsync(probes, ct);
         }
 
+        tracker.CycleFinished(servers, probes);
         CycleSeconds.Record(time.GetElapsedTime(started).TotalSeconds);
     }
 

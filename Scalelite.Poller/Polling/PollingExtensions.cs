@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalelite.Core.Monitoring;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.State;
 
@@ -18,6 +20,7 @@ public static class PollingExtensions
             sp.GetRequiredService<IRedisBreaker>().OnRecovery(cycle.RedisReturned);
             return cycle;
         });
+        services.TryAddSingleton<PollTracker>();
         // A PostgreSQL outage is logged once by ServerRecords, not as EF Core's stack trace per failed query.
         services.ConfigureDbContext<ScaleliteDbContext>(o => o.LogFailuresAtCaller());
         return services;

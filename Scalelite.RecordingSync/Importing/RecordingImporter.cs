@@ -105,6 +105,7 @@ public sealed partial class RecordingImporter(
             probe.At(ImportStep.ArchiveRemoved, recordId);
             var delay = time.GetUtcNow() - arrivedAt;
             metrics.Imported(delay);
+            metrics.Listed(time.GetUtcNow(), time.GetUtcNow() - parsed.Max(p => p.EndTime));
             var first = parsed[0];
             var (serverId, serverHost) = await OriginAsync(first.InternalMeetingId, ct);
             events.RecordingImported(

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Scalelite.Api.Extensions;
 using Scalelite.BbbSimulator;
 using Scalelite.Core;
+using Scalelite.Core.Monitoring;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
 using Scalelite.Poller.Polling;
@@ -103,6 +104,7 @@ public sealed class PoolHarness : IAsyncDisposable
 
         pollerBuilder.AddScaleliteCore();
         pollerBuilder.Services.AddPolling();
+        pollerBuilder.Services.AddAlertEvaluation();
         poller?.Invoke(pollerBuilder.Services);
         var pollerHost = pollerBuilder.Build();
         await pollerHost.StartAsync();

@@ -57,9 +57,19 @@ def summary(args: list[str]) -> None:
     n = {"rps_median": med("nginx", "rps"), "p50_ms": med("nginx", "p50_us") / 1000, "p99_ms": med("nginx", "p99_us") / 1000,
          "cpu_cores_median": {p: medcpu("nginx", p) for p in ("wrk", "nginx")},
          "server_cpu_us_per_request_median": med("nginx", "server_cpu_us_per_request")}
-    o = {"rps_median": med("scalelite", "rps"), "p50_ms": med("scalelite", "p50_us") / 1000, "p99_ms": med("scalelite", "p99_us") / 1000,
-         "cpu_cores_median": {p: medcpu("scalelite", p) for p in ("wrk", "api", "redis", "apphost_tree")},
-         "server_cpu_us_per_request_median": med("scalelite", "server_cpu_us_per_request")}
+    def ours(target: str) -> dict:
+        return {"rps_median": med(target, "rps"), "p50_ms": med(target, "p50_us") / 1000, "p99_ms": med(target, "p99_us") / 1000,
+                "cpu_cores_median": {p: medcpu(target, p) for p in ("wrk", "api", "redis", "apphost_tree")},
+                "server_cpu_us_per_request_median": med(target, "server_cpu_us_per_request")}
+
+    o = ours("scalelite")
+    # SCRAPE=1: the same join with every service's /metrics scraped once a second, in the same rounds.
+    scraped = ours("scraped") if any(s["target"] == "scraped" for s in measured) else None
+    paired_scraped = []
+    if scraped:
+        for rnd in rounds:
+            by = {s["target"]: s for s in measured if s["round"] == rnd}
+            paired_scraped.append(by["scraped"]["rps"] / by["nginx"]["rps"])
     bad = [s for s in measured if sum(s["errors"].values())]
     # MULTITENANCY=1: two more Api processes started alike, multitenancy off ("single") and on ("multitenant").
     variants = {}
@@ -83,6 +93,9 @@ def summary(args: list[str]) -> None:
         "summary": {"nginx": n, "scalelite": o, "ratio": o["rps_median"] / n["rps_median"], "ratio_paired_median": statistics.median(paired),
                     **variants},
         "rounds_paired_ratio": [round(p, 3) for p in paired],
+        **({"scraped": {**scraped, "ratio": scraped["rps_median"] / n["rps_median"], "ratio_paired_median": statistics.median(paired_scraped),
+                        "rounds_paired_ratio": [round(p, 3) for p in paired_scraped],
+                        "cost_of_ratio": 1 - (scraped["rps_median"] / n["rps_median"]) / (o["rps_median"] / n["rps_median"])}} if scraped else {}),
         "slices_with_errors": len(bad),
         "slices": slices,
     }
@@ -95,12 +108,17 @@ def summary(args: list[str]) -> None:
     print(f"join benchmark  {len(rounds)} rounds x {s['duration_s']} s, wrk -t{s['threads']} -c{s['connections']}, "
           f"{os.cpu_count()} cores, services' log level {s['log_level']}")
     print(f"{'':<20}{'req/s (median)':>15}{'p50 ms':>9}{'p99 ms':>9}{'server cpu us/req':>19}")
-    rows = [("nginx return 302", n), ("Scalelite join", o)]
+    rows = [("nginx return 302", n), ("Scalelite join", o), *((("join, /metrics 1/s", scraped),) if scraped else ())]
     rows += [(label, variants[t]) for t, label in (("single", "single (mt off)"), ("multitenant", "multitenant (host)")) if t in variants]
     for name, x in rows:
         print(f"{name:<20}{x['rps_median']:>15.0f}{x['p50_ms']:>9.2f}{x['p99_ms']:>9.2f}{x['server_cpu_us_per_request_median']:>19.1f}")
     print(f"ratio ours/nginx: {result['summary']['ratio']:.2f}  (median of per-round ratios "
           f"{result['summary']['ratio_paired_median']:.2f}; rounds {', '.join(f'{p:.2f}' for p in paired)})")
+    if scraped:
+        sc = result["scraped"]
+        print(f"ratio with /metrics scraped every second: {sc['ratio']:.2f}  (median of per-round ratios {sc['ratio_paired_median']:.2f}; "
+              f"rounds {', '.join(f'{p:.2f}' for p in paired_scraped)}); cost {sc['cost_of_ratio']:.1%} of the ratio; "
+              f"{s.get('scrapes', 0)} scrapes")
     print(f"cpu, cores (median): nginx slices {n['cpu_cores_median']}; Scalelite slices {o['cpu_cores_median']}")
     for t in ("single", "multitenant"):
         if t in variants:

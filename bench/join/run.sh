@@ -11,6 +11,8 @@
 #   SKIP_BUILD=1        do not run `dotnet build Scalelite.sln -c Release` first
 #   KEEP_STATE=1        keep the temporary state directory (logs) after the run
 #   OUT=FILE            result file (default bench/results/join-<UTC date>.json)
+#   SCRAPE=1            one more target in every round, "scraped": the same join slice while a scraper fetches every
+#                       service's /metrics (endpoints.json) once a second, to measure what metrics cost the join path
 #   MULTITENANCY=1      also measure, in the same rounds, two more Api processes started alike: 'single' (multitenancy
 #                       off) and 'multitenant' (MULTITENANCY_ENABLED=true, TENANTS tenants, joins of one of them by host
 #                       name: Host: tenant-0.lb.localhost); MULTITENANCY=0 measures nginx and the AppHost's Api only
@@ -79,6 +81,8 @@ if [[ $MULTITENANCY == 1 ]]; then
   HOST_OF[multitenant]=tenant-0.lb.localhost
   TARGETS+=(single multitenant)
 fi
+# SCRAPE=1: the AppHost's Api again, while every service's /metrics is scraped (see start_scraper).
+[[ ${SCRAPE:-0} == 1 ]] && TARGETS+=(scraped)
 
 # ---------------------------------------------------------------- the baseline: nginx `return 302`, same URLs
 start_nginx "location /bigbluebutton/api/join { return 302 $SIM_URL/bigbluebutton/api/join?\$args; }
@@ -89,12 +93,35 @@ log "nginx baseline on $NGINX_URL (workers: $NGINX_WORKERS), Scalelite API on $A
 SLICES="$WORK/slices.jsonl"
 : >"$SLICES"
 
+# The scraper of SCRAPE=1: every service's /metrics once a second with the operator token, as Prometheus would;
+# each answer's status goes to $WORK/scrapes.txt, so that a refused or failing scrape is seen, not silently cheap.
+SCRAPER_PID=
+start_scraper() {
+  local urls secret
+  read -r secret urls < <(python3 -c 'import json, sys
+e = json.load(open(sys.argv[1]))
+m = e.get("metrics") or sys.exit("endpoints.json lists no metrics URLs")
+print(e["api"]["secret"], m["api"], m["poller"], m["recordingsync"])' "$STATE/endpoints.json") || die "no metrics URLs in endpoints.json"
+  (
+    while :; do
+      for u in $urls; do
+        curl -s -o /dev/null -m 5 -w '%{http_code}\n' -H "Authorization: Bearer $secret" "$u" >>"$WORK/scrapes.txt" || echo 000 >>"$WORK/scrapes.txt"
+      done
+      sleep 1
+    done
+  ) </dev/null &
+  SCRAPER_PID=$!
+  EXTRA_PIDS+=("$SCRAPER_PID")
+}
+stop_scraper() { stop_pid "$SCRAPER_PID" 5; SCRAPER_PID=; }
+
 # run_slice TARGET ROUND SECONDS COUNT [URL_FILE]: profile slices (alive, index, badchecksum) run on the AppHost's Api.
 run_slice() {
   local target=$1 round=$2 secs=$3 count=$4 urls=${5:-${URLS_OF[$1]:-$WORK/urls.txt}} url out
   [[ $target == nginx ]] && url=$NGINX_URL || url=${URL_OF[$target]:-$API_URL}
   local pid=${PID_OF[$target]:-$API_PID} header=()
   [[ -n ${HOST_OF[$target]:-} ]] && header=(-H "Host: ${HOST_OF[$target]}")
+  [[ $target == scraped ]] && start_scraper
   local a0 r0 n0 t0 a1 r1 n1 t1
   a0=$(cpu_ticks $pid); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
   local TIMEFORMAT='%U %S'
@@ -102,12 +129,16 @@ run_slice() {
   { wrk_cpu=$( { time URLS="$urls" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s "${header[@]}" \
         -s "$HERE/../lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
   a1=$(cpu_ticks $pid); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
+  [[ $target == scraped ]] && stop_scraper
   out=$(grep '^RESULT ' "$WORK/wrk.out" | sed 's/^RESULT //') || die "no RESULT line from wrk: $(cat "$WORK/wrk.out")"
   python3 "$HERE/report.py" slice "$target" "$round" "$out" "$wrk_cpu" "$((a1 - a0))" "$((r1 - r0))" "$((n1 - n0))" "$((t1 - t0))" "$TICKS" >>"$SLICES"
 }
 
 log "check and warm-up: ${WARMUP}s each with status counting (${TARGETS[*]})"
 for t in "${TARGETS[@]}"; do run_slice "$t" 0 "$WARMUP" 1; done
+if [[ ${SCRAPE:-0} == 1 ]]; then
+  grep -qv '^200$' "$WORK/scrapes.txt" && die "a /metrics scrape did not answer 200: $(sort "$WORK/scrapes.txt" | uniq -c | tr '\n' ' ')"
+fi
 python3 - "$SLICES" <<'EOF' || die "the check pass saw answers other than 302"
 import json, sys
 for line in open(sys.argv[1]):
@@ -144,6 +175,10 @@ if [[ ${PROFILE:-0} == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------- summary
-SETTINGS=$(printf '{"date_utc":"%s","rounds":%d,"duration_s":%d,"warmup_s":%d,"threads":%d,"connections":%d,"meetings":%d,"urls":%d,"simulators":%d,"nginx_workers":%d,"log_level":"%s","api_replicas":%d,"multitenancy":%d,"tenants":%d}' \
-  "$STAMP" "$ROUNDS" "$DURATION" "$WARMUP" "$THREADS" "$CONNECTIONS" "$MEETINGS" "$URLS" "$SIMULATORS" "$NGINX_WORKERS" "$LOG_LEVEL" "${API_REPLICAS:-1}" "$MULTITENANCY" "$TENANTS")
+SCRAPES=0
+[[ -f $WORK/scrapes.txt ]] && SCRAPES=$(wc -l <"$WORK/scrapes.txt")
+[[ -f $WORK/scrapes.txt ]] && grep -qv '^200$' "$WORK/scrapes.txt" && log "warning: scrapes not answered 200: $(grep -v '^200$' "$WORK/scrapes.txt" | sort | uniq -c | tr '\n' ' ')"
+SETTINGS=$(printf '{"date_utc":"%s","rounds":%d,"duration_s":%d,"warmup_s":%d,"threads":%d,"connections":%d,"meetings":%d,"urls":%d,"simulators":%d,"nginx_workers":%d,"log_level":"%s","api_replicas":%d,"multitenancy":%d,"tenants":%d,"scrape":%s,"scrapes":%d}' \
+  "$STAMP" "$ROUNDS" "$DURATION" "$WARMUP" "$THREADS" "$CONNECTIONS" "$MEETINGS" "$URLS" "$SIMULATORS" "$NGINX_WORKERS" "$LOG_LEVEL" "${API_REPLICAS:-1}" "$MULTITENANCY" "$TENANTS" \
+  "$([[ ${SCRAPE:-0} == 1 ]] && echo true || echo false)" "$SCRAPES")
 python3 "$HERE/report.py" summary "$SLICES" "$OUT" "$SETTINGS"

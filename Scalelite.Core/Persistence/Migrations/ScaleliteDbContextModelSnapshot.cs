@@ -217,6 +217,72 @@ namespace Scalelite.Core.Persistence.Migrations
                     b.ToTable("meeting_history_recordings", (string)null);
                 });
 
+            modelBuilder.Entity("Scalelite.Core.Monitoring.AlertRecord", b =>
+                {
+                    b.Property<string>("Alert")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("alert");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("subject");
+
+                    b.Property<DateTimeOffset>("LastTrueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_true_at");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("message");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("severity");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<double>("Threshold")
+                        .HasColumnType("double precision")
+                        .HasColumnName("threshold");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("double precision")
+                        .HasColumnName("value");
+
+                    b.HasKey("Alert", "Subject");
+
+                    b.ToTable("alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Scalelite.Core.Monitoring.MonitoringReport", b =>
+                {
+                    b.Property<string>("Source")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body");
+
+                    b.Property<DateTimeOffset>("ReportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reported_at");
+
+                    b.HasKey("Source");
+
+                    b.ToTable("monitoring_reports", (string)null);
+                });
+
             modelBuilder.Entity("Scalelite.Core.Persistence.Recordings.Callback", b =>
                 {
                     b.Property<long>("Id")

@@ -206,6 +206,7 @@ public sealed class MeetingPlacement(
             var response = await create(server);
             if (response.IsSuccess)
             {
+                Monitoring.PlacementMetrics.Placed(server.Id);
                 events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
                 return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
@@ -255,6 +256,7 @@ public sealed class MeetingPlacement(
             var response = await create(server);
             if (response.IsSuccess)
             {
+                Monitoring.PlacementMetrics.Placed(server.Id);
                 events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
                 if (!breaker.IsOpen)
                 {
