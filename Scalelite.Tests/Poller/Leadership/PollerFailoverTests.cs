@@ -107,9 +107,7 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
 
     private static Process Start(PoolHarness pool)
     {
-        var dll = Path.Combine(RepositoryRoot(), "Scalelite.Poller", "bin", Configuration(), "net10.0", "Scalelite.Poller.dll");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-        start.ArgumentList.Add(dll);
+        var start = Repository.ServiceProcess("Scalelite.Poller");
         start.Environment["ConnectionStrings__scalelite"] = pool.Database;
         start.Environment["ConnectionStrings__redis"] = pool.Redis;
         start.Environment["Scalelite__Secrets"] = PoolHarness.Secret;
@@ -119,18 +117,5 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         return Process.Start(start)!;
-    }
-
-    private static string Configuration() => AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scalelite.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir!.FullName;
     }
 }

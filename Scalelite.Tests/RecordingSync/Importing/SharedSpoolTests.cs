@@ -162,9 +162,7 @@ public sealed class SharedSpoolTests(InfrastructureFixture infrastructure) : ICl
 
     private Process Start(string root, string database)
     {
-        var dll = Path.Combine(RepositoryRoot(), "Scalelite.RecordingSync", "bin", Configuration(), "net10.0", "Scalelite.RecordingSync.dll");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-        start.ArgumentList.Add(dll);
+        var start = Repository.ServiceProcess("Scalelite.RecordingSync");
         start.Environment["ConnectionStrings__scalelite"] = database;
         start.Environment["ConnectionStrings__redis"] = infrastructure.CreateRedisConnectionString();
         start.Environment["Scalelite__Secrets"] = Secret;
@@ -178,18 +176,5 @@ public sealed class SharedSpoolTests(InfrastructureFixture infrastructure) : ICl
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         return Process.Start(start)!;
-    }
-
-    private static string Configuration() => AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scalelite.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir!.FullName;
     }
 }
