@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -117,7 +116,8 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (ready: every check, including those the client integrations add for PostgreSQL and Redis),
+    /// Maps <c>/health</c> (ready: every check, including those the client integrations add for PostgreSQL and Redis;
+    /// with the operator token, each check's data as JSON: <see cref="HealthReportWriter"/>),
     /// <c>/alive</c> (the process answers) and <c>/metrics</c> (Prometheus, operator token required: <see cref="MetricsEndpoint"/>).
     /// Each answer of <c>/health</c> is shown to <see cref="StartupHealthLog"/>, which learns from it when start-up is over.
     /// </summary>
@@ -127,12 +127,11 @@ public static class ServiceDefaultsExtensions
         var startupHealthLog = app.Services.GetService<StartupHealthLog>();
         app.MapHealthChecks(HealthPath, new HealthCheckOptions
         {
-            // The framework's own answer (the status as plain text), after noting the report.
+            // The status word for probes, every check's data for an operator (HealthReportWriter), after noting the report.
             ResponseWriter = (context, report) =>
             {
                 startupHealthLog?.Observe(report);
-                context.Response.ContentType = "text/plain";
-                return context.Response.WriteAsync(report.Status.ToString());
+                return HealthReportWriter.WriteAsync(context, report);
             },
         });
         app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });

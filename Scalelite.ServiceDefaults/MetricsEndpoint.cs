@@ -1,15 +1,7 @@
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.Extensions.Hosting;
-
-/// <summary>Decides whether a bearer token is the operator's (an admin secret); registered by the services.</summary>
-public interface IOperatorTokenValidator
-{
-    bool IsValid(ReadOnlySpan<byte> token);
-}
 
 /// <summary>
 /// The Prometheus scrape endpoint, <c>/metrics</c>, on every service, behind the operator token
@@ -29,7 +21,7 @@ public static class MetricsEndpoint
     {
         app.UseWhen(c => c.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (http, next) =>
         {
-            if (Authorized(http))
+            if (OperatorBearer.IsPresented(http))
             {
                 await next(http);
                 return;
@@ -41,14 +33,5 @@ public static class MetricsEndpoint
         }));
         app.MapPrometheusScrapingEndpoint(Path);
         return app;
-    }
-
-    private static bool Authorized(HttpContext http)
-    {
-        var header = http.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            && http.RequestServices.GetService<IOperatorTokenValidator>() is { } validator
-            && validator.IsValid(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()));
     }
 }

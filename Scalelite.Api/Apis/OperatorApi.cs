@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Scalelite.Core.Meetings.History;
@@ -210,7 +209,7 @@ public static class OperatorApi
     public static IApplicationBuilder UseOperatorApiAuthentication(this IApplicationBuilder app) =>
         app.UseWhen(c => c.Request.Path.StartsWithSegments(Prefix), branch => branch.Use(async (http, next) =>
         {
-            if (Authorized(http))
+            if (OperatorBearer.IsPresented(http))
             {
                 await next(http);
                 return;
@@ -219,14 +218,6 @@ public static class OperatorApi
             http.Response.Headers.WWWAuthenticate = "Bearer";
             await Problem(StatusCodes.Status401Unauthorized, "Send the admin secret (by default the load-balancer secret) as 'Authorization: Bearer SECRET'.").ExecuteAsync(http);
         }));
-
-    private static bool Authorized(HttpContext http)
-    {
-        var header = http.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            && http.RequestServices.GetRequiredService<IOperatorTokenValidator>().IsValid(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()));
-    }
 
     private static JsonHttpResult<MessageResponse> NotFound(string? id) => Problem(StatusCodes.Status404NotFound, $"Couldn't find server with id={id}");
 
