@@ -20,8 +20,8 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
         var pollers = Enumerable.Range(0, 3).Select(_ => Start(pool)).ToList();
         try
         {
-            var leader = await LeaderPidAsync(pool.Database, exclude: null);
-            await AssertOnePollerPollsAsync(pool);
+            var leader = await LeaderPidAsync(pool.Database, exclude: null, pollers);
+            await AssertOnePollerPollsAsync(pool, pollers);
 
             var victim = pollers.Single(p => p.Id == leader);
             victim.Kill();
@@ -33,15 +33,16 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
             while (GetMeetingsCalls(pool) == atKill)
             {
                 Assert.True(sinceKill.Elapsed < deadline, "no Poller polled within 60 s of the leader's kill");
+                ServiceProcesses.ThrowIfAllExited(pollers, "a Poller polls after the leader's kill");
                 await Task.Delay(10);
             }
 
             var takeover = sinceKill.Elapsed;
             Assert.True(takeover <= TimeSpan.FromSeconds(2 * IntervalSeconds), $"the takeover took {takeover.TotalSeconds:F1} s, more than two intervals");
-            var successor = await LeaderPidAsync(pool.Database, exclude: leader);
+            var successor = await LeaderPidAsync(pool.Database, exclude: leader, pollers);
             Assert.Contains(pollers, p => p.Id == successor && !p.HasExited);
 
-            await AssertOnePollerPollsAsync(pool);
+            await AssertOnePollerPollsAsync(pool, pollers);
         }
         finally
         {
@@ -63,14 +64,14 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
     /// per interval (plus a tick the timer may owe), two would poll twice as often. Load only slows the polls down, so
     /// the bound cannot fail for a lone poller.
     /// </summary>
-    private static async Task AssertOnePollerPollsAsync(PoolHarness pool)
+    private static async Task AssertOnePollerPollsAsync(PoolHarness pool, IReadOnlyCollection<Process> pollers)
     {
         const int cycles = 8;
         var server = pool.Simulators.Servers[0];
         var before = server.GetCallCount("getMeetings");
         var watch = Stopwatch.StartNew();
         await Eventually.TrueAsync(
-            () => Task.FromResult(server.GetCallCount("getMeetings") - before >= cycles), TimeSpan.FromSeconds(120), "the pool is polled");
+            () => Task.FromResult(server.GetCallCount("getMeetings") - before >= cycles), TimeSpan.FromSeconds(120), "the pool is polled", pollers);
         var polls = server.GetCallCount("getMeetings") - before;
         var bound = (watch.Elapsed.TotalSeconds / IntervalSeconds) + 2;
         Assert.True(polls <= bound, $"{polls} polls in {watch.Elapsed.TotalSeconds:F1} s: more than one Poller polls");
@@ -79,7 +80,7 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
     private static long GetMeetingsCalls(PoolHarness pool) => pool.Simulators.Servers.Sum(s => s.GetCallCount("getMeetings"));
 
     /// <summary>The process id of the Poller whose lock connection holds the leader lock, from PostgreSQL's own view.</summary>
-    private static async Task<int> LeaderPidAsync(string database, int? exclude)
+    private static async Task<int> LeaderPidAsync(string database, int? exclude, IReadOnlyCollection<Process> pollers)
     {
         var pid = 0;
         await Eventually.TrueAsync(async () =>
@@ -101,7 +102,7 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
             }
 
             return pid != exclude;
-        }, TimeSpan.FromSeconds(60), "a Poller holds the leader lock");
+        }, TimeSpan.FromSeconds(60), "a Poller holds the leader lock", pollers);
         return pid;
     }
 
@@ -116,6 +117,6 @@ public sealed class PollerFailoverTests(InfrastructureFixture infrastructure) : 
         start.Environment["Backend__ResponseTimeout"] = "1";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        return Process.Start(start)!;
+        return ServiceProcesses.Start(start);
     }
 }
