@@ -35,18 +35,7 @@ public static class ServerSync
 {
     public static IReadOnlyList<DesiredServer> Parse(string yaml)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new FormatException($"Not valid YAML: {e.Message}", e);
-        }
-
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root
-            || !root.Children.TryGetValue(new YamlScalarNode("servers"), out var serversNode))
+        if (ServersNode(yaml) is not { } serversNode)
         {
             throw new FormatException("The file must have a top-level 'servers:' map.");
         }
@@ -239,18 +228,7 @@ public static class ServerSync
     /// <summary>Scalelite's <c>servers:addAll</c> file: a <c>servers:</c> list of <c>url</c> and <c>secret</c>.</summary>
     public static IReadOnlyList<(string Url, string Secret)> ParseList(string yaml)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new FormatException($"Not valid YAML: {e.Message}", e);
-        }
-
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root
-            || !root.Children.TryGetValue(new YamlScalarNode("servers"), out var node) || node is not YamlSequenceNode list)
+        if (ServersNode(yaml) is not YamlSequenceNode list)
         {
             throw new FormatException("The file must have a top-level 'servers:' list of url and secret.");
         }
@@ -286,4 +264,22 @@ public static class ServerSync
         "cordoned" => "cordon",
         _ => "disable",
     };
+
+    /// <summary>The top-level <c>servers:</c> node of a servers file, or null when there is none.</summary>
+    /// <exception cref="FormatException">The text is not YAML.</exception>
+    private static YamlNode? ServersNode(string yaml)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new FormatException($"Not valid YAML: {e.Message}", e);
+        }
+
+        return stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root
+            && root.Children.TryGetValue(new YamlScalarNode("servers"), out var node) ? node : null;
+    }
 }

@@ -50,6 +50,34 @@ internal static class AppHostProcess
         }
     }
 
+    /// <summary>
+    /// Waits for <paramref name="line"/> (a line the AppHost prints); fails at once, with the last of
+    /// <paramref name="output"/>, when the AppHost exits first, rather than waiting out <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<string> WaitForLineAsync(Process process, Task<string> line, TimeSpan timeout, IEnumerable<string> output)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        var exited = process.WaitForExitAsync(limit.Token);
+        if (await Task.WhenAny(line, exited) == line)
+        {
+            return await line;
+        }
+
+        try
+        {
+            await exited;
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The AppHost printed no such line within {timeout}:{Tail(output)}");
+        }
+
+        throw new InvalidOperationException($"The AppHost exited with code {process.ExitCode} before printing the line awaited:{Tail(output)}");
+    }
+
+    private static string Tail(IEnumerable<string> output) =>
+        Environment.NewLine + string.Join(Environment.NewLine, output.TakeLast(20));
+
     /// <summary>Runs the AppHost to its end (publishing, --help); returns its exit code and everything it printed.</summary>
     public static async Task<(int ExitCode, string Output)> RunToEndAsync(IEnumerable<string> args, TimeSpan timeout)
     {

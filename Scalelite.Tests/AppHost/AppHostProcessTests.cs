@@ -32,7 +32,7 @@ public sealed class AppHostProcessTests
             });
         try
         {
-            var readyLine = await ready.Task.WaitAsync(TimeSpan.FromMinutes(3));
+            var readyLine = await AppHostProcess.WaitForLineAsync(process, ready.Task, TimeSpan.FromMinutes(3), lines);
             Assert.Matches(@"^Ready: 1/1 simulators online\. API http://127\.0\.0\.1:\d+/bigbluebutton/api secret [0-9a-f]{64}$", readyLine);
             var endpoints = ScaleliteEndpoints.Read(Path.Combine(state, "endpoints.json"))!;
             Assert.StartsWith(endpoints.Api.Url, readyLine["Ready: 1/1 simulators online. API ".Length..], StringComparison.Ordinal);

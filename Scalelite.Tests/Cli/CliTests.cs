@@ -208,6 +208,17 @@ public sealed class ServerSyncPlanTests
         Assert.Throws<FormatException>(() => ServerSync.ParseList("servers:\n  a:\n    url: x\n"));
     }
 
+    [Theory]
+    [InlineData("servers: [unclosed\n")]
+    [InlineData("other:\n  a: 1\n")]
+    [InlineData("- a\n- b\n")]
+    [InlineData("")]
+    public void ParseAndParseList_NotYamlOrNoServersKey_ThrowFormatException(string yaml)
+    {
+        Assert.Throws<FormatException>(() => ServerSync.Parse(yaml));
+        Assert.Throws<FormatException>(() => ServerSync.ParseList(yaml));
+    }
+
     [Fact]
     public void Plan_Force_RemovesUnlistedServers_AndDisablesAtOnce()
     {

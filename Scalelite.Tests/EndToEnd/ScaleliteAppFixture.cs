@@ -21,7 +21,9 @@ namespace Scalelite.Tests.EndToEnd;
 /// <remarks>
 /// The tests get a system that is entirely up, so none of them needs a start-up deadline of its own. Readiness is
 /// awaited on Aspire's resource notifications, so on a quiet machine the fixture goes on the moment the last resource
-/// is ready; a resource that stops while starting fails it at once.
+/// is ready. Any resource that fails to start or stops while the system starts (its process exits, a port it needs is
+/// taken) fails the fixture at once with that resource's name, state and last console lines, rather than after the
+/// whole deadline (<see cref="FirstFailureAsync"/>).
 /// </remarks>
 public class ScaleliteAppFixture : IAsyncLifetime
 {
@@ -90,19 +92,41 @@ public class ScaleliteAppFixture : IAsyncLifetime
         Configure(builder);
 
         App = await builder.BuildAsync(timeout.Token);
-        await App.StartAsync(timeout.Token);
+        // Watched from before the start, so that no resource's failure goes unseen.
+        using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+        var failure = FirstFailureAsync(stopWatching.Token);
         var waits = new List<(string Name, Func<ResourceEvent, bool> Ready)>();
         waits.AddRange(AllResources.Select(name => (name, (Func<ResourceEvent, bool>)IsRunningAndHealthy)));
         waits.Add((SimulatorExtensions.Registration, e => e.Snapshot.State?.Text == KnownResourceStates.Finished && e.Snapshot.ExitCode == 0));
         waits.AddRange(Enumerable.Range(1, Simulators).Select(i => ($"sim-{i}", (Func<ResourceEvent, bool>)(e => e.Snapshot.State?.Text == "Online"))));
         var pending = new ConcurrentDictionary<string, byte>(waits.Select(w => KeyValuePair.Create(w.Name, (byte)0)));
-        foreach (var name in waits.Select(w => w.Name).Append("postgres-init"))
-        {
-            _ = KeepLogTailAsync(name, App.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
-        }
 
         try
         {
+            var ready = ReadyAsync();
+            if (await Task.WhenAny(ready, failure) == failure)
+            {
+                // Throws the failure; returns only when the deadline ended the watch, and then ready throws too.
+                await failure;
+            }
+
+            await ready;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"The system was not ready after {StartTimeout}; still waiting for: " +
+                string.Join(", ", pending.Keys.Order().Select(Describe).DefaultIfEmpty("endpoints.json")) +
+                string.Concat(pending.Keys.Order().Select(LastLogLines)));
+        }
+        finally
+        {
+            await stopWatching.CancelAsync();
+        }
+
+        async Task ReadyAsync()
+        {
+            await App.StartAsync(timeout.Token);
             await Task.WhenAll(waits.Select(w => WaitForAsync(w.Name, w.Ready, pending, timeout.Token)));
             // Written right after the last simulator was seen online.
             var file = Path.Combine(StateDirectory, "endpoints.json");
@@ -112,13 +136,6 @@ public class ScaleliteAppFixture : IAsyncLifetime
             }
 
             Endpoints = ScaleliteEndpoints.Read(file)!;
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            throw new TimeoutException(
-                $"The system was not ready after {StartTimeout}; still waiting for: " +
-                string.Join(", ", pending.Keys.Order().Select(Describe).DefaultIfEmpty("endpoints.json")) +
-                string.Concat(pending.Keys.Order().Select(LastLogLines)));
         }
 
         ReadyAfter = watch.Elapsed;
@@ -135,19 +152,107 @@ public class ScaleliteAppFixture : IAsyncLifetime
             name, e => ready(e) || KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cancellationToken);
         if (!ready(reached))
         {
-            throw new InvalidOperationException($"{name} stopped while the system started: {Describe(reached)}{LastLogLines(name)}");
+            throw new InvalidOperationException($"{name} stopped while the system started: {Describe(reached)}{LastLogLines(name, reached.ResourceId)}");
         }
 
         pending.TryRemove(name, out _);
     }
 
-    /// <summary>Keeps the last <see cref="LogTail"/> console lines of a resource, for a start-up failure to show.</summary>
-    private async Task KeepLogTailAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes with an exception naming the first resource that fails while the system starts, with its state and its
+    /// last console lines; completes normally only when <paramref name="cancellationToken"/> ends the watch.
+    /// </summary>
+    /// <remarks>
+    /// Every resource is watched, not only those awaited by name, and for the whole start: one that was ready and then
+    /// stopped (a server whose port was taken exits after it first answered), or one nothing waits on directly, would
+    /// otherwise leave the fixture waiting out <see cref="StartTimeout"/> for a system that can no longer come up.
+    /// </remarks>
+    private async Task FirstFailureAsync(CancellationToken cancellationToken)
     {
-        var tail = _logs.GetOrAdd(name, _ => new ConcurrentQueue<string>());
         try
         {
-            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(name).WithCancellation(cancellationToken))
+            await foreach (var e in App.ResourceNotifications.WatchAsync(cancellationToken))
+            {
+                // Logs are kept by the instance's id (a project's is its name and a suffix), not by the resource's name.
+                KeepLogTail(e.ResourceId);
+                if (HasFailed(e))
+                {
+                    throw new InvalidOperationException(
+                        $"{e.Resource.Name} failed while the system started: {Describe(e)}{await FullLogTailAsync(e.Resource.Name, e.ResourceId)}");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ready, or the deadline passed: the caller reports which.
+        }
+    }
+
+    /// <summary>
+    /// Failed to start, or ended: with an exit code other than 0, or at all when it is one of the resources that should
+    /// keep running (<see cref="AllResources"/>). One-shot steps (the database's initialisation, the simulators'
+    /// registration) end with 0.
+    /// </summary>
+    private bool HasFailed(ResourceEvent e)
+    {
+        var state = e.Snapshot.State?.Text;
+        if (state == KnownResourceStates.FailedToStart || state == KnownResourceStates.RuntimeUnhealthy)
+        {
+            return true;
+        }
+
+        return state is not null && KnownResourceStates.TerminalStates.Contains(state)
+            && (e.Snapshot.ExitCode is not (null or 0) || AllResources.Contains(e.Resource.Name));
+    }
+
+    /// <summary>The last <see cref="LogTail"/> lines a resource wrote up to now, everything its process printed included.</summary>
+    private async Task<string> FullLogTailAsync(string name, string resourceId)
+    {
+        // The console output of a process that ended reaches the log service shortly after its state does; reading the
+        // whole log for a while longer gives the lines that say why, which the live tail may not hold yet.
+        var lines = new Queue<string>();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), limit.Token);
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(resourceId).WithCancellation(limit.Token))
+            {
+                foreach (var line in batch)
+                {
+                    lines.Enqueue(line.Content);
+                    if (lines.Count > LogTail)
+                    {
+                        lines.Dequeue();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Whatever was read within the limit.
+        }
+
+        return lines.Count > 0
+            ? $"{Environment.NewLine}--- last lines of {name} ---{Environment.NewLine}{string.Join(Environment.NewLine, lines)}"
+            : LastLogLines(name, resourceId);
+    }
+
+    /// <summary>Starts keeping the last console lines of a resource instance, once per instance.</summary>
+    private void KeepLogTail(string resourceId)
+    {
+        var tail = new ConcurrentQueue<string>();
+        if (_logs.TryAdd(resourceId, tail))
+        {
+            _ = KeepLogTailAsync(resourceId, tail, App.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        }
+    }
+
+    /// <summary>Keeps the last <see cref="LogTail"/> console lines of a resource, for a start-up failure to show.</summary>
+    private async Task KeepLogTailAsync(string resourceId, ConcurrentQueue<string> tail, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(resourceId).WithCancellation(cancellationToken))
             {
                 foreach (var line in batch)
                 {
@@ -166,7 +271,10 @@ public class ScaleliteAppFixture : IAsyncLifetime
     }
 
     private string LastLogLines(string name) =>
-        _logs.TryGetValue(name, out var tail) && !tail.IsEmpty
+        LastLogLines(name, App.ResourceNotifications.TryGetCurrentState(name, out var current) ? current.ResourceId : name);
+
+    private string LastLogLines(string name, string resourceId) =>
+        _logs.TryGetValue(resourceId, out var tail) && !tail.IsEmpty
             ? $"{Environment.NewLine}--- last lines of {name} ---{Environment.NewLine}{string.Join(Environment.NewLine, tail)}"
             : $"{Environment.NewLine}--- {name} logged nothing ---";
 

@@ -86,12 +86,20 @@ public static class XmlAssert
 /// <summary>Waits on a condition with a deadline: never a fixed sleep.</summary>
 public static class Eventually
 {
-    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string because)
+    public static Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string because) =>
+        TrueAsync(condition, timeout, because, workers: []);
+
+    /// <summary>
+    /// As the other overload, for a condition that service processes of the test's own make true: fails at once when
+    /// all of <paramref name="workers"/> have exited (<see cref="ServiceProcesses.ThrowIfAllExited"/>).
+    /// </summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string because, IReadOnlyCollection<System.Diagnostics.Process> workers)
     {
         var deadline = DateTime.UtcNow + timeout;
         var delay = TimeSpan.FromMilliseconds(20);
         while (!await condition())
         {
+            ServiceProcesses.ThrowIfAllExited(workers, because);
             if (DateTime.UtcNow > deadline)
             {
                 Assert.Fail($"Timed out after {timeout.TotalSeconds} s waiting until {because}.");

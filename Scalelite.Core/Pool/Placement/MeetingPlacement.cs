@@ -55,7 +55,7 @@ public readonly record struct PlacementCandidate(string ServerId, double Load);
 /// class above the rest; this way large classes spread by count and small ones level the remainder. Hinted seats fade
 /// over <c>LOAD_JOIN_BUFFER_TIME</c>, after which both rules are plain lowest load. The same step adds the seats to
 /// <c>sl:load</c>, the hinted part to <c>sl:hint</c>, and records the reservation in <c>sl:srv:{id}:g</c> for the poller.</item>
-/// <item><b>Create, skip once, give back</b>: the create goes to the chosen server. One that answers with an error has
+/// <item><b>Create, skip once, give back</b> (<see cref="TryCandidatesAsync"/>, shared by both placements): the create goes to the chosen server. One that answers with an error has
 /// refused the meeting, and its answer is the create's answer. One that does not answer is skipped once and the pick is
 /// made again among the rest (at most <see cref="Attempts"/> servers); the poller takes it out if it stays silent. Either
 /// way the seats reserved on it are given back at once (<see cref="ReleaseLua"/>), not at the next poll. One that does
@@ -175,12 +175,11 @@ public sealed class MeetingPlacement(
             return PlacementOutcome.NoServer;
         }
 
-        var remaining = plan.Candidates.ToList();
         // This replica's joins count before it chooses (other replicas' within JoinLoadBuffer's interval).
         var pendingJoins = await joins.TakeForPlacementAsync();
-        IReadOnlyList<PlacementCandidate> seen = [];
-        var unanswered = new List<string>();
-        for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
+        return await TryCandidatesAsync(plan, create, Reserve, Release);
+
+        async Task<(ServerSnapshot?, IReadOnlyList<PlacementCandidate>)> Reserve(List<ServerSnapshot> remaining)
         {
             string? chosenId;
             IReadOnlyList<PlacementCandidate> loads;
@@ -195,9 +194,49 @@ public sealed class MeetingPlacement(
                 throw;
             }
 
+            // Added by the first script that ran; the next attempt must not add them again.
             pendingJoins = [];
+            return (remaining.Find(s => s.Id == chosenId), loads);
+        }
+
+        async Task Release(ServerSnapshot server)
+        {
+            try
+            {
+                await ReleaseAsync(server.Id, plan.MeetingKey);
+            }
+            catch (Exception ex) when (breaker.Trips(ex))
+            {
+                // The poller's settle drops the reservation of a create that never reached its server.
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tail both placements share, with Redis or without: the one place that says what happens to a create that fails.
+    /// </summary>
+    /// <remarks>
+    /// Up to <see cref="Attempts"/> times: <paramref name="pick"/> chooses among the candidates not yet tried and reserves
+    /// the seats there (null: nothing left to pick); the create goes to that server. A success keeps the seats. Any failure
+    /// gives them back at once through <paramref name="release"/>, not at the next poll. A server that answered with an
+    /// error has refused the meeting, and its answer is the create's, so nothing else is tried; one that did not answer is
+    /// skipped, left out of the creates that follow (<see cref="UnresponsiveServers"/>), and the pick is made again among
+    /// the rest. The loads recorded for the meeting history are the first pick's.
+    /// </remarks>
+    private async Task<PlacementOutcome> TryCandidatesAsync(
+        PlacementPlan plan,
+        Func<ServerSnapshot, Task<BackendResponse>> create,
+        Func<List<ServerSnapshot>, Task<(ServerSnapshot? Server, IReadOnlyList<PlacementCandidate> Loads)>> pick,
+        Func<ServerSnapshot, Task> release)
+    {
+        var remaining = plan.Candidates.ToList();
+        IReadOnlyList<PlacementCandidate> seen = [];
+        var unanswered = new List<string>();
+        for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
+        {
+            var (server, loads) = await pick(remaining);
             seen = attempt == 0 ? loads : seen;
-            if (remaining.Find(s => s.Id == chosenId) is not { } server)
+            if (server is null)
             {
                 break;
             }
@@ -211,15 +250,7 @@ public sealed class MeetingPlacement(
                 return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
             }
 
-            try
-            {
-                await ReleaseAsync(server.Id, plan.MeetingKey);
-            }
-            catch (Exception ex) when (breaker.Trips(ex))
-            {
-                // The poller's settle drops the reservation of a create that never reached its server.
-            }
-
+            await release(server);
             if (response.Answered)
             {
                 return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
@@ -245,44 +276,27 @@ public sealed class MeetingPlacement(
     /// </summary>
     public async Task<PlacementOutcome> PlaceWithoutRedisAsync(PlacementPlan plan, Func<ServerSnapshot, Task<BackendResponse>> create)
     {
-        var remaining = plan.Candidates.ToList();
-        IReadOnlyList<PlacementCandidate> seen = [];
-        var unanswered = new List<string>();
-        for (var attempt = 0; attempt < Attempts && remaining.Count > 0; attempt++)
-        {
-            var (server, loads) = HoldSeats(plan, remaining);
-            seen = attempt == 0 ? loads : seen;
-            remaining.Remove(server);
-            var response = await create(server);
-            if (response.IsSuccess)
+        var outcome = await TryCandidatesAsync(
+            plan,
+            create,
+            remaining => Task.FromResult<(ServerSnapshot?, IReadOnlyList<PlacementCandidate>)>(HoldSeats(plan, remaining)),
+            _ =>
             {
-                Monitoring.PlacementMetrics.Placed(server.Id);
-                events.Placed(plan.MeetingKey, server, response.Element("internalMeetingID"), seen, unanswered);
-                if (!breaker.IsOpen)
+                lock (_held)
                 {
-                    // Redis came back while this create was under way, after the held seats were written.
-                    _ = RestoreHeldSeatsLaterAsync();
+                    _held.Remove(plan.MeetingKey);
                 }
 
-                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
-            }
+                return Task.CompletedTask;
+            });
 
-            lock (_held)
-            {
-                _held.Remove(plan.MeetingKey);
-            }
-
-            if (response.Answered)
-            {
-                return new PlacementOutcome(server, response) { Candidates = seen, Unanswered = unanswered };
-            }
-
-            events.CreateUnanswered(plan.MeetingKey, server, response.Error);
-            unanswered.Add(server.Id);
-            await unresponsive.ReportAsync(server.Id);
+        if (outcome.Placed && !breaker.IsOpen)
+        {
+            // Redis came back while this create was under way, after the held seats were written.
+            _ = RestoreHeldSeatsLaterAsync();
         }
 
-        return PlacementOutcome.NoServer;
+        return outcome;
     }
 
     /// <summary>

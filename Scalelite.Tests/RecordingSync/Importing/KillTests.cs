@@ -53,6 +53,7 @@ public sealed class KillTests(InfrastructureFixture infrastructure) : IClassFixt
                     await Task.Delay(2);
                 }
 
+                ServiceProcesses.ThrowIfAllExited([first], "the import began");
                 first.Kill();
                 await first.WaitForExitAsync();
             }
@@ -67,7 +68,7 @@ public sealed class KillTests(InfrastructureFixture infrastructure) : IClassFixt
                 // Finished means the archive is gone and the importer has removed its scratch directory after it.
                 await Eventually.TrueAsync(
                     () => Task.FromResult(!Directory.EnumerateFiles(Path.Combine(root, "spool")).Any() && !Directory.EnumerateFileSystemEntries(work).Any()),
-                    TimeSpan.FromSeconds(60), "the restarted importer finishes");
+                    TimeSpan.FromSeconds(60), "the restarted importer finishes", [second]);
             }
             finally
             {
@@ -119,6 +120,6 @@ public sealed class KillTests(InfrastructureFixture infrastructure) : IClassFixt
         start.Environment["Recording__ImportPollInterval"] = "1";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        return Process.Start(start)!;
+        return ServiceProcesses.Start(start);
     }
 }

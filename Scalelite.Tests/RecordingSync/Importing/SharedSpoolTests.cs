@@ -104,14 +104,14 @@ public sealed class SharedSpoolTests(InfrastructureFixture infrastructure) : ICl
 
             await Eventually.TrueAsync(
                 () => Task.FromResult(!Directory.EnumerateFileSystemEntries(spool).Any(e => !Path.GetFileName(e).StartsWith('.') || Path.GetFileName(e).StartsWith(".claim.", StringComparison.Ordinal))),
-                TimeSpan.FromSeconds(120), "the surviving importer empties the spool, the abandoned claim included");
+                TimeSpan.FromSeconds(120), "the surviving importer empties the spool, the abandoned claim included", importers);
             try
             {
                 await Eventually.TrueAsync(async () =>
                 {
                     await using var db = Db(database);
                     return await db.Set<Callback>().CountAsync(c => c.Status == CallbackStatus.Delivered) == recordIds.Count;
-                }, TimeSpan.FromSeconds(120), "every callback is delivered");
+                }, TimeSpan.FromSeconds(120), "every callback is delivered", importers);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -175,6 +175,6 @@ public sealed class SharedSpoolTests(InfrastructureFixture infrastructure) : ICl
         start.Environment["Recording__ImportClaimTimeout"] = "3";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        return Process.Start(start)!;
+        return ServiceProcesses.Start(start);
     }
 }
