@@ -472,6 +472,35 @@ public sealed class CliPoolTests(InfrastructureFixture infrastructure) : IClassF
     }
 
     [Fact]
+    public async Task AddAll_ListFile_AddsEachDisabledAndPrintsServerAndIdAsScaleliteServersAddAll()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        var admin = pool.ApiService<ServerAdministration>();
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "servers:\n  - url: http://127.0.0.1:1/bigbluebutton/api\n    secret: s1\n  - url: http://127.0.0.1:2/bigbluebutton/api\n    secret: s2\n");
+
+            var (exit, output, err) = await CliRunner.RunAsync("servers", "add-all", file, "--url", Root(pool), "--secret", PoolHarness.Secret);
+
+            Assert.True(exit == 0, err);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+            Assert.Equal(4, lines.Count);
+            Assert.Equal("server: http://127.0.0.1:1/bigbluebutton/api", lines[0]);
+            Assert.Equal("server: http://127.0.0.1:2/bigbluebutton/api", lines[2]);
+            foreach (var idLine in new[] { lines[1], lines[3] })
+            {
+                Assert.StartsWith("id: ", idLine, StringComparison.Ordinal);
+                Assert.Equal(ServerState.Disabled, (await admin.FindAsync(idLine["id: ".Length..], default))!.State);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task AddServer_WithId_UsesIt_AndATakenOrInvalidIdIsRefusedClearly()
     {
         await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1, new Dictionary<string, string?> { ["Scalelite:ServerIdIsHostname"] = "true" });
@@ -501,7 +530,7 @@ public sealed class CliPoolTests(InfrastructureFixture infrastructure) : IClassF
     public async Task MeetingsShow_ScaleliteInfo_PrintsTheOwnersGetMeetingInfoAsScaleliteMeetingsInfo()
     {
         await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 2);
-        XmlAssert.Success(await pool.Client.CreateAsync("info-class", ("name", "Info Class"), ("record", "true"),
+        XmlAssert.Success(await pool.Client.CreateAsync("info-class", ("record", "true"),
             ("meta_bbb-context-name", "Maths 101"), ("meta_bbb-origin", "Moodle"), ("meta_bbb-origin-tag", "moodle-mod_bigbluebuttonbn (2024)")));
         var owner = pool.Simulators.Servers.Single(s => s.GetMeetings().Any(m => m.MeetingId == "info-class"));
         var ownerId = pool.ServerIdOf(owner);
@@ -512,7 +541,7 @@ public sealed class CliPoolTests(InfrastructureFixture infrastructure) : IClassF
         var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         Assert.Equal("", lines[0]);
         Assert.Equal("Meeting ID: info-class", lines[1]);
-        Assert.Equal("\tMeeting Name: Info Class", lines[2]);
+        Assert.Equal("\tMeeting Name: info-class", lines[2]);
         Assert.Matches("^\tInternal MeetingID: .+", lines[3]);
         Assert.Matches("^\tCreated Date: .+", lines[4]);
         Assert.Equal("\tRecording Enabled: true", lines[5]);
