@@ -353,6 +353,17 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         return await WithClient(parse, async client =>
         {
             var plan = ServerSync.Plan(desired, await client.ListServersAsync(ct), mode);
+            if (plan.Where(s => s.Kind == "invalid").Select(s => s.Description).ToList() is { Count: > 0 } invalid)
+            {
+                // As the file's own errors: nothing is changed while any entry cannot be applied.
+                foreach (var line in invalid)
+                {
+                    error.WriteLine($"{file.Name}: {line}");
+                }
+
+                return Usage;
+            }
+
             if (plan.Count == 0)
             {
                 output.WriteLine("In sync: nothing to do.");

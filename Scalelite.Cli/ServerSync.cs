@@ -27,7 +27,8 @@ public sealed record SyncStep(string Kind, string? ServerId, string Description,
 /// The file is a <c>servers:</c> map of server id to <c>url</c>, <c>secret</c>, <c>enabled</c> (true/false) or
 /// <c>state</c> (enabled/cordoned/disabled), <c>load_multiplier</c>, <c>tag</c> and, ours, <c>capacity</c>. As in
 /// Scalelite's <c>servers:sync</c>: the key is an id (<c>^[a-zA-Z0-9_.-]+$</c>) and a server the file adds gets it;
-/// without <c>url</c> the key is the host (<c>https://KEY/bigbluebutton/api</c>); every entry has a secret; without
+/// without <c>url</c> the key is the host (<c>https://KEY/bigbluebutton/api</c>); a server the file adds needs a
+/// secret (one the pool has keeps its own when the entry leaves it out: the AppHost's file does that); without
 /// <c>enabled</c> or <c>state</c> a server is enabled; <c>load</c>, <c>bbb_version</c> and <c>online</c> (what
 /// <c>servers:yaml[verbose]</c> adds) are accepted and ignored, any other key is an error; the whole file is checked
 /// before anything changes; in cordon mode a server the file lacks is removed when it has no meetings and cordoned
@@ -96,8 +97,10 @@ public static class ServerSync
             errors.Add($"Server id={key} has bad parameters: {string.Join(", ", unknown)} (known: {string.Join(", ", AppliedKeys.Concat(IgnoredKeys))})");
         }
 
+        // An entry for a server the pool has may leave its secret out (it is kept); one the file adds needs it, which
+        // Plan checks, still before any change.
         var secret = Field("secret");
-        if (string.IsNullOrWhiteSpace(secret))
+        if (secret is not null && string.IsNullOrWhiteSpace(secret))
         {
             errors.Add($"Server id={key} has no secret");
         }
@@ -194,6 +197,17 @@ public static class ServerSync
             var server = byId ?? current.FirstOrDefault(s => NormalizeUrl(s.Url) == want.Url);
             if (server is null)
             {
+                if (string.IsNullOrEmpty(want.Secret))
+                {
+                    // A server the file wants disabled that the pool does not have is as the file wants it.
+                    if (want.State != "disabled")
+                    {
+                        steps.Add(new SyncStep("invalid", null, $"Server id={want.Key} has no secret (a server the file adds needs one)"));
+                    }
+
+                    continue;
+                }
+
                 steps.Add(new SyncStep("add", null, $"add {want.Key} ({want.Url}, {want.State ?? "disabled"})", want, want.State));
                 continue;
             }

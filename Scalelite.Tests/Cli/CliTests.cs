@@ -256,11 +256,16 @@ public sealed class ServerSyncPlanTests
     }
 
     [Fact]
-    public void Parse_EntryWithoutSecret_FailsAsScaleliteServersSync()
+    public void Plan_NewEntryWithoutSecret_IsInvalidAsScaleliteServersSync()
     {
-        var e = Assert.Throws<FormatException>(() => ServerSync.Parse("servers:\n  bbb1:\n    url: https://bbb1.example.com/bigbluebutton/api\n"));
+        var desired = ServerSync.Parse("servers:\n  bbb1:\n    url: https://bbb1.example.com/bigbluebutton/api\n  gone:\n    url: https://gone.example.com/bigbluebutton/api\n    enabled: false\n");
 
-        Assert.Equal("Server id=bbb1 has no secret", e.Message);
+        var step = Assert.Single(ServerSync.Plan(desired, [], SyncMode.Keep));
+        Assert.Equal("invalid", step.Kind);
+        Assert.StartsWith("Server id=bbb1 has no secret", step.Description, StringComparison.Ordinal);
+        // A known server keeps its secret when the entry leaves it out.
+        Assert.Empty(ServerSync.Plan(ServerSync.Parse("servers:\n  a:\n    url: https://a.example.com/bigbluebutton/api\n"), [Current[0]], SyncMode.Keep));
+        Assert.Equal("Server id=a has no secret", Assert.Throws<FormatException>(() => ServerSync.Parse("servers:\n  a:\n    secret: ''\n")).Message);
     }
 
     [Fact]
@@ -464,6 +469,13 @@ public sealed class CliPoolTests(InfrastructureFixture infrastructure) : IClassF
             Assert.Contains("Server id=node-9 has bad parameters: weight", badErr, StringComparison.Ordinal);
             Assert.Null(await admin.FindAsync("node-8", default));
             Assert.NotNull(await admin.FindAsync(existing, default));
+
+            // So does one that adds a server without its secret.
+            await File.WriteAllTextAsync(file, "servers:\n  node-8:\n    url: http://127.0.0.1:2/bigbluebutton/api\n    secret: s8\n  node-10:\n    url: http://127.0.0.1:3/bigbluebutton/api\n");
+            var (noSecretExit, _, noSecretErr) = await CliRunner.RunAsync(Args());
+            Assert.Equal(CliApp.Usage, noSecretExit);
+            Assert.Contains("Server id=node-10 has no secret", noSecretErr, StringComparison.Ordinal);
+            Assert.Null(await admin.FindAsync("node-8", default));
         }
         finally
         {
