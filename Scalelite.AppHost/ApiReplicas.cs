@@ -11,9 +11,9 @@ namespace Aspire.Hosting;
 /// a channel, so any replica may answer any call. Run locally with more than one replica, the projects
 /// <c>api-1</c> ... <c>api-N</c> each listen on a port of their own (remembered across runs like the others), and
 /// <c>api</c> is nginx on the API's port, spreading requests over them round-robin with keep-alive connections. nginx
-/// rather than Aspire's replicas behind DCP's proxy: the proxy is a second user-space hop on every join, and the join
-/// benchmark through nginx kept more of the single process's throughput (bench/README.md, "join through replicas").
-/// A refused or reset connection is retried on the next replica for idempotent calls (every BBB call is a GET), and a
+/// rather than Aspire's replicas behind DCP's proxy: not for the join's speed (measured side by side, DCP's proxy was
+/// no slower; bench/README.md, "Aspire's replicas or nginx in front"), but because each replica then has a port of its
+/// own that tests and operators can address, and nginx re-sends a request whose replica died. A refused or reset connection is retried on the next replica for idempotent calls (every BBB call is a GET), and a
 /// replica that failed is skipped for a few seconds, so losing one replica costs no answer. Published, the project
 /// carries Aspire's replica count and the platform's load balancer (an Ingress, a Service) does the spreading.
 /// </remarks>
@@ -34,6 +34,20 @@ public static class ApiReplicaExtensions
         {
             var published = configure(builder.AddScaleliteService<Projects.Scalelite_Api>(name));
             return replicas > 1 ? published.WithReplicas(replicas) : published;
+        }
+
+        if (local.ApiReplicaPorts.Count == 0 && replicas > 1)
+        {
+            // --api-replica-front aspire: DCP's proxy listens on the API's port and spreads connections over the
+            // replicas, each on a port DCP picks. Only for comparing the two fronts (bench/join/fronts.sh).
+            return configure(builder.AddScaleliteService<Projects.Scalelite_Api>(name))
+                .WithEndpoint("http", e =>
+                {
+                    e.IsProxied = true;
+                    e.Port = local.ApiPort;
+                    e.TargetPort = null;
+                })
+                .WithReplicas(replicas);
         }
 
         if (local.ApiReplicaPorts.Count == 0)

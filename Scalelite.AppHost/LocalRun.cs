@@ -36,7 +36,8 @@ public sealed record LocalRun(
             flags,
             secret,
             state.Port("api", flags.ApiPort),
-            flags.ApiReplicas > 1 ? [.. Enumerable.Range(1, flags.ApiReplicas).Select(i => state.Port($"api-{i}"))] : [],
+            // Aspire's replicas get ports DCP picks, behind its proxy on the API's port.
+            flags.ApiReplicas > 1 && !flags.AspireReplicaFront ? [.. Enumerable.Range(1, flags.ApiReplicas).Select(i => state.Port($"api-{i}"))] : [],
             [.. Enumerable.Range(1, flags.Simulators).Select(i => state.Port($"sim-{i}"))],
             ContainerRuntime.Answers());
         File.Delete(state.EndpointsFile);

@@ -11,7 +11,7 @@ namespace Scalelite.AppHost;
 /// The AppHost's own flags (<c>--simulators N</c>, <c>--state-dir DIR</c>, <c>--api-port P</c>, <c>--secret S</c>,
 /// <c>--dashboard false</c>, <c>--api-replicas N</c>), read from configuration so that Aspire's own arguments pass through untouched.
 /// </summary>
-public sealed record AppHostFlags(string StateDirectory, int Simulators, int? ApiPort, string? Secret, bool Dashboard, int ApiReplicas = 1)
+public sealed record AppHostFlags(string StateDirectory, int Simulators, int? ApiPort, string? Secret, bool Dashboard, int ApiReplicas = 1, bool AspireReplicaFront = false)
 {
     /// <summary>The most API replicas one machine is given.</summary>
     public const int MaxApiReplicas = 16;
@@ -27,6 +27,9 @@ public sealed record AppHostFlags(string StateDirectory, int Simulators, int? Ap
           --simulators N      number of simulated BBB servers (default: 3; 0 allowed)
           --api-port PORT     port of the API (default: the previous run's when free, else a free one)
           --api-replicas N    API instances behind the API's port, through nginx (default: 1, at most 16)
+          --api-replica-front nginx|aspire
+                              what spreads requests over the replicas: nginx (default), or Aspire's own replicas
+                              behind DCP's proxy (kept for the join benchmark's comparison, bench/README.md)
           --secret SECRET     LOADBALANCER_SECRET (default: generated once, kept in STATE/secret)
           --dashboard false   no dashboard, and the services export no telemetry (benchmarks)
           -h, --help          show this help
@@ -81,7 +84,14 @@ public sealed record AppHostFlags(string StateDirectory, int Simulators, int? Ap
             return null;
         }
 
-        return new AppHostFlags(stateDirectory, simulators, apiPort, configuration["secret"], dashboard, apiReplicas);
+        var front = configuration["api-replica-front"] ?? "nginx";
+        if (front is not ("nginx" or "aspire"))
+        {
+            error = $"--api-replica-front expects nginx or aspire, not '{front}'.";
+            return null;
+        }
+
+        return new AppHostFlags(stateDirectory, simulators, apiPort, configuration["secret"], dashboard, apiReplicas, front == "aspire");
     }
 
     public static bool AsksForHelp(IReadOnlyList<string> args) => args.Any(a => a is "-h" or "--help");

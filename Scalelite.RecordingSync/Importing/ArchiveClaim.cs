@@ -86,10 +86,18 @@ public sealed class ArchiveClaim
     public static ArchiveClaim? TryClaim(string spool, string name, DateTimeOffset now) =>
         TryRename(System.IO.Path.Combine(spool, name), ClaimPath(spool, name, now)) ? new(spool, ClaimPath(spool, name, now), name, claimed: true) : null;
 
+    /// <summary>Whether a spool entry is a claim its holder stopped renewing <paramref name="timeout"/> ago or more.</summary>
+    public static bool IsAbandoned(string claimFileName, DateTimeOffset now, TimeSpan timeout) =>
+        TryParse(claimFileName, out var claimedAt, out _, out _) && now - claimedAt >= timeout;
+
+    /// <summary>The name this instance gives the claim on <paramref name="name"/> made or renewed at <paramref name="now"/>.</summary>
+    public static string ClaimFileName(string name, DateTimeOffset now) =>
+        $"{Prefix}{now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}.{Instance}.{name}";
+
     /// <summary>Takes over a claim older than <paramref name="timeout"/>; null when it is live, or another importer was first.</summary>
     public static ArchiveClaim? TryTakeOver(string spool, string claimFileName, DateTimeOffset now, TimeSpan timeout)
     {
-        if (!TryParse(claimFileName, out var claimedAt, out _, out var name) || now - claimedAt < timeout)
+        if (!IsAbandoned(claimFileName, now, timeout) || !TryParse(claimFileName, out _, out _, out var name))
         {
             return null;
         }
@@ -141,8 +149,7 @@ public sealed class ArchiveClaim
         }
     }
 
-    private static string ClaimPath(string spool, string name, DateTimeOffset now) =>
-        System.IO.Path.Combine(spool, $"{Prefix}{now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}.{Instance}.{name}");
+    private static string ClaimPath(string spool, string name, DateTimeOffset now) => System.IO.Path.Combine(spool, ClaimFileName(name, now));
 
     private static bool TryRename(string from, string to)
     {

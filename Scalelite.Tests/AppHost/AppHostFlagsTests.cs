@@ -49,10 +49,23 @@ public sealed class AppHostFlagsTests
     [InlineData("--api-replicas", "0", "--api-replicas expects a number from 1 to 16")]
     [InlineData("--api-replicas", "17", "--api-replicas expects a number from 1 to 16")]
     [InlineData("--api-replicas", "two", "--api-replicas expects a number from 1 to 16")]
+    [InlineData("--api-replica-front", "dcp", "--api-replica-front expects nginx or aspire")]
     public void Read_WrongValues_ExplainsTheProblem(string flag, string value, string expected)
     {
         Assert.Null(AppHostFlags.Read(Configuration(flag, value), out var error));
         Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("nginx", false)]
+    [InlineData("aspire", true)]
+    public void Read_ApiReplicaFront_AspireOnlyWhenAsked(string? front, bool aspire)
+    {
+        var flags = front is null ? Read("--api-replicas", "2") : Read("--api-replicas", "2", "--api-replica-front", front);
+
+        Assert.NotNull(flags);
+        Assert.Equal(aspire, flags.AspireReplicaFront);
     }
 
     [Theory]

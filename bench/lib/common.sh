@@ -127,6 +127,7 @@ listener_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | he
 # SYSTEM_PIDS (everything the AppHost runs; the clean-up checks that none is left).
 # API_REPLICAS=N (default 1) is passed as --api-replicas: N Api processes behind the AppHost's nginx on the API's port;
 # API_PID then lists every replica and the balancer's processes, so the API's CPU counts all of them.
+# APPHOST_ARGS: more AppHost options, split on blanks (e.g. "--api-replica-front aspire"; API_PID is then DCP's proxy only).
 start_apphost() {
   local sims=$1; shift
   local env_=("$@")
@@ -137,7 +138,7 @@ start_apphost() {
   fi
   log "starting the AppHost (simulators: $sims, env: ${env_[*]:-none}, state: $STATE)"
   # Run directly (not through `dotnet run`) so that SIGTERM reaches the AppHost and it stops what it started.
-  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false --api-replicas "${API_REPLICAS:-1}") \
+  (cd "$REPO" && exec env "${env_[@]}" dotnet "$APPHOST_DLL" --state-dir "$STATE" --simulators "$sims" --dashboard false --api-replicas "${API_REPLICAS:-1}" ${APPHOST_ARGS:-}) \
     >"$WORK/apphost.log" 2>&1 </dev/null &
   APPHOST_PID=$!
   local deadline=$((SECONDS + ${START_TIMEOUT:-180}))
@@ -153,7 +154,7 @@ e = json.load(open(sys.argv[1]))
 print(u.urlsplit(e["api"]["url"]).port, e["redis"].rsplit(":", 1)[1], u.urlsplit(e["poller"]["url"]).port,
       u.urlsplit(e["simulators"][0]["url"]).port if e["simulators"] else 0)' "$STATE/endpoints.json")
   API_PID=$(listener_pid "${ports[0]}")
-  if ((${API_REPLICAS:-1} > 1)); then
+  if ((${API_REPLICAS:-1} > 1)) && [[ -f $STATE/nginx/nginx.pid ]]; then
     local master replica
     master=$(first_pid "$STATE/nginx/nginx.pid")
     API_PID="$master $(pgrep -P "$master" | tr '\n' ' ')"
