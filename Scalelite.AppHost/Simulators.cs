@@ -69,7 +69,9 @@ public static class SimulatorExtensions
         var yaml = new StringBuilder("# Written by the AppHost at each start: the simulated servers of this run.\nservers:\n");
         foreach (var server in servers)
         {
-            yaml.Append($"  {server.Name}:\n    url: {server.Url}\n    secret: {server.Secret}\n    state: enabled\n");
+            // The key becomes the id of a server the sync adds; with the port in it, a simulator that had to move to
+            // another port is a new server (the old one is disabled below) rather than an id whose URL changed.
+            yaml.Append($"  {server.Name}-{new Uri(server.Url).Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}:\n    url: {server.Url}\n    secret: {server.Secret}\n    state: enabled\n");
         }
 
         foreach (var (url, i) in state.RegisteredUrls.Except(servers.Select(s => s.Url)).Select((u, i) => (u, i)))

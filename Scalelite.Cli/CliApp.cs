@@ -56,11 +56,13 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         var multiplierOpt = new Option<double?>("--load-multiplier") { Description = "Load multiplier (bigger servers: smaller)." };
         var tagOpt = new Option<string?>("--tag") { Description = "Tag (empty to clear on update)." };
         var capacityOpt = new Option<int?>("--capacity") { Description = "How many users it can hold." };
-        var add = new Command("add", "Add a server; it starts disabled and is probed at once.") { urlArg, secretOpt, multiplierOpt, tagOpt, capacityOpt };
+        var idOpt = new Option<string?>("--id") { Description = "The server's id (letters, digits, '_', '.', '-'); default: generated, or the host name with SERVER_ID_IS_HOSTNAME." };
+        var add = new Command("add", "Add a server; it starts disabled and is probed at once.") { urlArg, secretOpt, multiplierOpt, tagOpt, capacityOpt, idOpt };
         add.SetAction((p, ct) => WithClient(p, async c =>
         {
             var added = await c.AddServerAsync(new
             {
+                id = p.GetValue(idOpt),
                 url = p.GetValue(urlArg),
                 secret = p.GetValue(secretOpt),
                 loadMultiplier = p.GetValue(multiplierOpt),
@@ -237,9 +239,18 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
             return Ok;
         }));
         var tenantOpt = new Option<string?>("--tenant") { Description = "The meeting's tenant (default: the default tenant)." };
-        var meetingsShow = new Command("show", "A meeting's story: where each create placed it and why, its joins, its end and its recordings.") { meetingArg, tenantOpt };
+        var scaleliteInfoOpt = new Option<bool>("--scalelite-info")
+        {
+            Description = "Instead of the story, the running meeting as Scalelite's 'rake meetings:info' prints it: its owner's getMeetingInfo.",
+        };
+        var meetingsShow = new Command("show", "A meeting's story: where each create placed it and why, its joins, its end and its recordings.") { meetingArg, tenantOpt, scaleliteInfoOpt };
         meetingsShow.SetAction((p, ct) => WithClient(p, async c =>
         {
+            if (p.GetValue(scaleliteInfoOpt))
+            {
+                return await PrintScaleliteInfoAsync(c, p.GetValue(meetingArg)!, p.GetValue(tenantOpt), ct);
+            }
+
             PrintStory(await c.MeetingHistoryAsync(p.GetValue(meetingArg)!, p.GetValue(tenantOpt), ct));
             return Ok;
         }));
@@ -330,13 +341,29 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
-            error.WriteLine($"{file.Name}: {e.Message}");
+            // One line per error: the whole file is checked, and nothing is changed while any entry is wrong.
+            foreach (var line in e.Message.Split('\n'))
+            {
+                error.WriteLine($"{file.Name}: {line.TrimEnd('\r')}");
+            }
+
             return Usage;
         }
 
         return await WithClient(parse, async client =>
         {
             var plan = ServerSync.Plan(desired, await client.ListServersAsync(ct), mode);
+            if (plan.Where(s => s.Kind == "invalid").Select(s => s.Description).ToList() is { Count: > 0 } invalid)
+            {
+                // As the file's own errors: nothing is changed while any entry cannot be applied.
+                foreach (var line in invalid)
+                {
+                    error.WriteLine($"{file.Name}: {line}");
+                }
+
+                return Usage;
+            }
+
             if (plan.Count == 0)
             {
                 output.WriteLine("In sync: nothing to do.");
@@ -378,13 +405,9 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
         switch (step.Kind)
         {
             case "add":
+                // The file's key becomes the id, as Scalelite's sync adopts it (Parse has checked it and the secret).
                 var want = step.Desired!;
-                if (string.IsNullOrEmpty(want.Secret))
-                {
-                    throw new OperatorApiException(System.Net.HttpStatusCode.BadRequest, $"servers.{want.Key}: a new server needs a secret");
-                }
-
-                var added = await client.AddServerAsync(new { url = want.Url, secret = want.Secret, loadMultiplier = want.LoadMultiplier, tag = want.Tag, capacity = want.Capacity, reason }, ct);
+                var added = await client.AddServerAsync(new { id = want.Key, url = want.Url, secret = want.Secret, loadMultiplier = want.LoadMultiplier, tag = want.Tag, capacity = want.Capacity, reason }, ct);
                 if (want.State is "enabled" or "cordoned")
                 {
                     await client.SetStateAsync(added.Server.Id, want.State == "enabled" ? "enable" : "cordon", reason, ct);
@@ -581,6 +604,47 @@ public sealed class CliApp(TextWriter output, TextWriter error, Func<string, str
                 output.WriteLine($"    recording  {r.RecordId} ({string.Join(", ", r.Formats)}) imported {At(r.ImportedAt)}{delay}");
             }
         }
+    }
+
+    /// <summary>The metadata <c>rake meetings:info</c> prints, in its order.</summary>
+    private static readonly string[] ScaleliteInfoMetadata =
+    [
+        "bbb-context-name", "analytics-callback-url", "bbb-recording-tags", "bbb-origin-server-common-name", "bbb-context-label", "bbb-origin",
+        "bbb-context", "bbb-context-id", "bbb-recording-name", "bbb-origin-server-name", "bbb-recording-description", "bbb-origin-tag",
+    ];
+
+    /// <summary>
+    /// <c>rake meetings:info</c>'s layout, line for line, so that scripts reading it keep working; its two slips are
+    /// not copied (the "Serevr url" label, and <c>bbb-origin</c> showing <c>bbb-context-name</c>'s value).
+    /// </summary>
+    private async Task<int> PrintScaleliteInfoAsync(OperatorClient client, string meetingId, string? tenant, CancellationToken ct)
+    {
+        MeetingInfoView info;
+        try
+        {
+            info = await client.MeetingInfoAsync(meetingId, tenant, ct);
+        }
+        catch (Exception e) when (e is OperatorApiException or HttpRequestException)
+        {
+            error.WriteLine($"WARNING: Could not get info for meeting id={meetingId}: {e.Message}");
+            return Failed;
+        }
+
+        output.WriteLine();
+        output.WriteLine($"Meeting ID: {info.MeetingId}");
+        output.WriteLine($"\tMeeting Name: {info.MeetingName}");
+        output.WriteLine($"\tInternal MeetingID: {info.InternalMeetingId}");
+        output.WriteLine($"\tCreated Date: {info.CreateDate}");
+        output.WriteLine($"\tRecording Enabled: {info.Recording}");
+        output.WriteLine($"\tServer id: {info.ServerId}");
+        output.WriteLine($"\tServer url: {info.ServerUrl}");
+        output.WriteLine("\tMetaData:");
+        foreach (var key in ScaleliteInfoMetadata)
+        {
+            output.WriteLine($"\t\t{key}: {info.Metadata.GetValueOrDefault(key)}");
+        }
+
+        return Ok;
     }
 
     private static string At(DateTimeOffset? at) =>

@@ -88,6 +88,10 @@ public sealed class OperatorClient : IDisposable
         SendAsync<MeetingStoryView>(HttpMethod.Get,
             $"api/v1/meetings/history?meetingId={Uri.EscapeDataString(meetingId)}{(tenant is null ? string.Empty : "&tenant=" + Uri.EscapeDataString(tenant))}", null, ct);
 
+    public Task<MeetingInfoView> MeetingInfoAsync(string meetingId, string? tenant, CancellationToken ct) =>
+        SendAsync<MeetingInfoView>(HttpMethod.Get,
+            $"api/v1/meetings/info?meetingId={Uri.EscapeDataString(meetingId)}{(tenant is null ? string.Empty : "&tenant=" + Uri.EscapeDataString(tenant))}", null, ct);
+
     /// <summary>The pool's meetings, through the BBB API's getMeetings (signed with the same secret, SHA-256).</summary>
     public async Task<List<MeetingItem>> MeetingsAsync(CancellationToken ct)
     {
@@ -196,3 +200,7 @@ public sealed record MeetingRunView(
     DateTimeOffset? FirstJoinAt, DateTimeOffset? LastJoinAt, DateTimeOffset? EndedAt, string? EndedBy, string? EndDetail, List<RecordingRunView> Recordings);
 
 public sealed record MeetingStoryView(string Tenant, string MeetingId, List<MeetingRunView> Runs);
+
+public sealed record MeetingInfoView(
+    string ServerId, string ServerUrl, string MeetingId, string? MeetingName, string? InternalMeetingId, string? CreateDate, string? Recording,
+    Dictionary<string, string> Metadata);

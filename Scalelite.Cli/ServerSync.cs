@@ -1,3 +1,4 @@
+using Scalelite.Core.Persistence;
 using YamlDotNet.RepresentationModel;
 
 namespace Scalelite.Cli;
@@ -23,84 +24,167 @@ public sealed record SyncStep(string Kind, string? ServerId, string Description,
 
 /// <summary>Reads Scalelite's <c>servers:sync</c> YAML and plans the changes that bring the pool in line with it.</summary>
 /// <remarks>
-/// The file is a <c>servers:</c> map; each key is a server id or a label, each value has <c>url</c>, <c>secret</c>,
-/// <c>enabled</c> (true/false) or <c>state</c> (enabled/cordoned/disabled), <c>load_multiplier</c>, <c>tag</c>
-/// and, ours, <c>capacity</c>. As in Scalelite's <c>servers:sync</c>: without <c>url</c>, a key that is a host name
-/// stands for <c>https://KEY/bigbluebutton/api</c> (a key that is a URL, for itself); without <c>enabled</c> or
-/// <c>state</c> a server is enabled; in cordon mode a server the file lacks is removed when it has no meetings and
-/// cordoned otherwise. An entry matches a server by id first, then by URL. Planning is pure, so the dry run shows
-/// exactly what a real run would do.
+/// The file is a <c>servers:</c> map of server id to <c>url</c>, <c>secret</c>, <c>enabled</c> (true/false) or
+/// <c>state</c> (enabled/cordoned/disabled), <c>load_multiplier</c>, <c>tag</c> and, ours, <c>capacity</c>. As in
+/// Scalelite's <c>servers:sync</c>: the key is an id (<c>^[a-zA-Z0-9_.-]+$</c>) and a server the file adds gets it;
+/// without <c>url</c> the key is the host (<c>https://KEY/bigbluebutton/api</c>); a server the file adds needs a
+/// secret (one the pool has keeps its own when the entry leaves it out: the AppHost's file does that); without
+/// <c>enabled</c> or <c>state</c> a server is enabled; <c>load</c>, <c>bbb_version</c> and <c>online</c> (what
+/// <c>servers:yaml[verbose]</c> adds) are accepted and ignored, any other key is an error; the whole file is checked
+/// before anything changes; in cordon mode a server the file lacks is removed when it has no meetings and cordoned
+/// otherwise. An entry matches a server by id first, then by URL (so a server added under a generated id keeps it).
+/// Planning is pure, so the dry run shows exactly what a real run would do.
 /// </remarks>
 public static class ServerSync
 {
+    /// <summary>The entry keys <see cref="Parse"/> applies: Scalelite's, and ours (<c>state</c>, <c>capacity</c>).</summary>
+    private static readonly string[] AppliedKeys = ["url", "secret", "enabled", "state", "load_multiplier", "tag", "capacity"];
+
+    /// <summary>What <c>servers:yaml[verbose]</c> adds and Scalelite's sync accepts without applying, so that its output reads back.</summary>
+    private static readonly string[] IgnoredKeys = ["load", "bbb_version", "online"];
+
+    /// <summary>Reads and checks the whole file; every error is reported at once, before anything is changed.</summary>
+    /// <exception cref="FormatException">The file breaks one of the rules; the message lists every entry that does, one per line.</exception>
     public static IReadOnlyList<DesiredServer> Parse(string yaml)
     {
-        if (ServersNode(yaml) is not { } serversNode)
-        {
-            throw new FormatException("The file must have a top-level 'servers:' map.");
-        }
-
-        if (serversNode is YamlScalarNode { Value: null or "" or "~" })
+        var serversNode = ServersNode(yaml, "a 'servers:' map of server id to its settings");
+        if (serversNode is null)
         {
             return [];
         }
 
         if (serversNode is not YamlMappingNode servers)
         {
-            throw new FormatException("'servers:' must be a map of server id (or label) to its settings.");
+            throw new FormatException("'servers:' must be a map of server id to its settings.");
         }
 
         var list = new List<DesiredServer>();
+        var errors = new List<string>();
         foreach (var (keyNode, valueNode) in servers.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? string.Empty;
-            if (valueNode is not YamlMappingNode fields)
+            var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            if (ParseEntry(key, valueNode, errors) is { } server)
             {
-                throw new FormatException($"servers.{key}: expected a map with url, secret, ...");
+                list.Add(server);
             }
-
-            string? Field(string name) => fields.Children.TryGetValue(new YamlScalarNode(name), out var n) && n is YamlScalarNode s ? s.Value : null;
-            bool Has(string name) => fields.Children.ContainsKey(new YamlScalarNode(name));
-
-            var url = Field("url") ?? (Uri.TryCreate(key, UriKind.Absolute, out _) ? key : null)
-                ?? (IsHostKey(key) ? $"https://{key}/bigbluebutton/api" : null)
-                ?? throw new FormatException($"servers.{key}: no url.");
-            string? state = Field("state");
-            if (state is not null && NormalizeState(state) is null)
-            {
-                throw new FormatException($"servers.{key}: state must be enabled, cordoned or disabled, not '{state}'.");
-            }
-
-            if (state is null && Field("enabled") is { } enabled)
-            {
-                state = enabled.Trim().ToLowerInvariant() switch
-                {
-                    "true" or "yes" or "on" => "enabled",
-                    "false" or "no" or "off" => "disabled",
-                    _ => throw new FormatException($"servers.{key}: enabled must be true or false, not '{enabled}'."),
-                };
-            }
-
-            // Scalelite's default: a listed server takes meetings unless the file says otherwise.
-            state ??= "enabled";
-
-            double? multiplier = null;
-            if (Field("load_multiplier") is { } m)
-            {
-                multiplier = double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0
-                    ? v : throw new FormatException($"servers.{key}: load_multiplier must be a number greater than 0, not '{m}'.");
-            }
-
-            int? capacity = null;
-            if (Field("capacity") is { } c)
-            {
-                capacity = int.TryParse(c, out var v) && v >= 0 ? v : throw new FormatException($"servers.{key}: capacity must be a whole number of users, not '{c}'.");
-            }
-
-            list.Add(new DesiredServer(key, NormalizeUrl(url), Field("secret"), NormalizeState(state), multiplier, Field("tag"), Has("tag"), capacity));
         }
 
-        return list;
+        return errors.Count == 0 ? list : throw new FormatException(string.Join(Environment.NewLine, errors));
+    }
+
+    /// <summary>One entry, as Scalelite's <c>servers:sync</c> checks it (its messages too); null when it has errors.</summary>
+    private static DesiredServer? ParseEntry(string key, YamlNode valueNode, List<string> errors)
+    {
+        var before = errors.Count;
+        if (!Server.IsValidId(key))
+        {
+            // The key becomes the id of a server the file adds, so it follows the id rule (Scalelite's, and our column's length).
+            errors.Add($"Server id={key} contains invalid characters (letters, digits, '_', '.' and '-' only, at most {Server.MaxIdLength})");
+        }
+
+        if (valueNode is not YamlMappingNode fields)
+        {
+            errors.Add($"Server id={key} has no secret");
+            return null;
+        }
+
+        string? Field(string name) => fields.Children.TryGetValue(new YamlScalarNode(name), out var n) && n is YamlScalarNode s ? s.Value : null;
+
+        var unknown = fields.Children.Keys.Select(k => (k as YamlScalarNode)?.Value ?? k.ToString())
+            .Where(k => !AppliedKeys.Contains(k, StringComparer.Ordinal) && !IgnoredKeys.Contains(k, StringComparer.Ordinal)).ToList();
+        if (unknown.Count > 0)
+        {
+            errors.Add($"Server id={key} has bad parameters: {string.Join(", ", unknown)} (known: {string.Join(", ", AppliedKeys.Concat(IgnoredKeys))})");
+        }
+
+        // An entry for a server the pool has may leave its secret out (it is kept); one the file adds needs it, which
+        // Plan checks, still before any change.
+        var secret = Field("secret");
+        if (secret is not null && string.IsNullOrWhiteSpace(secret))
+        {
+            errors.Add($"Server id={key} has no secret");
+        }
+
+        var url = Field("url") ?? $"https://{key}/bigbluebutton/api";
+        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+        {
+            errors.Add($"Server id={key} has invalid url={url}");
+        }
+
+        var state = Field("state");
+        if (state is not null && NormalizeState(state) is null)
+        {
+            errors.Add($"Server id={key} has invalid state={state} (enabled, cordoned or disabled)");
+        }
+
+        if (state is null && Field("enabled") is { } enabled)
+        {
+            state = enabled.Trim().ToLowerInvariant() switch
+            {
+                "true" or "yes" or "on" => "enabled",
+                "false" or "no" or "off" => "disabled",
+                _ => null,
+            };
+            if (state is null)
+            {
+                errors.Add($"Server id={key} has invalid enabled={enabled} (true or false)");
+            }
+        }
+
+        double? multiplier = null;
+        if (Field("load_multiplier") is { } m)
+        {
+            if (double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v))
+            {
+                multiplier = v;
+            }
+            else
+            {
+                errors.Add($"Server id={key} has invalid load_multiplier={m}");
+            }
+        }
+
+        int? capacity = null;
+        if (Field("capacity") is { } c)
+        {
+            if (int.TryParse(c, out var v) && v >= 0)
+            {
+                capacity = v;
+            }
+            else
+            {
+                errors.Add($"Server id={key} has invalid capacity={c} (a whole number of users)");
+            }
+        }
+
+        // Scalelite's default: a listed server takes meetings unless the file says otherwise.
+        return errors.Count > before ? null
+            : new DesiredServer(key, NormalizeUrl(url), secret, NormalizeState(state ?? "enabled"), multiplier, Field("tag"), fields.Children.ContainsKey(new YamlScalarNode("tag")), capacity);
+    }
+
+    /// <summary>
+    /// The node under the top-level <c>servers:</c> key of a servers file (Scalelite's sync map and its addAll list
+    /// alike), or null when it is empty.
+    /// </summary>
+    private static YamlNode? ServersNode(string yaml, string expected)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new FormatException($"Not valid YAML: {e.Message}", e);
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root
+            || !root.Children.TryGetValue(new YamlScalarNode("servers"), out var node))
+        {
+            throw new FormatException($"The file must have {expected} at the top level.");
+        }
+
+        return node is YamlScalarNode { Value: null or "" or "~" } ? null : node;
     }
 
     public static IReadOnlyList<SyncStep> Plan(IReadOnlyList<DesiredServer> desired, IReadOnlyList<ServerView> current, SyncMode mode)
@@ -113,7 +197,18 @@ public static class ServerSync
             var server = byId ?? current.FirstOrDefault(s => NormalizeUrl(s.Url) == want.Url);
             if (server is null)
             {
-                steps.Add(new SyncStep("add", null, $"add {want.Url} ({want.State ?? "disabled"})", want, want.State));
+                if (string.IsNullOrEmpty(want.Secret))
+                {
+                    // A server the file wants disabled that the pool does not have is as the file wants it.
+                    if (want.State != "disabled")
+                    {
+                        steps.Add(new SyncStep("invalid", null, $"Server id={want.Key} has no secret (a server the file adds needs one)"));
+                    }
+
+                    continue;
+                }
+
+                steps.Add(new SyncStep("add", null, $"add {want.Key} ({want.Url}, {want.State ?? "disabled"})", want, want.State));
                 continue;
             }
 
@@ -123,7 +218,7 @@ public static class ServerSync
                 if (mode == SyncMode.Force)
                 {
                     steps.Add(new SyncStep("remove", server.Id, $"remove {server.Id} ({server.Url}): its URL changed to {want.Url}"));
-                    steps.Add(new SyncStep("add", null, $"add {want.Url} ({want.State ?? "disabled"})", want, want.State));
+                    steps.Add(new SyncStep("add", null, $"add {want.Key} ({want.Url}, {want.State ?? "disabled"})", want, want.State));
                 }
                 else
                 {
@@ -191,10 +286,6 @@ public static class ServerSync
         return steps;
     }
 
-    /// <summary>Scalelite's rule for a server id, which is also what makes a key usable as a host name.</summary>
-    private static bool IsHostKey(string key) =>
-        key.Length > 0 && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
-
     /// <summary>The pool as Scalelite's <c>servers:yaml</c> prints it: a file <see cref="Parse"/> reads back.</summary>
     /// <param name="verbose">Also <c>state</c>, <c>load</c> (-1.0 when unknown), <c>bbb_version</c> and <c>online</c>, as <c>servers:yaml[verbose]</c>.</param>
     public static string Export(IEnumerable<ServerView> servers, bool verbose)
@@ -228,9 +319,10 @@ public static class ServerSync
     /// <summary>Scalelite's <c>servers:addAll</c> file: a <c>servers:</c> list of <c>url</c> and <c>secret</c>.</summary>
     public static IReadOnlyList<(string Url, string Secret)> ParseList(string yaml)
     {
-        if (ServersNode(yaml) is not YamlSequenceNode list)
+        const string expected = "a 'servers:' list of url and secret";
+        if (ServersNode(yaml, expected) is not YamlSequenceNode list)
         {
-            throw new FormatException("The file must have a top-level 'servers:' list of url and secret.");
+            throw new FormatException($"The file must have {expected} at the top level.");
         }
 
         var servers = new List<(string, string)>();
@@ -264,22 +356,4 @@ public static class ServerSync
         "cordoned" => "cordon",
         _ => "disable",
     };
-
-    /// <summary>The top-level <c>servers:</c> node of a servers file, or null when there is none.</summary>
-    /// <exception cref="FormatException">The text is not YAML.</exception>
-    private static YamlNode? ServersNode(string yaml)
-    {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new FormatException($"Not valid YAML: {e.Message}", e);
-        }
-
-        return stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root
-            && root.Children.TryGetValue(new YamlScalarNode("servers"), out var node) ? node : null;
-    }
 }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Scalelite.Api.Meetings;
+using Scalelite.Core.Bbb;
 using Scalelite.Core.Meetings.History;
 using Scalelite.Core.Persistence;
 using Scalelite.Core.Pool;
@@ -30,7 +32,7 @@ public static class OperatorApi
     {
         var api = app.MapGroup(Prefix).WithTags("operator");
         api.MapGet("/servers", ListServers).WithSummary("All servers with their state, health, load and capacity.");
-        api.MapPost("/servers", AddServer).WithSummary("Adds a server, disabled, and probes it at once.");
+        api.MapPost("/servers", AddServer).WithSummary("Adds a server, disabled, and probes it at once; under the id given, if any.");
         api.MapGet("/servers/{id}", GetServer).WithSummary("One server.");
         api.MapPatch("/servers/{id}", UpdateServer).WithSummary("Changes a server's secret, load multiplier, tag or capacity.");
         api.MapDelete("/servers/{id}", RemoveServer).WithSummary("Removes a server; refused while it has meetings unless force=true.");
@@ -46,6 +48,7 @@ public static class OperatorApi
         api.MapGet("/headroom", Headroom).WithSummary("Used and free capacity, and whether the pool survives losing its largest node (N+1).");
         api.MapGet("/alerts", OperatorAlerts.List).WithSummary("The active alerts, as the poller's evaluator last saw them.");
         api.MapGet("/meetings/history", MeetingHistoryOf).WithSummary("A meeting ID's history: each meeting under it with its placement, joins, end and recordings.");
+        api.MapGet("/meetings/info", MeetingInfoOf).WithSummary("A running meeting's owner and what the owner's getMeetingInfo answers, as Scalelite's meetings:info shows them.");
         return app;
     }
 
@@ -71,8 +74,8 @@ public static class OperatorApi
     public static async Task<IResult> AddServer(AddServerRequest request, HttpContext context, ServerAdministration admin, AdmissionPolicy admission, IServerDirectory directory, CancellationToken ct)
     {
         var result = await admin.AddAsync(request.Url ?? string.Empty, request.Secret ?? string.Empty, request.LoadMultiplier, request.Tag, ct,
-            request.Capacity, ActorOf(context, request.Reason));
-        return await AnswerAsync(id: null, result, directory, () =>
+            request.Capacity, ActorOf(context, request.Reason), request.Id);
+        return await AnswerAsync(request.Id, result, directory, () =>
         {
             var verdict = admission.Evaluate(result.Server!);
             return TypedResults.Json(new AdmissionResponse(ServerStatus.From(result.Server!), verdict.Admitted, verdict.Reasons), statusCode: StatusCodes.Status201Created);
@@ -172,6 +175,40 @@ public static class OperatorApi
             : Problem(StatusCodes.Status404NotFound, $"No history of meeting {meetingId}: never created through this pool, or ended more than MEETING_HISTORY_DAYS ago.");
     }
 
+    /// <summary>
+    /// Asks the meeting's owner itself, as <c>rake meetings:info</c> does, so that the answer names the server that
+    /// actually holds the meeting (the BBB API's getMeetingInfo does not say which one it asked).
+    /// </summary>
+    public static async Task<IResult> MeetingInfoOf(string? meetingId, string? tenant, MeetingLocator locator, BbbClient client, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(meetingId))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Name the meeting: ?meetingId=ID (and &tenant=T for another tenant than the default).");
+        }
+
+        var (outcome, server) = await locator.LocateAsync(tenant ?? Tenant.DefaultId, meetingId, ct);
+        if (outcome == MeetingLocator.Outcome.NotFound)
+        {
+            return Problem(StatusCodes.Status404NotFound, $"No meeting {meetingId} is running in the pool.");
+        }
+
+        var response = await client.GetAsync(server!, "getMeetingInfo", new BbbParameters([new("meetingID", meetingId)]), ct: ct);
+        if (!response.Answered)
+        {
+            return Problem(StatusCodes.Status502BadGateway, $"Unable to access meeting on server {server!.Id} ({server.Url}): {response.Error}");
+        }
+
+        if (!response.IsSuccess)
+        {
+            return Problem(StatusCodes.Status502BadGateway, $"Server {server!.Id} answered {response.MessageKey}: {response.Message}");
+        }
+
+        var metadata = response.Xml!.Root!.Element("metadata")?.Elements().GroupBy(e => e.Name.LocalName, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal) ?? [];
+        return TypedResults.Ok(new MeetingInfoResponse(server!.Id, server.Url, response.Element("meetingID") ?? meetingId, response.Element("meetingName"),
+            response.Element("internalMeetingID"), response.Element("createDate"), response.Element("recording"), metadata));
+    }
+
     private static async Task<IResult> ChangeStateAsync(string id, ServerState target, StateRequest? request, HttpContext context, ServerLifecycle lifecycle, IServerDirectory directory, CancellationToken ct)
     {
         var result = await lifecycle.SetStateAsync(id, target, ActorOf(context, request?.Reason), ct, request?.AdmissionTest);
@@ -226,7 +263,13 @@ public static class OperatorApi
 
 public sealed record MessageResponse(string Message);
 
-public sealed record AddServerRequest(string? Url, string? Secret, double? LoadMultiplier, string? Tag, int? Capacity, string? Reason);
+/// <summary>A running meeting as its owner's getMeetingInfo describes it, with the owner.</summary>
+public sealed record MeetingInfoResponse(
+    string ServerId, string ServerUrl, string MeetingId, string? MeetingName, string? InternalMeetingId, string? CreateDate, string? Recording,
+    IReadOnlyDictionary<string, string> Metadata);
+
+// Id is optional: the server's id (letters, digits, '_', '.', '-'); one already taken is refused with 409.
+public sealed record AddServerRequest(string? Url, string? Secret, double? LoadMultiplier, string? Tag, int? Capacity, string? Reason, string? Id = null);
 
 public sealed record UpdateServerRequest(string? Secret, double? LoadMultiplier, string? Tag, int? Capacity, bool ClearCapacity, string? Reason);
 

@@ -278,8 +278,10 @@ public sealed class MeetingCreator(
                 await ReleaseVoiceBridgeAsync(voiceBridge);
             }
 
-            // A server that refused the meeting answers for it; otherwise no server could be reached.
-            return outcome.Response is { } refused ? BbbResults.Xml(refused.Body) : BbbResults.Failed(BbbError.NoAvailableServers);
+            // A server that refused the meeting answers for it; servers that were sent the create and did not answer get
+            // Scalelite's text for a create its server did not answer; with none to send it to, Scalelite's "no server".
+            return outcome.Response is { } refused ? BbbResults.Xml(refused.Body)
+                : BbbResults.Failed(outcome.Unanswered.Count > 0 ? BbbError.CreateUnreachable : BbbError.NoAvailableServers);
         }
 
         var response = outcome.Response;

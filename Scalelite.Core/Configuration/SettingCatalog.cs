@@ -38,7 +38,7 @@ public static class SettingCatalog
         new("Tenancy:ReloadInterval", null, "5", "Seconds between reloads of the tenants from PostgreSQL on each API replica; changes made through the APIs reach every replica at once anyway."),
         new("Scalelite:CreateDedupWindow", null, "30", "Seconds during which an identical repeated create is answered from the first answer (duplicateWarning) without a backend call."),
         new("Scalelite:BuildNumber", "BUILD_NUMBER", "(empty)", "Answered as <build> by the API's index call, as Scalelite answers it (its images set the release tag)."),
-        new("Scalelite:ServerIdIsHostname", "SERVER_ID_IS_HOSTNAME", "false", "A server added without an id gets its URL's host name (lower-cased) as id, as in Scalelite; a second server on the same host is refused."),
+        new("Scalelite:ServerIdIsHostname", "SERVER_ID_IS_HOSTNAME", "false", "A server added without an id gets its URL's host name (lower-cased) as id, as in Scalelite; a second server on the same host is refused. An id given, and servers sync's file keys, win."),
         new("Scalelite:MaxQueryLength", null, "131072", "Longest accepted query string or form body, in bytes; longer ones get a FAILED answer."),
         new("Load:MinUserCount", "LOAD_MIN_USER_COUNT", "15", "A young meeting counts at least this many users."),
         new("Load:JoinBufferTime", "LOAD_JOIN_BUFFER_TIME", "15", "Minutes a meeting counts as young."),

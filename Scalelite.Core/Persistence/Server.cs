@@ -59,6 +59,16 @@ public sealed class Server
 
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The longest id the <c>servers.id</c> column holds.</summary>
+    public const int MaxIdLength = 64;
+
+    /// <summary>
+    /// Scalelite's rule for an id an operator chooses (<c>servers:sync</c>'s <c>^[a-zA-Z0-9_.-]+$</c>), within our
+    /// column's length: such an id is also safe in a URL path and a Redis key.
+    /// </summary>
+    public static bool IsValidId(string? id) =>
+        id is { Length: > 0 and <= MaxIdLength } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
+
     /// <summary>Normalises a server URL as stored: no trailing slash, and <c>/bigbluebutton/api</c> added when only a host was given.</summary>
     public static string NormalizeUrl(string url)
     {

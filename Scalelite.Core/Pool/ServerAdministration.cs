@@ -32,9 +32,16 @@ public sealed class ServerAdministration(
     /// Adds a server, disabled (as Scalelite): it takes meetings once an operator enables it. It is probed at once,
     /// so that its health and version are known without waiting for the next poll.
     /// </summary>
+    /// <param name="id">The id the operator chose (as <c>servers:sync</c> adopts a file's key), or null for a generated
+    /// one (the host name with <c>SERVER_ID_IS_HOSTNAME</c>).</param>
     public async Task<LifecycleResult> AddAsync(
-        string url, string secret, double? loadMultiplier, string? tag, CancellationToken ct, int? capacity = null, Actor? actor = null)
+        string url, string secret, double? loadMultiplier, string? tag, CancellationToken ct, int? capacity = null, Actor? actor = null, string? id = null)
     {
+        if (id is not null && !Server.IsValidId(id))
+        {
+            return LifecycleResult.Rejected($"Server id={id} contains invalid characters (letters, digits, '_', '.' and '-' only, at most {Server.MaxIdLength})");
+        }
+
         if (string.IsNullOrWhiteSpace(url) || string.IsNullOrWhiteSpace(secret))
         {
             return LifecycleResult.Rejected("Server needs a URL and a secret");
@@ -64,10 +71,11 @@ public sealed class ServerAdministration(
         }
 
         // SERVER_ID_IS_HOSTNAME: the id is the host, as Scalelite names such servers, so ids survive a rebuild of the pool.
-        var id = options.Value.ServerIdIsHostname ? uri.Host.ToLowerInvariant() : null;
+        // An id the operator chose wins, as Scalelite's sync keeps the file's key whatever the setting.
+        id ??= options.Value.ServerIdIsHostname ? uri.Host.ToLowerInvariant() : null;
         if (id is not null && await db.Servers.AnyAsync(s => s.Id == id, ct))
         {
-            return LifecycleResult.Rejected($"Server already exists with id '{id}'");
+            return new LifecycleResult(LifecycleStatus.Refused, null, $"Server already exists with id '{id}'");
         }
 
         var now = time.GetUtcNow();

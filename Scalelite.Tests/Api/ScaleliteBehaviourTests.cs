@@ -87,6 +87,47 @@ public sealed class ScaleliteBehaviourTests(InfrastructureFixture infrastructure
     }
 
     [Fact]
+    public async Task Create_WhenNoServerAnswers_AnswersUnableToCreateMeetingOnServer()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        pool.Simulators.Servers[0].SetFault(FaultMode.Down);
+
+        var answer = await pool.Client.CreateAsync("nobody-answers");
+
+        XmlAssert.Failed(answer, "internalError");
+        Assert.Equal("Unable to create meeting on server.", answer.Element("message")?.Value);
+    }
+
+    [Fact]
+    public async Task Create_NoServerToPlaceOn_AnswersCouldNotFindAnyAvailableServersAsScalelite()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        await pool.ApiService<ServerAdministration>().UpdateAsync(pool.ServerIds[0], new ServerAdministration.Update("disable", null, null, null, false), CancellationToken.None);
+        await pool.ApiService<IServerDirectory>().RefreshAsync();
+
+        var answer = await pool.Client.CreateAsync("nowhere-to-go");
+
+        XmlAssert.Failed(answer, "internalError");
+        Assert.Equal("Could not find any available servers.", answer.Element("message")?.Value);
+    }
+
+    [Fact]
+    public async Task InsertDocument_WhenItsServerDoesNotAnswer_AnswersUnableToInsertDocumentOnServer()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        XmlAssert.Success(await pool.Client.CreateAsync("slides-class"));
+        pool.Simulators.Servers[0].SetFault(FaultMode.Down);
+
+        using var body = new StringContent("<modules><module name=\"presentation\"><document url=\"https://lms.example.org/a.pdf\"/></module></modules>",
+            System.Text.Encoding.UTF8, "application/xml");
+        using var response = await pool.Client.Http.PostAsync(pool.Client.Url("insertDocument", "meetingID=slides-class"), body);
+        var answer = await BbbTestClient.ReadXmlAsync(response);
+
+        XmlAssert.Failed(answer, "internalError");
+        Assert.Equal("Unable to insert document on server.", answer.Element("message")?.Value);
+    }
+
+    [Fact]
     public async Task Create_ServerTag_ForwardsTheChosenServersTagWithoutBangAsScalelite()
     {
         await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 2);

@@ -113,7 +113,7 @@ public sealed class ServerSyncPlanTests
             secret: sa
             enabled: true
             load_multiplier: 2.0
-          https://new.example.com:
+          new.example.com:
             secret: sn
             state: enabled
             tag: big
@@ -239,6 +239,94 @@ public sealed class ServerSyncPlanTests
     }
 
     [Fact]
+    public void Parse_UnknownEntryKey_FailsNamingTheServerAndTheKeyAsScaleliteServersSync()
+    {
+        var e = Assert.Throws<FormatException>(() => ServerSync.Parse("servers:\n  bbb1:\n    secret: s1\n    weight: 3\n"));
+
+        Assert.StartsWith("Server id=bbb1 has bad parameters: weight", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ServersYamlVerboseKeys_AreAcceptedAndIgnoredAsScaleliteServersSync()
+    {
+        var desired = Assert.Single(ServerSync.Parse("servers:\n  bbb1:\n    secret: s1\n    load: 12.5\n    bbb_version: 3.0.4\n    online: true\n    state: cordoned\n"));
+
+        Assert.Equal("bbb1", desired.Key);
+        Assert.Equal("cordoned", desired.State);
+    }
+
+    [Theory]
+    [InlineData("https://bbb1.example.com")]
+    [InlineData("bbb 1")]
+    [InlineData("bbb1/api")]
+    public void Parse_KeyOutsideTheIdRule_FailsAsScaleliteServersSync(string key)
+    {
+        var e = Assert.Throws<FormatException>(() => ServerSync.Parse($"servers:\n  \"{key}\":\n    url: https://bbb1.example.com/bigbluebutton/api\n    secret: s1\n"));
+
+        Assert.Contains($"Server id={key} contains invalid characters", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_NewEntryWithoutSecret_IsInvalidAsScaleliteServersSync()
+    {
+        var desired = ServerSync.Parse("servers:\n  bbb1:\n    url: https://bbb1.example.com/bigbluebutton/api\n  gone:\n    url: https://gone.example.com/bigbluebutton/api\n    enabled: false\n");
+
+        var step = Assert.Single(ServerSync.Plan(desired, [], SyncMode.Keep));
+        Assert.Equal("invalid", step.Kind);
+        Assert.StartsWith("Server id=bbb1 has no secret", step.Description, StringComparison.Ordinal);
+        // A known server keeps its secret when the entry leaves it out.
+        Assert.Empty(ServerSync.Plan(ServerSync.Parse("servers:\n  a:\n    url: https://a.example.com/bigbluebutton/api\n"), [Current[0]], SyncMode.Keep));
+        Assert.Equal("Server id=a has no secret", Assert.Throws<FormatException>(() => ServerSync.Parse("servers:\n  a:\n    secret: ''\n")).Message);
+    }
+
+    [Fact]
+    public void Parse_SeveralBadEntries_ReportsEveryOneBeforeAnyChangeAsScaleliteServersSync()
+    {
+        var e = Assert.Throws<FormatException>(() => ServerSync.Parse("""
+            servers:
+              good:
+                secret: s
+              bad1:
+                secret: s
+                load_multiplier: 0
+              bad2:
+                secret: s
+                url: ftp://bbb2.example.com/
+              bad3:
+                secret: s
+                enabled: maybe
+            """));
+
+        var lines = e.Message.Split(Environment.NewLine);
+        Assert.Equal(["Server id=bad1 has invalid load_multiplier=0", "Server id=bad2 has invalid url=ftp://bbb2.example.com/"], lines[..2]);
+        Assert.StartsWith("Server id=bad3 has invalid enabled=maybe", lines[2], StringComparison.Ordinal);
+        Assert.Equal(3, lines.Length);
+    }
+
+    [Fact]
+    public void Plan_ServerTheFileAdds_CarriesTheFileKeyAsItsIdAsScaleliteServersSync()
+    {
+        var add = Assert.Single(ServerSync.Plan(ServerSync.Parse("servers:\n  bbb-new.example.com:\n    secret: s\n"), [], SyncMode.Keep));
+
+        Assert.Equal("add", add.Kind);
+        Assert.Equal("bbb-new.example.com", add.Desired!.Key);
+        Assert.StartsWith("add bbb-new.example.com (https://bbb-new.example.com/bigbluebutton/api", add.Description, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bbb1.example.com", true)]
+    [InlineData("Node_7-a", true)]
+    [InlineData("", false)]
+    [InlineData("bbb1:443", false)]
+    [InlineData("bbb/1", false)]
+    [InlineData("é", false)]
+    public void IsValidId_ScaleliteServerIdRule_AcceptsOnlyLettersDigitsUnderscoreDotAndDash(string id, bool valid) =>
+        Assert.Equal(valid, Server.IsValidId(id));
+
+    [Fact]
+    public void IsValidId_LongerThanTheColumn_IsRefused() => Assert.False(Server.IsValidId(new string('a', Server.MaxIdLength + 1)));
+
+    [Fact]
     public void Plan_FileMatchesPool_IsEmpty()
     {
         var desired = ServerSync.Parse("servers:\n  a:\n    url: https://a.example.com/bigbluebutton/api\n    secret: sa\n    enabled: true\n");
@@ -335,6 +423,163 @@ public sealed class CliPoolTests(InfrastructureFixture infrastructure) : IClassF
         {
             File.Delete(file);
         }
+    }
+
+    [Fact]
+    public async Task Sync_ServerTheFileAdds_GetsTheFileKeyAsItsIdThroughTheOperatorApiAsScaleliteServersSync()
+    {
+        // SERVER_ID_IS_HOSTNAME on: Scalelite's sync adopts the key whatever the setting.
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1, new Dictionary<string, string?> { ["Scalelite:ServerIdIsHostname"] = "true" });
+        var admin = pool.ApiService<ServerAdministration>();
+        var existing = pool.ServerIds[0];
+        var sim = pool.Simulators.Servers[0];
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, $"""
+                servers:
+                  {existing}:
+                    url: {sim.ApiUrl}
+                    secret: {sim.Secret}
+                  node-7.pool:
+                    url: http://127.0.0.1:1/bigbluebutton/api
+                    secret: s7
+                    enabled: false
+                    load_multiplier: 2.0
+                    tag: gpu
+                """);
+            string[] Args(params string[] extra) => ["servers", "sync", file, "--mode", "keep", "--url", Root(pool), "--secret", PoolHarness.Secret, .. extra];
+
+            var (exit, output, err) = await CliRunner.RunAsync(Args());
+
+            Assert.True(exit == 0, err + output);
+            var added = await admin.FindAsync("node-7.pool", default);
+            Assert.NotNull(added);
+            Assert.Equal("http://127.0.0.1:1/bigbluebutton/api", added.Url);
+            Assert.Equal(ServerState.Disabled, added.State);
+            Assert.Equal(2.0, added.LoadMultiplier);
+            Assert.Equal("gpu", added.Tag);
+            Assert.Equal(2, (await admin.ListAsync(default)).Count);
+
+            var (againExit, againOut, _) = await CliRunner.RunAsync(Args());
+            Assert.Equal(0, againExit);
+            Assert.Contains("In sync", againOut, StringComparison.Ordinal);
+
+            // A file with an error changes nothing, whatever else it says.
+            await File.WriteAllTextAsync(file, $"""
+                servers:
+                  node-8:
+                    url: http://127.0.0.1:2/bigbluebutton/api
+                    secret: s8
+                  node-9:
+                    secret: s9
+                    weight: 3
+                """);
+            var (badExit, _, badErr) = await CliRunner.RunAsync(Args());
+            Assert.Equal(CliApp.Usage, badExit);
+            Assert.Contains("Server id=node-9 has bad parameters: weight", badErr, StringComparison.Ordinal);
+            Assert.Null(await admin.FindAsync("node-8", default));
+            Assert.NotNull(await admin.FindAsync(existing, default));
+
+            // So does one that adds a server without its secret.
+            await File.WriteAllTextAsync(file, "servers:\n  node-8:\n    url: http://127.0.0.1:2/bigbluebutton/api\n    secret: s8\n  node-10:\n    url: http://127.0.0.1:3/bigbluebutton/api\n");
+            var (noSecretExit, _, noSecretErr) = await CliRunner.RunAsync(Args());
+            Assert.Equal(CliApp.Usage, noSecretExit);
+            Assert.Contains("Server id=node-10 has no secret", noSecretErr, StringComparison.Ordinal);
+            Assert.Null(await admin.FindAsync("node-8", default));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task AddAll_ListFile_AddsEachDisabledAndPrintsServerAndIdAsScaleliteServersAddAll()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        var admin = pool.ApiService<ServerAdministration>();
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "servers:\n  - url: http://127.0.0.1:1/bigbluebutton/api\n    secret: s1\n  - url: http://127.0.0.1:2/bigbluebutton/api\n    secret: s2\n");
+
+            var (exit, output, err) = await CliRunner.RunAsync("servers", "add-all", file, "--url", Root(pool), "--secret", PoolHarness.Secret);
+
+            Assert.True(exit == 0, err);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+            Assert.Equal(4, lines.Count);
+            Assert.Equal("server: http://127.0.0.1:1/bigbluebutton/api", lines[0]);
+            Assert.Equal("server: http://127.0.0.1:2/bigbluebutton/api", lines[2]);
+            foreach (var idLine in new[] { lines[1], lines[3] })
+            {
+                Assert.StartsWith("id: ", idLine, StringComparison.Ordinal);
+                Assert.Equal(ServerState.Disabled, (await admin.FindAsync(idLine["id: ".Length..], default))!.State);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task AddServer_WithId_UsesIt_AndATakenOrInvalidIdIsRefusedClearly()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1, new Dictionary<string, string?> { ["Scalelite:ServerIdIsHostname"] = "true" });
+        string[] Args(string url, string id) => ["servers", "add", url, "--server-secret", "x", "--id", id, "--url", Root(pool), "--secret", PoolHarness.Secret];
+
+        var (exit, output, err) = await CliRunner.RunAsync(Args("http://127.0.0.1:1/bigbluebutton/api", "edge-1"));
+        Assert.True(exit == 0, err);
+        Assert.StartsWith("Added edge-1 ", output, StringComparison.Ordinal);
+
+        var (takenExit, _, takenErr) = await CliRunner.RunAsync(Args("http://127.0.0.1:2/bigbluebutton/api", "edge-1"));
+        Assert.Equal(CliApp.Failed, takenExit);
+        Assert.Contains("409", takenErr, StringComparison.Ordinal);
+        Assert.Contains("Server already exists with id 'edge-1'", takenErr, StringComparison.Ordinal);
+
+        var (badExit, _, badErr) = await CliRunner.RunAsync(Args("http://127.0.0.1:3/bigbluebutton/api", "edge/2"));
+        Assert.Equal(CliApp.Failed, badExit);
+        Assert.Contains("400", badErr, StringComparison.Ordinal);
+        Assert.Contains("Server id=edge/2 contains invalid characters", badErr, StringComparison.Ordinal);
+
+        // Without an id, SERVER_ID_IS_HOSTNAME still names it after its host.
+        var (hostExit, hostOut, hostErr) = await CliRunner.RunAsync("servers", "add", "http://Edge-Host.invalid/bigbluebutton/api", "--server-secret", "x", "--url", Root(pool), "--secret", PoolHarness.Secret);
+        Assert.True(hostExit == 0, hostErr);
+        Assert.StartsWith("Added edge-host.invalid ", hostOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MeetingsShow_ScaleliteInfo_PrintsTheOwnersGetMeetingInfoAsScaleliteMeetingsInfo()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 2);
+        XmlAssert.Success(await pool.Client.CreateAsync("info-class", ("record", "true"),
+            ("meta_bbb-context-name", "Maths 101"), ("meta_bbb-origin", "Moodle"), ("meta_bbb-origin-tag", "moodle-mod_bigbluebuttonbn (2024)")));
+        var owner = pool.Simulators.Servers.Single(s => s.GetMeetings().Any(m => m.MeetingId == "info-class"));
+        var ownerId = pool.ServerIdOf(owner);
+
+        var (exit, output, err) = await CliRunner.RunAsync("meetings", "show", "info-class", "--scalelite-info", "--url", Root(pool), "--secret", PoolHarness.Secret);
+
+        Assert.True(exit == 0, err);
+        var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Equal("", lines[0]);
+        Assert.Equal("Meeting ID: info-class", lines[1]);
+        Assert.Equal("\tMeeting Name: info-class", lines[2]);
+        Assert.Matches("^\tInternal MeetingID: .+", lines[3]);
+        Assert.Matches("^\tCreated Date: .+", lines[4]);
+        Assert.Equal("\tRecording Enabled: true", lines[5]);
+        Assert.Equal($"\tServer id: {ownerId}", lines[6]);
+        Assert.Equal($"\tServer url: {owner.ApiUrl.TrimEnd('/')}", lines[7]);
+        Assert.Equal("\tMetaData:", lines[8]);
+        Assert.Equal("\t\tbbb-context-name: Maths 101", lines[9]);
+        Assert.Equal("\t\tbbb-origin: Moodle", lines[14]);
+        Assert.Equal("\t\tbbb-origin-tag: moodle-mod_bigbluebuttonbn (2024)", lines[20]);
+        Assert.Equal(20, lines.Count(l => l.Length > 0));
+
+        var (missingExit, missingOut, missingErr) = await CliRunner.RunAsync("meetings", "show", "no-such-class", "--scalelite-info", "--url", Root(pool), "--secret", PoolHarness.Secret);
+        Assert.Equal(CliApp.Failed, missingExit);
+        Assert.Empty(missingOut);
+        Assert.StartsWith("WARNING: Could not get info for meeting id=no-such-class: 404", missingErr, StringComparison.Ordinal);
     }
 
     [Fact]

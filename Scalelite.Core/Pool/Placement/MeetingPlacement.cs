@@ -261,7 +261,8 @@ public sealed class MeetingPlacement(
             await unresponsive.ReportAsync(server.Id);
         }
 
-        return PlacementOutcome.NoServer;
+        // Which servers were tried tells "none answered" (Scalelite's "Unable to create meeting on server.") from "none to try".
+        return PlacementOutcome.NoServer with { Candidates = seen, Unanswered = unanswered };
     }
 
     private sealed record HeldSeats(string ServerId, SeatReservation Reservation);

@@ -113,6 +113,8 @@ public sealed class PostgresOutageTests(InfrastructureFixture infrastructure) : 
         using var answer = await pool.Client.Http.GetAsync(health);
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("Degraded", await answer.Content.ReadAsStringAsync());
+        // Scalelite's probe path too: a probe matching its body must not take a replica that serves out of the pool.
+        Assert.Equal("success", await pool.Client.Http.GetStringAsync(pool.ApiBase.Replace("/bigbluebutton/api", "/health_check", StringComparison.Ordinal)));
         XmlAssert.Success(await pool.Client.CreateAsync("while-degraded"));
     }
 }

@@ -43,6 +43,18 @@ public class PlacementPolicyTests
     }
 
     [Fact]
+    public void Candidates_TagNone_IsTheTagOfUntaggedServers_NoneBangRequiresOneAsScalelite()
+    {
+        Assert.Equal(["b"], Pick([S("a", tag: "gpu"), S("b")], "none").Servers.Select(s => s.Id));
+        Assert.Equal(["b"], Pick([S("a", tag: "gpu"), S("b")], "none!").Servers.Select(s => s.Id));
+        Assert.Equal(["a", "b"], Pick([S("a", tag: "gpu"), S("b")], "gpu;none").Servers.Select(s => s.Id).Order());
+
+        var nowhere = Pick([S("a", tag: "gpu")], "none!");
+        Assert.Empty(nowhere.Servers);
+        Assert.Equal("none", nowhere.MissingTag);
+    }
+
+    [Fact]
     public void Candidates_TieOrder_SpreadsOverServersByMeetingKey()
     {
         var servers = Enumerable.Range(0, 10).Select(i => S($"s{i}")).ToList();
