@@ -30,7 +30,7 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
     private readonly long _lifetimeTicks;
 
     // Without the subscription another replica's changes would go unheard: lookups then bypass the cache.
-    private volatile bool _subscribed;
+    private readonly RedisSubscription _changes;
 
     // Bumped by every invalidation: a lookup that raced one (read the old owner from Redis, then heard of the
     // change before storing it) must not store what it read.
@@ -44,21 +44,11 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
         _lifetimeTicks = (long)(Lifetime.TotalSeconds * time.TimestampFrequency);
         registry.OwnerChanged += Drop;
         redis.ConnectionRestored += OnConnectionRestored;
+        _changes = new RedisSubscription(redis, MeetingRegistry.OwnerChangedChannel, (channel, member) => Drop(member.ToString()), time);
     }
 
     /// <summary>Subscribes to ownership changes; until that succeeds, every lookup goes to Redis.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _redis.GetSubscriber().SubscribeAsync(MeetingRegistry.OwnerChangedChannel, (channel, member) => Drop(member.ToString()));
-            _subscribed = true;
-        }
-        catch (RedisException)
-        {
-            // Redis is not reachable yet; OnConnectionRestored subscribes again.
-        }
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => _changes.TryAsync();
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -66,14 +56,14 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
     {
         var member = MeetingRegistry.MeetingKey(tenantId, meetingId);
         var now = _time.GetTimestamp();
-        if (_subscribed && _owners.TryGetValue(member, out var entry) && entry.ExpiresAt > now)
+        if (_changes.IsHeld && _owners.TryGetValue(member, out var entry) && entry.ExpiresAt > now)
         {
             return entry.ServerId;
         }
 
         var generation = Interlocked.Read(ref _generation);
         var serverId = await _registry.FindServerIdAsync(tenantId, meetingId);
-        if (serverId is not null && _subscribed && Interlocked.Read(ref _generation) == generation)
+        if (serverId is not null && _changes.IsHeld && Interlocked.Read(ref _generation) == generation)
         {
             if (_owners.Count >= MaxEntries)
             {
@@ -124,15 +114,12 @@ public sealed class MeetingOwnerCache : Microsoft.Extensions.Hosting.IHostedServ
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         _owners.Clear();
-        if (!_subscribed)
-        {
-            _ = StartAsync(CancellationToken.None);
-        }
     }
 
     public void Dispose()
     {
         _registry.OwnerChanged -= Drop;
         _redis.ConnectionRestored -= OnConnectionRestored;
+        _changes.Dispose();
     }
 }

@@ -34,7 +34,6 @@ public sealed partial class TenantDirectory(
     private volatile FrozenDictionary<string, TenantUsage> _usage = FrozenDictionary<string, TenantUsage>.Empty;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile bool _loaded;
-    private volatile bool _subscribed;
 
     private sealed class Snapshot
     {
@@ -101,9 +100,12 @@ public sealed partial class TenantDirectory(
     {
         await migrator.Migrated.WaitAsync(stoppingToken);
         redis.ConnectionRestored += OnConnectionRestored;
+        // Until it holds, the periodic reload serves (RedisSubscription retries).
+        using var announcements = new State.RedisSubscription(
+            redis, changes.Channel, (channel, message) => _ = OnChangedAsync((long)message), time, ex => Log.RefreshFailed(logger, ex.Message));
         try
         {
-            await SubscribeAsync();
+            await announcements.TryAsync();
             var reloadEvery = TimeSpan.FromSeconds(options.Value.ReloadInterval);
             using var timer = new PeriodicTimer(reloadEvery < UsageEvery ? reloadEvery : UsageEvery, time);
             var lastReload = long.MinValue;
@@ -136,25 +138,6 @@ public sealed partial class TenantDirectory(
         }
     }
 
-    private async Task SubscribeAsync()
-    {
-        if (_subscribed)
-        {
-            return;
-        }
-
-        try
-        {
-            await redis.GetSubscriber().SubscribeAsync(changes.Channel, (channel, message) => _ = OnChangedAsync((long)message));
-            _subscribed = true;
-        }
-        catch (RedisException ex)
-        {
-            // Redis is not reachable yet: OnConnectionRestored subscribes again; until then the periodic reload serves.
-            Log.RefreshFailed(logger, ex.Message);
-        }
-    }
-
     private async Task OnChangedAsync(long? generation)
     {
         try
@@ -173,8 +156,6 @@ public sealed partial class TenantDirectory(
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        _ = SubscribeAsync();
-
         // Announcements made while the connection was down were lost.
         _ = OnChangedAsync(null);
     }

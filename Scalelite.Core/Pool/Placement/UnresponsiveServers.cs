@@ -32,7 +32,7 @@ public sealed class UnresponsiveServers : IHostedService, IDisposable
     private readonly IRedisBreaker _breaker;
     private readonly TimeProvider _time;
     private readonly TimeSpan _longest;
-    private volatile bool _subscribed;
+    private readonly RedisSubscription _skips;
 
     public UnresponsiveServers(IConnectionMultiplexer redis, IRedisBreaker breaker, TimeProvider time, IOptions<PollerOptions> poller)
     {
@@ -40,22 +40,11 @@ public sealed class UnresponsiveServers : IHostedService, IDisposable
         _breaker = breaker;
         _time = time;
         _longest = TimeSpan.FromSeconds(poller.Value.Interval * (poller.Value.UnhealthyThreshold + 1));
-        redis.ConnectionRestored += OnConnectionRestored;
+        _skips = new RedisSubscription(redis, Channel, (_, serverId) => Skip(serverId.ToString()), time);
     }
 
     /// <summary>Hears of the servers other replicas skip; until that succeeds, only this replica's own failures count.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _redis.GetSubscriber().SubscribeAsync(Channel, (_, serverId) => Skip(serverId.ToString()));
-            _subscribed = true;
-        }
-        catch (RedisException)
-        {
-            // Redis is not reachable yet; OnConnectionRestored subscribes again.
-        }
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => _skips.TryAsync();
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -113,13 +102,5 @@ public sealed class UnresponsiveServers : IHostedService, IDisposable
 
     private void Skip(string serverId) => _since[serverId] = _time.GetUtcNow();
 
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
-    {
-        if (!_subscribed)
-        {
-            _ = StartAsync(CancellationToken.None);
-        }
-    }
-
-    public void Dispose() => _redis.ConnectionRestored -= OnConnectionRestored;
+    public void Dispose() => _skips.Dispose();
 }
