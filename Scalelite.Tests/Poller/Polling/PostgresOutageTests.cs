@@ -73,8 +73,9 @@ public sealed class PostgresOutageTests(InfrastructureFixture infrastructure) : 
             settings: new Dictionary<string, string?> { ["Logging:LogLevel:Scalelite.Core.Pool.ServerDirectory"] = "Information" });
         XmlAssert.Success(await pool.Client.CreateAsync("logged"));
 
-        await postgres.StopAsync();
+        // Cleared first: the server directory's reload may meet the outage, and log it once, while the stop is under way.
         logs.Clear();
+        await postgres.StopAsync();
         using var operatorRequest = new HttpRequestMessage(HttpMethod.Get, pool.ApiBase.Replace("/bigbluebutton/api", "/api/v1/servers", StringComparison.Ordinal));
         // A few seconds of traffic that needs PostgreSQL (and an orchestrator's probes), while the server snapshot's reload fails every second.
         for (var i = 0; i < 30; i++)
