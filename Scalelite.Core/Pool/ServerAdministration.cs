@@ -97,7 +97,16 @@ public sealed class ServerAdministration(
 
         db.Servers.Add(server);
         events.Add(db, server.Id, ServerActions.Add, actor.Name, actor.Reason, null, ServerState.Disabled);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // Another add of the same id or URL won the race between the checks above and this insert.
+            return new LifecycleResult(LifecycleStatus.Refused, null,
+                id is not null ? $"Server already exists with id '{id}' or url={normalized}" : $"A server with url={normalized} already exists");
+        }
 
         var (probed, _) = await lifecycle.ProbeAsync(server.Id, testMeeting: false, actor, ct);
         return new LifecycleResult(LifecycleStatus.Done, probed.Server ?? server);

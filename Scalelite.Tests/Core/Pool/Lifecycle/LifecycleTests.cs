@@ -16,6 +16,24 @@ public sealed class LifecycleTests(InfrastructureFixture infrastructure) : IClas
     private static readonly Actor Operator = new("test-operator", "maintenance window");
 
     [Fact]
+    public async Task Add_SameIdManyTimesAtOnce_OneIsAddedAndTheOthersAreRefusedWithoutAnError()
+    {
+        await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
+        var admin = pool.ApiService<ServerAdministration>();
+
+        // The same id with a different URL each: the checks before the insert may all pass; the insert decides.
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            admin.AddAsync($"https://racing-{i}.example/bigbluebutton/api", "secret", 1, null, default, actor: Operator, id: "racing")));
+
+        Assert.Single(results, r => r.Status == LifecycleStatus.Done);
+        Assert.All(results.Where(r => r.Status != LifecycleStatus.Done), r =>
+        {
+            Assert.Equal(LifecycleStatus.Refused, r.Status);
+            Assert.Contains("Server already exists with id 'racing'", r.Error, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task Enable_NodeWithWrongSecret_IsRefusedWithTheReason_AndRecorded()
     {
         await using var pool = await PoolHarness.StartAsync(infrastructure, simulators: 1);
