@@ -83,12 +83,15 @@ public sealed class ArchiveClaim
     }
 
     /// <summary>Claims a new archive of the spool; null when another importer was first.</summary>
-    public static ArchiveClaim? TryClaim(string spool, string name, DateTimeOffset now) =>
-        TryRename(System.IO.Path.Combine(spool, name), ClaimPath(spool, name, now)) ? new(spool, ClaimPath(spool, name, now), name, claimed: true) : null;
+    public static ArchiveClaim? TryClaim(string spool, string name, DateTimeOffset now)
+    {
+        var claim = ClaimPath(spool, name, now);
+        return TryRename(System.IO.Path.Combine(spool, name), claim) ? new(spool, claim, name, claimed: true) : null;
+    }
 
     /// <summary>Whether a spool entry is a claim its holder stopped renewing <paramref name="timeout"/> ago or more.</summary>
     public static bool IsAbandoned(string claimFileName, DateTimeOffset now, TimeSpan timeout) =>
-        TryParse(claimFileName, out var claimedAt, out _, out _) && now - claimedAt >= timeout;
+        TryParse(claimFileName, out var claimedAt, out _, out _) && Expired(claimedAt, now, timeout);
 
     /// <summary>The name this instance gives the claim on <paramref name="name"/> made or renewed at <paramref name="now"/>.</summary>
     public static string ClaimFileName(string name, DateTimeOffset now) =>
@@ -97,7 +100,7 @@ public sealed class ArchiveClaim
     /// <summary>Takes over a claim older than <paramref name="timeout"/>; null when it is live, or another importer was first.</summary>
     public static ArchiveClaim? TryTakeOver(string spool, string claimFileName, DateTimeOffset now, TimeSpan timeout)
     {
-        if (!IsAbandoned(claimFileName, now, timeout) || !TryParse(claimFileName, out _, out _, out var name))
+        if (!TryParse(claimFileName, out var claimedAt, out _, out var name) || !Expired(claimedAt, now, timeout))
         {
             return null;
         }
@@ -148,6 +151,8 @@ public sealed class ArchiveClaim
             step(_path);
         }
     }
+
+    private static bool Expired(DateTimeOffset claimedAt, DateTimeOffset now, TimeSpan timeout) => now - claimedAt >= timeout;
 
     private static string ClaimPath(string spool, string name, DateTimeOffset now) => System.IO.Path.Combine(spool, ClaimFileName(name, now));
 
