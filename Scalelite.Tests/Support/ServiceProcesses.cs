@@ -16,15 +16,16 @@ public static class ServiceProcesses
     private static readonly ConditionalWeakTable<Process, ConcurrentQueue<string>> Tails = new();
 
     /// <summary>Starts the process with its output read (and its last lines kept), so that a full pipe never stalls it.</summary>
-    public static Process Start(ProcessStartInfo start)
+    /// <param name="onLine">Also given every line of output, for a test that reads what the service logs.</param>
+    public static Process Start(ProcessStartInfo start, Action<string>? onLine = null)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var process = new Process { StartInfo = start };
         var tail = new ConcurrentQueue<string>();
         Tails.Add(process, tail);
-        process.OutputDataReceived += (_, e) => Keep(tail, e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(tail, e.Data);
+        process.OutputDataReceived += (_, e) => Keep(tail, e.Data, onLine);
+        process.ErrorDataReceived += (_, e) => Keep(tail, e.Data, onLine);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -53,13 +54,14 @@ public static class ServiceProcesses
     private static string LastLines(Process process) =>
         Tails.TryGetValue(process, out var tail) && !tail.IsEmpty ? string.Join(Environment.NewLine, tail) : "(no output)";
 
-    private static void Keep(ConcurrentQueue<string> tail, string? line)
+    private static void Keep(ConcurrentQueue<string> tail, string? line, Action<string>? onLine)
     {
         if (line is null)
         {
             return;
         }
 
+        onLine?.Invoke(line);
         tail.Enqueue(line);
         while (tail.Count > TailLines)
         {

@@ -27,7 +27,7 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
         var pollers = Enumerable.Range(0, 3).Select(_ => PollerProcess.Start(pool, IntervalSeconds)).ToList();
         try
         {
-            var leader = await LeaderPidAsync(pool.Database, exclude: null);
+            var leader = await LeaderPidAsync(pool.Database, exclude: null, pollers);
             await AssertOnePollerPollsAsync(pool, IntervalSeconds);
 
             var victim = pollers.Single(p => p.Id == leader);
@@ -40,12 +40,13 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
             while (GetMeetingsCalls(pool) == atKill)
             {
                 Assert.True(sinceKill.Elapsed < deadline, "no Poller polled within 60 s of the leader's kill");
+                ServiceProcesses.ThrowIfAllExited(Processes(pollers), "a Poller polls after the leader's kill");
                 await Task.Delay(10);
             }
 
             var takeover = sinceKill.Elapsed;
             Assert.True(takeover <= TimeSpan.FromSeconds(2 * IntervalSeconds), $"the takeover took {takeover.TotalSeconds:F1} s, more than two intervals");
-            var successor = await LeaderPidAsync(pool.Database, exclude: leader);
+            var successor = await LeaderPidAsync(pool.Database, exclude: leader, pollers);
             Assert.Contains(pollers, p => p.Id == successor && !p.HasExited);
 
             await AssertOnePollerPollsAsync(pool, IntervalSeconds);
@@ -67,7 +68,7 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
         var pollers = new[] { PollerProcess.Start(pool, interval), PollerProcess.Start(pool, interval) };
         try
         {
-            var leaderPid = await LeaderPidAsync(pool.Database, exclude: null);
+            var leaderPid = await LeaderPidAsync(pool.Database, exclude: null, pollers);
             var leader = pollers.Single(p => p.Id == leaderPid);
             var follower = pollers.Single(p => p != leader);
             await AssertOnePollerPollsAsync(pool, interval);
@@ -92,7 +93,7 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
             await postgres.StartAsync();
             // Counted from the restart on: the hand-back, whoever takes the lock, never has two instances polling.
             await AssertOnePollerPollsAsync(pool, interval);
-            var nowLeading = await LeaderPidAsync(pool.Database, exclude: null);
+            var nowLeading = await LeaderPidAsync(pool.Database, exclude: null, pollers);
             Assert.Contains(pollers, p => p.Id == nowLeading);
             await Eventually.TrueAsync(
                 () => Task.FromResult(pollers.Count(p => p.Role == "leader") == 1 && pollers.Single(p => p.Id != nowLeading).Role == "follower"),
@@ -114,7 +115,7 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
         var pollers = new[] { PollerProcess.Start(pool, IntervalSeconds), PollerProcess.Start(pool, IntervalSeconds) };
         try
         {
-            var leaderPid = await LeaderPidAsync(pool.Database, exclude: null);
+            var leaderPid = await LeaderPidAsync(pool.Database, exclude: null, pollers);
             var leader = pollers.Single(p => p.Id == leaderPid);
             var session = await LockSessionAsync(pool.Database) ?? throw new InvalidOperationException("the leader lock is not held");
 
@@ -134,7 +135,7 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
             while (successor is null)
             {
                 Assert.True(sinceTermination.Elapsed < TimeSpan.FromSeconds(60), "nobody took the lock within 60 s of the termination");
-                successor = await LockSessionAsync(pool.Database) is int holder && holder != session ? await LeaderPidAsync(pool.Database, exclude: null) : (int?)null;
+                successor = await LockSessionAsync(pool.Database) is int holder && holder != session ? await LeaderPidAsync(pool.Database, exclude: null, pollers) : (int?)null;
                 await Task.Delay(10);
             }
 
@@ -177,46 +178,43 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
 
     private static long GetMeetingsCalls(PoolHarness pool) => pool.Simulators.Servers.Sum(s => s.GetCallCount("getMeetings"));
 
+    private static IReadOnlyCollection<Process> Processes(IEnumerable<PollerProcess> pollers) => [.. pollers.Select(p => p.Process)];
+
     /// <summary>The process id of the Poller whose lock connection holds the leader lock, from PostgreSQL's own view.</summary>
-    private static async Task<int> LeaderPidAsync(string database, int? exclude)
+    private static async Task<int> LeaderPidAsync(string database, int? exclude, IEnumerable<PollerProcess> pollers)
     {
         var pid = 0;
         await Eventually.TrueAsync(async () =>
         {
-            await using var connection = new NpgsqlConnection(database);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                """
-                SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.objid = @key
-                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """, connection);
-            command.Parameters.AddWithValue("key", (long)(uint)PollerLeadership.LockKey);
-            var name = await command.ExecuteScalarAsync() as string;
             // "scalelite-poller PID@HOST"
+            var name = (await LockHolderAsync(database))?.ApplicationName;
             if (name is null || !int.TryParse(name.Split(' ', '@')[1], NumberStyles.None, CultureInfo.InvariantCulture, out pid))
             {
                 return false;
             }
 
             return pid != exclude;
-        }, TimeSpan.FromSeconds(60), "a Poller holds the leader lock");
+        }, TimeSpan.FromSeconds(60), "a Poller holds the leader lock", Processes(pollers));
         return pid;
     }
 
     /// <summary>The PostgreSQL backend pid of the session holding the leader lock, or null when nobody holds it.</summary>
-    private static async Task<int?> LockSessionAsync(string database)
+    private static async Task<int?> LockSessionAsync(string database) => (await LockHolderAsync(database))?.Backend;
+
+    /// <summary>The session holding the leader lock (its backend pid and application name), or null when nobody holds it.</summary>
+    private static async Task<(int Backend, string? ApplicationName)?> LockHolderAsync(string database)
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             """
-            SELECT l.pid FROM pg_locks l
+            SELECT l.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.objid = @key
               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """, connection);
         command.Parameters.AddWithValue("key", (long)(uint)PollerLeadership.LockKey);
-        return await command.ExecuteScalarAsync() as int?;
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : null;
     }
 
     /// <summary>A Poller process whose log is read for its role changes ("Poller leadership: follower -> leader (...)").</summary>
@@ -225,18 +223,10 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _lines = new();
 
-        private PollerProcess(Process process)
-        {
-            _process = process;
-            _process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    _lines.Enqueue(e.Data);
-                }
-            };
-            _process.BeginOutputReadLine();
-        }
+        private PollerProcess(ProcessStartInfo start) => _process = ServiceProcesses.Start(start, _lines.Enqueue);
+
+        /// <summary>The process, for waits that should fail at once when every Poller has exited.</summary>
+        public Process Process => _process;
 
         public int Id => _process.Id;
 
@@ -253,7 +243,6 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
         public static PollerProcess Start(PoolHarness pool, double intervalSeconds)
         {
             var start = Repository.ServiceProcess("Scalelite.Poller");
-            start.RedirectStandardOutput = true;
             start.Environment["ConnectionStrings__scalelite"] = pool.Database;
             start.Environment["ConnectionStrings__redis"] = pool.Redis;
             start.Environment["Scalelite__Secrets"] = PoolHarness.Secret;
@@ -263,7 +252,7 @@ public sealed partial class PollerFailoverTests(InfrastructureFixture infrastruc
             start.Environment["Backend__ResponseTimeout"] = "1";
             start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
             start.Environment["Logging__LogLevel__Default"] = "Warning";
-            return new PollerProcess(Process.Start(start)!);
+            return new PollerProcess(start);
         }
 
         public void Kill() => _process.Kill();
