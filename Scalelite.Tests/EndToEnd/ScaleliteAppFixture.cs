@@ -210,7 +210,7 @@ public class ScaleliteAppFixture : IAsyncLifetime
     {
         // The console output of a process that ended reaches the log service shortly after its state does; reading the
         // whole log for a while longer gives the lines that say why, which the live tail may not hold yet.
-        var lines = new Queue<string>();
+        var lines = new ConcurrentQueue<string>();
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
@@ -219,11 +219,7 @@ public class ScaleliteAppFixture : IAsyncLifetime
             {
                 foreach (var line in batch)
                 {
-                    lines.Enqueue(line.Content);
-                    if (lines.Count > LogTail)
-                    {
-                        lines.Dequeue();
-                    }
+                    Keep(lines, line.Content);
                 }
             }
         }
@@ -232,9 +228,7 @@ public class ScaleliteAppFixture : IAsyncLifetime
             // Whatever was read within the limit.
         }
 
-        return lines.Count > 0
-            ? $"{Environment.NewLine}--- last lines of {name} ---{Environment.NewLine}{string.Join(Environment.NewLine, lines)}"
-            : LastLogLines(name, resourceId);
+        return lines.IsEmpty ? LastLogLines(name, resourceId) : Tail(name, lines);
     }
 
     /// <summary>Starts keeping the last console lines of a resource instance, once per instance.</summary>
@@ -256,11 +250,7 @@ public class ScaleliteAppFixture : IAsyncLifetime
             {
                 foreach (var line in batch)
                 {
-                    tail.Enqueue(line.Content);
-                    if (tail.Count > LogTail)
-                    {
-                        tail.TryDequeue(out _);
-                    }
+                    Keep(tail, line.Content);
                 }
             }
         }
@@ -273,10 +263,22 @@ public class ScaleliteAppFixture : IAsyncLifetime
     private string LastLogLines(string name) =>
         LastLogLines(name, App.ResourceNotifications.TryGetCurrentState(name, out var current) ? current.ResourceId : name);
 
-    private string LastLogLines(string name, string resourceId) =>
-        _logs.TryGetValue(resourceId, out var tail) && !tail.IsEmpty
-            ? $"{Environment.NewLine}--- last lines of {name} ---{Environment.NewLine}{string.Join(Environment.NewLine, tail)}"
+    private string LastLogLines(string name, string resourceId) => Tail(name, _logs.TryGetValue(resourceId, out var tail) ? tail : new ConcurrentQueue<string>());
+
+    private static string Tail(string name, ConcurrentQueue<string> lines) =>
+        !lines.IsEmpty
+            ? $"{Environment.NewLine}--- last lines of {name} ---{Environment.NewLine}{string.Join(Environment.NewLine, lines)}"
             : $"{Environment.NewLine}--- {name} logged nothing ---";
+
+    /// <summary>Adds a line to a tail that keeps the last <see cref="LogTail"/>.</summary>
+    private static void Keep(ConcurrentQueue<string> tail, string line)
+    {
+        tail.Enqueue(line);
+        if (tail.Count > LogTail)
+        {
+            tail.TryDequeue(out _);
+        }
+    }
 
     private string Describe(string name) =>
         App.ResourceNotifications.TryGetCurrentState(name, out var current) ? $"{name} ({Describe(current)})" : name;
