@@ -25,6 +25,8 @@ OUT=${OUT:-$REPO/bench/results/join-fronts-$STAMP.json}
 NAME=join-fronts
 # shellcheck source=../lib/common.sh
 source "$REPO/bench/lib/common.sh"
+# shellcheck source=slice.sh
+source "$HERE/slice.sh"
 
 ensure_tools
 build_release
@@ -86,21 +88,11 @@ front_pids() { echo "$FRONT_PID $(pgrep -P "$FRONT_PID" | tr '\n' ' ')"; }
 
 # run_slice TARGET ROUND SECONDS COUNT: the "api" CPU of a target is its front's and both replicas'.
 run_slice() {
-  local target=$1 round=$2 secs=$3 count=$4 url pids
-  case $target in
-    nginx) url=$NGINX_URL; pids="" ;;
-    aspire) url=$API_URL; pids="$PROXY_PID ${REPLICA_PIDS[*]}" ;;
-    nginxfront) url=$FRONT_URL; pids="$(front_pids) ${REPLICA_PIDS[*]}" ;;
+  case $1 in
+    nginx) join_slice "$@" "$NGINX_URL" "$WORK/urls.txt" "" ;;
+    aspire) join_slice "$@" "$API_URL" "$WORK/urls.txt" "$PROXY_PID ${REPLICA_PIDS[*]}" ;;
+    nginxfront) join_slice "$@" "$FRONT_URL" "$WORK/urls.txt" "$(front_pids) ${REPLICA_PIDS[*]}" ;;
   esac
-  local a0 r0 n0 t0 a1 r1 n1 t1 wrk_cpu TIMEFORMAT='%U %S'
-  # shellcheck disable=SC2086
-  a0=$(cpu_ticks $pids); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
-  { wrk_cpu=$( { time URLS="$WORK/urls.txt" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s \
-        -s "$HERE/../lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
-  # shellcheck disable=SC2086
-  a1=$(cpu_ticks $pids); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
-  local out; out=$(grep '^RESULT ' "$WORK/wrk.out" | sed 's/^RESULT //') || die "no RESULT line from wrk: $(cat "$WORK/wrk.out")"
-  python3 "$HERE/report.py" slice "$target" "$round" "$out" "$wrk_cpu" "$((a1 - a0))" "$((r1 - r0))" "$((n1 - n0))" "$((t1 - t0))" "$TICKS" >>"$SLICES"
 }
 
 TARGETS=(nginx aspire nginxfront)

@@ -42,6 +42,8 @@ OUT=${OUT:-$RESULTS_DIR/join-$STAMP.json}
 NAME=join
 # shellcheck source=../lib/common.sh
 source "$REPO/bench/lib/common.sh"   # log, die, ensure_tools, build_release, the EXIT clean-up, start_apphost, start_nginx, cpu_ticks
+# shellcheck source=slice.sh
+source "$HERE/slice.sh"               # join_slice: one measured slice
 
 ensure_tools
 build_release
@@ -117,21 +119,12 @@ stop_scraper() { stop_pid "$SCRAPER_PID" 5; SCRAPER_PID=; }
 
 # run_slice TARGET ROUND SECONDS COUNT [URL_FILE]: profile slices (alive, index, badchecksum) run on the AppHost's Api.
 run_slice() {
-  local target=$1 round=$2 secs=$3 count=$4 urls=${5:-${URLS_OF[$1]:-$WORK/urls.txt}} url out
+  local target=$1 url
   [[ $target == nginx ]] && url=$NGINX_URL || url=${URL_OF[$target]:-$API_URL}
-  local pid=${PID_OF[$target]:-$API_PID} header=()
-  [[ -n ${HOST_OF[$target]:-} ]] && header=(-H "Host: ${HOST_OF[$target]}")
   [[ $target == scraped ]] && start_scraper
-  local a0 r0 n0 t0 a1 r1 n1 t1
-  a0=$(cpu_ticks $pid); r0=$(cpu_ticks "$REDIS_PID"); n0=$(cpu_ticks $(nginx_pids)); t0=$(cpu_ticks $SYSTEM_PIDS)
-  local TIMEFORMAT='%U %S'
-  local wrk_cpu
-  { wrk_cpu=$( { time URLS="$urls" COUNT=$count wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s "${header[@]}" \
-        -s "$HERE/../lib/replay.lua" "$url" >"$WORK/wrk.out" 2>&1; } 2>&1 ); } || die "wrk failed: $(cat "$WORK/wrk.out")"
-  a1=$(cpu_ticks $pid); r1=$(cpu_ticks "$REDIS_PID"); n1=$(cpu_ticks $(nginx_pids)); t1=$(cpu_ticks $SYSTEM_PIDS)
+  join_slice "$target" "$2" "$3" "$4" "$url" "${5:-${URLS_OF[$target]:-$WORK/urls.txt}}" "${PID_OF[$target]:-$API_PID}" "${HOST_OF[$target]:-}"
   [[ $target == scraped ]] && stop_scraper
-  out=$(grep '^RESULT ' "$WORK/wrk.out" | sed 's/^RESULT //') || die "no RESULT line from wrk: $(cat "$WORK/wrk.out")"
-  python3 "$HERE/report.py" slice "$target" "$round" "$out" "$wrk_cpu" "$((a1 - a0))" "$((r1 - r0))" "$((n1 - n0))" "$((t1 - t0))" "$TICKS" >>"$SLICES"
+  return 0
 }
 
 log "check and warm-up: ${WARMUP}s each with status counting (${TARGETS[*]})"
