@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -28,11 +29,12 @@ public static class HealthReportWriter
         return context.Response.Body.WriteAsync(Json(report), context.RequestAborted).AsTask();
     }
 
-    // Built in memory (a report is small): the serializer flushes synchronously, which the server's body refuses.
+    // Built in memory (a report is small): the serializer flushes synchronously, which the server's body refuses. The
+    // answer is JSON for people and tools, never HTML: times keep their '+' rather than \u002B.
     private static ReadOnlyMemory<byte> Json(HealthReport report)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true });
+        using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteString("status", report.Status.ToString());
         json.WriteNumber("durationMs", Math.Round(report.TotalDuration.TotalMilliseconds, 1));

@@ -27,7 +27,7 @@ public sealed class HealthReportWriterTests : IAsyncLifetime
         builder.AddServiceDefaults();
         builder.Services.AddSingleton<IOperatorTokenValidator>(new FixedToken(Secret));
         builder.Services.AddHealthChecks().AddCheck("poller-leadership", () => HealthCheckResult.Healthy(
-            "leader", new Dictionary<string, object> { ["role"] = "leader", ["instance"] = "poller-1" }));
+            "leader", new Dictionary<string, object> { ["role"] = "leader", ["instance"] = "poller-1", ["since"] = "2026-11-30T05:53:50+00:00" }));
         _app = builder.Build();
         _app.MapDefaultEndpoints();
         await _app.StartAsync();
@@ -53,13 +53,15 @@ public sealed class HealthReportWriterTests : IAsyncLifetime
         using var response = await GetAsync(Secret);
 
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        using var json = JsonDocument.Parse(body);
         Assert.Equal("Healthy", json.RootElement.GetProperty("status").GetString());
         var check = json.RootElement.GetProperty("checks").GetProperty("poller-leadership");
         Assert.Equal("Healthy", check.GetProperty("status").GetString());
         Assert.Equal("leader", check.GetProperty("description").GetString());
         Assert.Equal("leader", check.GetProperty("data").GetProperty("role").GetString());
         Assert.Equal("poller-1", check.GetProperty("data").GetProperty("instance").GetString());
+        Assert.Contains("\"since\": \"2026-11-30T05:53:50+00:00\"", body, StringComparison.Ordinal);
     }
 
     private async Task<HttpResponseMessage> GetAsync(string? token)
